@@ -1,0 +1,55 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both install what is missing.
+SHELL := /bin/bash
+GO ?= go
+ROLE ?= vendor
+ORG ?= demo-vendor
+ACCOUNT_TYPE ?= service_provider
+
+.PHONY: run test token bench lint validate unit deps build clean
+
+# The platform on http://127.0.0.1:3000 (Step Functions API on 127.0.0.1:8083), with demo tokens.
+run: deps
+	$(GO) run ./infra/local
+
+# Everything CI runs.
+test: deps validate unit
+
+# A dev token: make token ROLE=vendor ORG=demo-vendor
+token:
+	@$(GO) run ./infra/local token -role $(ROLE) -org $(ORG) -account-type $(ACCOUNT_TYPE)
+
+# Cold start, measured: binary sizes and init times of every function (results go in README).
+bench:
+	$(GO) run ./infra/bench -out bench-results.md
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./infra/local/states/ ./shared/...
+
+# Tools: versitygw (go install, ~2 min once), moto_server (pip, only when absent), npm validators.
+deps: node_modules/.installed
+	@command -v versitygw >/dev/null || test -x "$$($(GO) env GOPATH)/bin/versitygw" || \
+		(echo "installing versitygw v1.8.0 (about 2 minutes, once)"; GOFLAGS= $(GO) install github.com/versity/versitygw/cmd/versitygw@v1.8.0)
+	@command -v moto_server >/dev/null || python3 -m pip install "moto[server]"
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+validate: deps
+	cfn-lint template.yaml
+	openapi-spec-validator infra/openapi.yaml
+	@for f in statemachines/*.asl.json; do npx --no-install asl-validator --json-path "$$f" || exit 1; done
+
+unit:
+	$(GO) vet ./...
+	@before=$$(pgrep -f 'moto_server|versitygw' | sort); \
+	$(GO) test -race -count=1 ./... || exit 1; \
+	after=$$(pgrep -f 'moto_server|versitygw' | sort); \
+	left=$$(comm -13 <(echo "$$before") <(echo "$$after")); \
+	if [ -n "$$left" ]; then echo "child processes left behind: $$left"; ps -o pid,args -p $$(echo $$left | tr ' ' ,); exit 1; fi
+
+# Builds every function as AWS does (arm64, stripped) into bin/<function>/bootstrap.
+build:
+	@for d in functions/*/; do n=$$(basename $$d); \
+		CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' -o bin/$$n/bootstrap ./$$d || exit 1; done
+
+clean:
+	rm -rf bin .local .aws-sam

@@ -1,0 +1,342 @@
+// Package handler serves the partner applications API: create a draft, edit it, attach
+// files through presigned uploads, submit, withdraw, and read status and history.
+package handler
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/facepay/platform/shared/awsx"
+	"github.com/facepay/platform/shared/blob"
+	"github.com/facepay/platform/shared/domain"
+	"github.com/facepay/platform/shared/httpapi"
+	"github.com/facepay/platform/shared/ids"
+	"github.com/facepay/platform/shared/lambdafn"
+	"github.com/facepay/platform/shared/store"
+)
+
+type settings struct {
+	tableName  string // TABLE_NAME
+	bucketName string // BUCKET_NAME
+	aws        awsx.Settings
+}
+
+func loadSettings(getenv func(string) string) (settings, error) {
+	s := settings{tableName: getenv("TABLE_NAME"), bucketName: getenv("BUCKET_NAME")}
+	if s.tableName == "" || s.bucketName == "" {
+		return s, fmt.Errorf("TABLE_NAME and BUCKET_NAME must be set")
+	}
+	var err error
+	s.aws, err = awsx.LoadSettings(getenv)
+	return s, err
+}
+
+type applicationStore interface {
+	CreateApplication(ctx context.Context, a *domain.Application, c domain.Change) error
+	SaveApplication(ctx context.Context, a *domain.Application, changes ...domain.Change) error
+	Application(ctx context.Context, id string) (*domain.Application, error)
+	ApplicationHistory(ctx context.Context, id string) ([]domain.Change, error)
+	ApplicationsOf(ctx context.Context, org, cursor string, limit int) (store.Page[domain.Application], error)
+}
+
+type uploads interface {
+	PresignUpload(ctx context.Context, key, contentType, sha256Hex string, now time.Time) (blob.Upload, error)
+}
+
+type handler struct {
+	apps    applicationStore
+	uploads uploads
+	now     func() time.Time
+	newID   func() string
+}
+
+// New builds the function from its environment.
+func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, httpapi.Request) (httpapi.Response, error), error) {
+	s, err := loadSettings(d.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	c, err := awsx.New(ctx, s.aws)
+	if err != nil {
+		return nil, err
+	}
+	h := &handler{
+		apps:    store.New(c.DynamoDB, s.tableName),
+		uploads: blob.New(c.S3, s.bucketName),
+		now:     d.Now,
+		newID:   func() string { return ids.New("app") },
+	}
+	return h.router().Handle, nil
+}
+
+func (h *handler) router() httpapi.Router {
+	return httpapi.Router{
+		"POST /applications":                        h.create,
+		"GET /applications":                         h.list,
+		"GET /applications/{id}":                    h.get,
+		"PATCH /applications/{id}":                  h.edit,
+		"PUT /applications/{id}/attachments/{slot}": h.attach,
+		"POST /applications/{id}/submit":            h.submit,
+		"POST /applications/{id}/withdraw":          h.withdraw,
+		"GET /applications/{id}/history":            h.history,
+	}
+}
+
+var applicantRoles = []domain.Role{domain.RoleVendor, domain.RoleSoftwareProvider, domain.RoleDeployer, domain.RoleMerchant}
+
+type createRequest struct {
+	PartnerType string `json:"partnerType"`
+	domain.ApplicationDraft
+}
+
+// create starts a draft. With an Idempotency-Key header the id derives from the key, so a
+// retried create returns the draft the first attempt made instead of making another.
+func (h *handler) create(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
+	if err := c.Require(applicantRoles...); err != nil {
+		return httpapi.Response{}, err
+	}
+	var body createRequest
+	if err := httpapi.Decode(req, &body); err != nil {
+		return httpapi.Response{}, err
+	}
+	t, err := domain.ParsePartnerType(body.PartnerType)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	id := h.newID()
+	key := req.Headers["idempotency-key"]
+	if key != "" {
+		id = ids.Derived("app", c.Org, key)
+	}
+	a, change, err := domain.NewApplication(id, c, t, body.ApplicationDraft, h.now())
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	if err := h.apps.CreateApplication(ctx, a, change); err != nil {
+		if key != "" && domain.KindOf(err) == domain.Conflict {
+			prev, gerr := h.owned(ctx, c, id)
+			if gerr != nil {
+				return httpapi.Response{}, gerr
+			}
+			return httpapi.JSON(http.StatusOK, prev), nil
+		}
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusCreated, a), nil
+}
+
+func (h *handler) list(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
+	if err := c.Require(applicantRoles...); err != nil {
+		return httpapi.Response{}, err
+	}
+	limit, err := strconv.Atoi(httpapi.Query(req, "limit", "50"))
+	if err != nil || limit < 1 || limit > 100 {
+		return httpapi.Response{}, domain.Errorf(domain.Invalid, "invalid_limit", "limit must be 1 to 100")
+	}
+	page, err := h.apps.ApplicationsOf(ctx, c.Org, httpapi.Query(req, "cursor", ""), limit)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusOK, page), nil
+}
+
+// owned loads an application the caller's organisation owns. Another organisation's
+// application is reported as not found, so ids cannot be probed.
+func (h *handler) owned(ctx context.Context, c domain.Caller, id string) (*domain.Application, error) {
+	if err := c.Require(applicantRoles...); err != nil {
+		return nil, err
+	}
+	a, err := h.apps.Application(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !c.Owns(a.Org) {
+		return nil, domain.Errorf(domain.NotFound, "application_not_found", "application %s does not exist", id)
+	}
+	return a, nil
+}
+
+func (h *handler) get(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
+	a, err := h.owned(ctx, c, req.PathParameters["id"])
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusOK, a), nil
+}
+
+func (h *handler) history(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
+	a, err := h.owned(ctx, c, req.PathParameters["id"])
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	hist, err := h.apps.ApplicationHistory(ctx, a.ID)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusOK, map[string]any{"items": hist}), nil
+}
+
+// change loads the caller's application, applies f and saves it with f's history entry.
+// f returning a zero Change means "nothing to do" (an idempotent repeat).
+func (h *handler) change(ctx context.Context, c domain.Caller, id string, f func(a *domain.Application) (domain.Change, error)) (*domain.Application, error) {
+	a, err := h.owned(ctx, c, id)
+	if err != nil {
+		return nil, err
+	}
+	ch, err := f(a)
+	if err != nil || ch.Action == "" {
+		return a, err
+	}
+	return a, h.apps.SaveApplication(ctx, a, ch)
+}
+
+func (h *handler) edit(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
+	var d domain.ApplicationDraft
+	if err := httpapi.Decode(req, &d); err != nil {
+		return httpapi.Response{}, err
+	}
+	a, err := h.change(ctx, c, req.PathParameters["id"], func(a *domain.Application) (domain.Change, error) {
+		return a.Edit(c, d, h.now())
+	})
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusOK, a), nil
+}
+
+func (h *handler) submit(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
+	a, err := h.change(ctx, c, req.PathParameters["id"], func(a *domain.Application) (domain.Change, error) {
+		if a.Status == domain.AppSubmitted {
+			return domain.Change{}, nil // a retried submit
+		}
+		return a.Submit(c, h.now())
+	})
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusOK, a), nil
+}
+
+type withdrawRequest struct {
+	Reason string `json:"reason"`
+}
+
+func (h *handler) withdraw(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
+	var body withdrawRequest
+	if req.Body != "" {
+		if err := httpapi.Decode(req, &body); err != nil {
+			return httpapi.Response{}, err
+		}
+	}
+	a, err := h.change(ctx, c, req.PathParameters["id"], func(a *domain.Application) (domain.Change, error) {
+		if a.Status == domain.AppWithdrawn {
+			return domain.Change{}, nil
+		}
+		return a.Withdraw(c, body.Reason, h.now())
+	})
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusOK, a), nil
+}
+
+// maxAttachmentSize bounds application attachments (decks, licences). Our choice: 50 MiB.
+const maxAttachmentSize = 50 << 20
+
+// attachmentTypes are the accepted content types per file extension. The deck is PPT, PPTX
+// or PDF; other slots also take images of scanned documents.
+var attachmentTypes = map[string]string{
+	".pdf":  "application/pdf",
+	".ppt":  "application/vnd.ms-powerpoint",
+	".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+	".jpg":  "image/jpeg",
+	".jpeg": "image/jpeg",
+	".png":  "image/png",
+}
+
+var deckExtensions = []string{".pdf", ".ppt", ".pptx"}
+
+type attachRequest struct {
+	FileName    string `json:"fileName"`
+	ContentType string `json:"contentType"`
+	Size        int64  `json:"size"`
+	SHA256      string `json:"sha256"`
+}
+
+type attachResponse struct {
+	Attachment *domain.Attachment `json:"attachment"`
+	Upload     blob.Upload        `json:"upload"`
+}
+
+// AttachmentKey is where an application's upload lands: owner, application, slot and upload,
+// so the notification alone tells which record it belongs to.
+func AttachmentKey(org, appID, slot, uploadID string) string {
+	return path.Join("applications", org, appID, slot, uploadID)
+}
+
+// attach issues a presigned upload for one slot. Asking again for the same pending file
+// reuses its upload id (and key), so a retry does not orphan an upload.
+func (h *handler) attach(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
+	var body attachRequest
+	if err := httpapi.Decode(req, &body); err != nil {
+		return httpapi.Response{}, err
+	}
+	slot := req.PathParameters["slot"]
+	if err := checkAttachment(slot, body); err != nil {
+		return httpapi.Response{}, err
+	}
+	var att *domain.Attachment
+	_, err := h.change(ctx, c, req.PathParameters["id"], func(a *domain.Application) (domain.Change, error) {
+		if prev := a.Attachments[slot]; prev != nil && prev.Status == domain.AttachmentPending &&
+			prev.FileName == body.FileName && prev.SHA256 == body.SHA256 && prev.Size == body.Size && prev.ContentType == body.ContentType {
+			att = prev
+			return domain.Change{}, nil
+		}
+		uploadID := ids.New("up")
+		ch, err := a.RequestAttachment(c, domain.Attachment{
+			Slot: slot, UploadID: uploadID, FileName: body.FileName, ContentType: body.ContentType,
+			Size: body.Size, SHA256: strings.ToLower(body.SHA256), Key: AttachmentKey(a.Org, a.ID, slot, uploadID),
+		}, h.now())
+		att = a.Attachments[slot]
+		return ch, err
+	})
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	up, err := h.uploads.PresignUpload(ctx, att.Key, att.ContentType, att.SHA256, h.now())
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusOK, attachResponse{Attachment: att, Upload: up}), nil
+}
+
+func checkAttachment(slot string, b attachRequest) error {
+	ext := strings.ToLower(path.Ext(b.FileName))
+	if b.FileName == "" || len(b.FileName) > 255 || strings.ContainsAny(b.FileName, "/\\\x00") {
+		return domain.Errorf(domain.Invalid, "invalid_file_name", "fileName must be a plain file name of at most 255 bytes")
+	}
+	want, ok := attachmentTypes[ext]
+	if !ok || (slot == "deck" && !slices.Contains(deckExtensions, ext)) {
+		allowed := "PDF, PPT, PPTX, JPG or PNG"
+		if slot == "deck" {
+			allowed = "PPT, PPTX or PDF"
+		}
+		return domain.Errorf(domain.Invalid, "wrong_extension", "%q: the %s must be %s", b.FileName, slot, allowed)
+	}
+	if b.ContentType != want {
+		return domain.Errorf(domain.Invalid, "wrong_content_type", "a %s file must be sent as %s, not %q", ext, want, b.ContentType)
+	}
+	if b.Size <= 0 {
+		return domain.Errorf(domain.Invalid, "empty_file", "size must be positive")
+	}
+	if b.Size > maxAttachmentSize {
+		return domain.Errorf(domain.TooLarge, "file_too_large", "%q is %d bytes; the limit is %d", b.FileName, b.Size, maxAttachmentSize)
+	}
+	return nil
+}

@@ -1,0 +1,163 @@
+// Package handler validates uploads on arrival: it reads the object S3 reports, checks the
+// bytes are what the file name claims and that they hash to the declared SHA-256, and marks
+// the slot received, or rejected with a reason (moving the object to quarantine/).
+// Notifications arrive at least once; a redelivered one finds the slot already settled and
+// changes nothing.
+package handler
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/facepay/platform/shared/awsx"
+	"github.com/facepay/platform/shared/blob"
+	"github.com/facepay/platform/shared/domain"
+	"github.com/facepay/platform/shared/lambdafn"
+	"github.com/facepay/platform/shared/store"
+)
+
+type settings struct {
+	tableName  string // TABLE_NAME
+	bucketName string // BUCKET_NAME
+	aws        awsx.Settings
+}
+
+func loadSettings(getenv func(string) string) (settings, error) {
+	s := settings{tableName: getenv("TABLE_NAME"), bucketName: getenv("BUCKET_NAME")}
+	if s.tableName == "" || s.bucketName == "" {
+		return s, fmt.Errorf("TABLE_NAME and BUCKET_NAME must be set")
+	}
+	var err error
+	s.aws, err = awsx.LoadSettings(getenv)
+	return s, err
+}
+
+type applicationStore interface {
+	Application(ctx context.Context, id string) (*domain.Application, error)
+	SaveApplication(ctx context.Context, a *domain.Application, changes ...domain.Change) error
+}
+
+type objects interface {
+	Open(ctx context.Context, key, versionID string) (*blob.Object, error)
+	Quarantine(ctx context.Context, key, versionID string) error
+}
+
+type handler struct {
+	apps    applicationStore
+	objects objects
+	now     func() time.Time
+}
+
+// New builds the function from its environment.
+func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, events.S3Event) (struct{}, error), error) {
+	s, err := loadSettings(d.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	c, err := awsx.New(ctx, s.aws)
+	if err != nil {
+		return nil, err
+	}
+	h := &handler{apps: store.New(c.DynamoDB, s.tableName), objects: blob.New(c.S3, s.bucketName), now: d.Now}
+	return h.handle, nil
+}
+
+// handle processes every record; an error makes S3's async invoke retry the whole event,
+// which is safe because processing is idempotent.
+func (h *handler) handle(ctx context.Context, e events.S3Event) (struct{}, error) {
+	var errs []error
+	for _, r := range e.Records {
+		key, err := url.QueryUnescape(r.S3.Object.Key) // S3 sends keys form-encoded
+		if err != nil {
+			slog.WarnContext(ctx, "undecodable key ignored", "key", r.S3.Object.Key)
+			continue
+		}
+		if err := h.process(ctx, key, r.S3.Object.VersionID); err != nil {
+			errs = append(errs, fmt.Errorf("process %s: %w", key, err))
+		}
+	}
+	return struct{}{}, errors.Join(errs...)
+}
+
+func (h *handler) process(ctx context.Context, key, versionID string) error {
+	switch parts := strings.Split(key, "/"); {
+	case len(parts) == 5 && parts[0] == "applications":
+		return h.applicationUpload(ctx, parts[1], parts[2], parts[3], parts[4], key, versionID)
+	default:
+		slog.InfoContext(ctx, "object outside any upload slot ignored", "key", key)
+		return nil
+	}
+}
+
+// maxRead bounds what is read into memory; uploads are bounded by their slot's limit anyway.
+const maxRead = 64 << 20
+
+func (h *handler) applicationUpload(ctx context.Context, org, appID, slot, uploadID, key, versionID string) error {
+	// Retry on a lost race with the applicant editing the same application.
+	for attempt := 0; ; attempt++ {
+		a, err := h.apps.Application(ctx, appID)
+		if domain.KindOf(err) == domain.NotFound {
+			slog.WarnContext(ctx, "upload for unknown application", "key", key)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		att := a.Attachments[slot]
+		if a.Org != org || att == nil || att.UploadID != uploadID || att.Status != domain.AttachmentPending {
+			slog.InfoContext(ctx, "stale or redelivered notification ignored", "key", key)
+			return nil
+		}
+		obj, reason, err := h.inspect(ctx, key, versionID, att.FileName, att.SHA256)
+		if err != nil {
+			return err
+		}
+		ch, err := a.ReceiveAttachment(slot, uploadID, obj.VersionID, obj.Size, reason, h.now())
+		if errors.Is(err, domain.ErrStaleUpload) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		err = h.apps.SaveApplication(ctx, a, ch)
+		if domain.KindOf(err) == domain.Conflict && attempt < 5 {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if reason != "" {
+			return h.objects.Quarantine(ctx, key, obj.VersionID)
+		}
+		return nil
+	}
+}
+
+// inspect reads the object and returns why it is refused ("" when it is fine).
+func (h *handler) inspect(ctx context.Context, key, versionID, fileName, wantSHA string) (*blob.Object, string, error) {
+	obj, err := h.objects.Open(ctx, key, versionID)
+	if err != nil {
+		return nil, "", err
+	}
+	defer obj.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(obj.Body, maxRead+1))
+	if err != nil {
+		return nil, "", fmt.Errorf("read %s: %w", key, err)
+	}
+	obj.Size = int64(len(data))
+	sum := sha256.Sum256(data)
+	if wantSHA != "" && hex.EncodeToString(sum[:]) != wantSHA {
+		return obj, "the file's SHA-256 differs from the one declared when the upload was requested", nil
+	}
+	return obj, checkContent(fileName, data), nil
+}

@@ -1,0 +1,83 @@
+package cloud
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// admin serves the local cloud's own control endpoints under /_local/ (never deployed):
+//
+//	GET  /_local/clock                       the virtual now
+//	POST /_local/clock/advance {"by":"168h"}  advance, firing everything due on the way
+//	GET  /_local/schedules                   schedules and their next fire time
+//	POST /_local/schedules/{name}/fire       run a schedule now
+//	POST /_local/token {"sub","org","role","accountType"}   mint a dev token
+func (c *Cloud) admin() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /_local/clock", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"now": c.Clock.Now()})
+	})
+	mux.HandleFunc("POST /_local/clock/advance", func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			By   string `json:"by"`
+			Days int    `json:"days"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"message": "body must be {\"by\":\"36h\"} or {\"days\":7}"})
+			return
+		}
+		d := time.Duration(body.Days) * 24 * time.Hour
+		if body.By != "" {
+			by, err := time.ParseDuration(body.By)
+			if err != nil {
+				writeJSON(w, http.StatusBadRequest, map[string]string{"message": err.Error()})
+				return
+			}
+			d += by
+		}
+		if d <= 0 {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"message": "advance by a positive duration"})
+			return
+		}
+		c.Clock.Advance(d)
+		writeJSON(w, http.StatusOK, map[string]any{"now": c.Clock.Now()})
+	})
+	mux.HandleFunc("GET /_local/schedules", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"schedules": c.sched.list()})
+	})
+	mux.HandleFunc("POST /_local/schedules/{name}/fire", func(w http.ResponseWriter, r *http.Request) {
+		if err := c.FireSchedule(r.Context(), r.PathValue("name")); err != nil {
+			status := http.StatusInternalServerError
+			if strings.HasPrefix(err.Error(), "no schedule") {
+				status = http.StatusNotFound
+			}
+			writeJSON(w, status, map[string]string{"message": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"fired": r.PathValue("name"), "at": c.Clock.Now()})
+	})
+	mux.HandleFunc("POST /_local/token", func(w http.ResponseWriter, r *http.Request) {
+		var id struct {
+			Sub         string `json:"sub"`
+			Org         string `json:"org"`
+			Role        string `json:"role"`
+			AccountType string `json:"accountType"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&id); err != nil || id.Role == "" {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"message": "body must be {\"sub\",\"org\",\"role\"}"})
+			return
+		}
+		if id.Sub == "" {
+			id.Sub = id.Role + "-" + id.Org
+		}
+		tok, err := c.Token(Identity{Subject: id.Sub, Org: id.Org, Role: id.Role, AccountType: id.AccountType})
+		if err != nil {
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"message": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"token": tok})
+	})
+	return mux
+}

@@ -1,0 +1,334 @@
+// Package cloud is the local cloud: the whole platform on one machine with no AWS account.
+// It reads template.yaml and infra/openapi.yaml, starts the engines (moto_server for DynamoDB,
+// versitygw for S3) as child processes, creates the template's tables and buckets, hosts every
+// function in-process, and serves the HTTP API (with a JWT authorizer), bucket notifications,
+// schedules on a virtual clock, and the Step Functions API.
+package cloud
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/facepay/platform/infra/local/clock"
+	"github.com/facepay/platform/infra/local/engines"
+	"github.com/facepay/platform/infra/local/template"
+	"github.com/facepay/platform/shared/lambdafn"
+)
+
+// Options configures Start.
+type Options struct {
+	Dir              string       // project root holding template.yaml and infra/openapi.yaml
+	Addr             string       // gateway address; "127.0.0.1:0" picks a free port
+	SFNAddr          string       // Step Functions API address; "127.0.0.1:0" picks a free port
+	StateDir         string       // keeps the signing key and S3 data across runs; "" = temporary
+	DynamoDBEndpoint string       // use this DynamoDB (e.g. DynamoDB Local) instead of starting moto_server
+	Clock            *clock.Clock // nil: a clock that follows the wall clock
+	Params           map[string]string
+	Log              io.Writer // engine output; nil discards it
+}
+
+// Stack is the local stack's identity.
+var Stack = template.Stack{Name: "facepay-local", Region: "us-east-1", AccountID: "000000000000"}
+
+// Cloud is a running local cloud.
+type Cloud struct {
+	URL              string // the HTTP API, e.g. http://127.0.0.1:3000
+	SFNURL           string // the Step Functions API
+	DynamoDBEndpoint string
+	S3Endpoint       string
+	Clock            *clock.Clock
+	Auth             *Authority
+	Template         *template.Template
+	DynamoDB         *dynamodb.Client
+	S3               *s3.Client
+
+	creds     aws.Credentials
+	host      *host
+	sched     *scheduler
+	notifier  *notifier
+	sfn       stepFunctions
+	servers   []*http.Server
+	stoppers  []func() error
+	ownsClock bool
+}
+
+// Start brings the local cloud up. On error everything started so far is stopped.
+func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
+	c := &Cloud{Clock: opts.Clock}
+	defer func() {
+		if err != nil {
+			c.Stop()
+		}
+	}()
+	if c.Clock == nil {
+		c.Clock, c.ownsClock = clock.NewFollowing(100*time.Millisecond), true
+	}
+	stack := Stack
+	stack.Params = opts.Params
+	if c.Template, err = template.Load(filepath.Join(opts.Dir, "template.yaml"), stack); err != nil {
+		return nil, err
+	}
+	ops, err := template.LoadOpenAPI(filepath.Join(opts.Dir, "infra", "openapi.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	if len(c.Template.APIs) != 1 {
+		return nil, fmt.Errorf("template declares %d HTTP APIs; the local cloud serves exactly one", len(c.Template.APIs))
+	}
+	api := c.Template.APIs[0]
+	keyFile := ""
+	if opts.StateDir != "" {
+		keyFile = filepath.Join(opts.StateDir, "jwt-signing-key.pem")
+	}
+	if c.Auth, err = NewAuthority(keyFile, api.Issuer, first(api.Audience)); err != nil {
+		return nil, err
+	}
+
+	// Engines. The webhook listener comes first: versitygw needs its URL at start.
+	hookLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	c.DynamoDBEndpoint = opts.DynamoDBEndpoint
+	if c.DynamoDBEndpoint == "" {
+		moto, err := engines.StartMoto(ctx, engines.MotoOptions{Log: opts.Log})
+		if err != nil {
+			hookLn.Close()
+			return nil, err
+		}
+		c.stoppers = append(c.stoppers, moto.Stop)
+		c.DynamoDBEndpoint = moto.Endpoint
+	}
+	dataDir := ""
+	if opts.StateDir != "" {
+		dataDir = filepath.Join(opts.StateDir, "s3")
+	}
+	vgw, err := engines.StartVersity(ctx, engines.VersityOptions{
+		WebhookURL: "http://" + hookLn.Addr().String() + "/", DataDir: dataDir, Region: Stack.Region, Log: opts.Log,
+	})
+	if err != nil {
+		hookLn.Close()
+		return nil, err
+	}
+	c.stoppers = append(c.stoppers, vgw.Stop)
+	c.S3Endpoint = vgw.Endpoint
+	c.creds = aws.Credentials{AccessKeyID: vgw.AccessKey, SecretAccessKey: vgw.SecretKey, Source: "local"}
+	c.DynamoDB, c.S3 = c.clients()
+	if err := c.createResources(ctx); err != nil {
+		hookLn.Close()
+		return nil, err
+	}
+
+	// Step Functions API: listen first so functions get its URL in their environment.
+	sfnLn, err := net.Listen("tcp", orDefault(opts.SFNAddr, "127.0.0.1:0"))
+	if err != nil {
+		hookLn.Close()
+		return nil, fmt.Errorf("step functions listener: %w", err)
+	}
+	c.SFNURL = "http://" + sfnLn.Addr().String()
+
+	if c.host, err = newHost(c.Template, c.deps); err != nil {
+		hookLn.Close()
+		sfnLn.Close()
+		return nil, err
+	}
+	if c.sfn, err = newStepFunctions(ctx, c); err != nil {
+		hookLn.Close()
+		sfnLn.Close()
+		return nil, err
+	}
+	c.serve(sfnLn, c.sfn)
+	if err := c.host.start(ctx); err != nil {
+		hookLn.Close()
+		return nil, err
+	}
+	c.notifier = newNotifier(c.Template, c.host, c.S3, Stack.Region)
+	c.serve(hookLn, c.notifier)
+	if c.sched, err = newScheduler(c.Template, c.Clock, c.host, func(name string) string {
+		return fmt.Sprintf("arn:aws:scheduler:%s:%s:schedule/default/%s", Stack.Region, Stack.AccountID, name)
+	}); err != nil {
+		return nil, err
+	}
+	c.sched.start()
+
+	gwLn, err := net.Listen("tcp", orDefault(opts.Addr, "127.0.0.1:0"))
+	if err != nil {
+		return nil, fmt.Errorf("gateway listener: %w", err)
+	}
+	c.URL = "http://" + gwLn.Addr().String()
+	mux := http.NewServeMux()
+	mux.Handle("/_local/", c.admin())
+	mux.Handle("/", newGateway(c.Template, ops, c.Auth, c.host))
+	c.serve(gwLn, mux)
+	return c, nil
+}
+
+func first(s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return s[0]
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func (c *Cloud) serve(ln net.Listener, h http.Handler) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	c.servers = append(c.servers, srv)
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			slog.Error("local server stopped", "addr", ln.Addr().String(), "err", err)
+		}
+	}()
+}
+
+// Stop shuts everything down: servers, schedules, executor, engines. It is safe to call twice.
+func (c *Cloud) Stop() {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	for _, s := range c.servers {
+		_ = s.Shutdown(ctx)
+	}
+	c.servers = nil
+	if c.sched != nil {
+		c.sched.stop()
+	}
+	if c.notifier != nil {
+		c.notifier.wg.Wait()
+	}
+	if c.sfn != nil {
+		c.sfn.Close()
+		c.sfn = nil
+	}
+	for i := len(c.stoppers) - 1; i >= 0; i-- {
+		if err := c.stoppers[i](); err != nil {
+			slog.Warn("engine stop", "err", err)
+		}
+	}
+	c.stoppers = nil
+	if c.ownsClock && c.Clock != nil {
+		c.Clock.Close()
+	}
+}
+
+// deps is what a function gets at cold start: the template's environment plus the settings
+// that point its SDK clients at the local engines, and the virtual clock.
+func (c *Cloud) deps(f template.Function) lambdafn.Deps {
+	env := map[string]string{
+		"AWS_REGION":                Stack.Region,
+		"AWS_ACCESS_KEY_ID":         c.creds.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY":     c.creds.SecretAccessKey,
+		"AWS_ENDPOINT_URL_DYNAMODB": c.DynamoDBEndpoint,
+		"AWS_ENDPOINT_URL_S3":       c.S3Endpoint,
+		"AWS_ENDPOINT_URL_SFN":      c.SFNURL,
+		"S3_USE_PATH_STYLE":         "true",
+		"AWS_LAMBDA_FUNCTION_NAME":  f.Name,
+	}
+	for k, v := range f.Env {
+		env[k] = v
+	}
+	return lambdafn.Deps{Getenv: func(k string) string { return env[k] }, Now: c.Clock.Now}
+}
+
+func (c *Cloud) clients() (*dynamodb.Client, *s3.Client) {
+	creds := credentials.StaticCredentialsProvider{Value: c.creds}
+	cfg := aws.Config{Region: Stack.Region, Credentials: creds}
+	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(c.DynamoDBEndpoint) }),
+		s3.NewFromConfig(cfg, func(o *s3.Options) { o.BaseEndpoint = aws.String(c.S3Endpoint); o.UsePathStyle = true })
+}
+
+// createResources makes the template's tables and buckets (existing ones are kept).
+func (c *Cloud) createResources(ctx context.Context) error {
+	for _, t := range c.Template.Tables {
+		in, err := TableInput(t)
+		if err != nil {
+			return err
+		}
+		_, err = c.DynamoDB.CreateTable(ctx, in)
+		var inUse *ddbtypes.ResourceInUseException
+		if errors.As(err, &inUse) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("create table %s: %w", t.Name, err)
+		}
+		if ttl, ok := t.Properties["TimeToLiveSpecification"].(map[string]any); ok && ttl["Enabled"] == true {
+			_, err := c.DynamoDB.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: &t.Name,
+				TimeToLiveSpecification: &ddbtypes.TimeToLiveSpecification{AttributeName: aws.String(fmt.Sprint(ttl["AttributeName"])), Enabled: aws.Bool(true)}})
+			if err != nil {
+				slog.Warn("table TTL not enabled locally", "table", t.Name, "err", err)
+			}
+		}
+	}
+	for _, b := range c.Template.Buckets {
+		_, err := c.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &b.Name})
+		var owned *s3types.BucketAlreadyOwnedByYou
+		if err != nil && !errors.As(err, &owned) {
+			return fmt.Errorf("create bucket %s: %w", b.Name, err)
+		}
+		if b.Versioned {
+			if _, err := c.S3.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: &b.Name,
+				VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusEnabled}}); err != nil {
+				return fmt.Errorf("bucket %s versioning: %w", b.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// TableInput turns a template table into the CreateTable call that makes it.
+func TableInput(t template.Table) (*dynamodb.CreateTableInput, error) {
+	var p struct {
+		AttributeDefinitions   []ddbtypes.AttributeDefinition
+		KeySchema              []ddbtypes.KeySchemaElement
+		GlobalSecondaryIndexes []ddbtypes.GlobalSecondaryIndex
+		BillingMode            ddbtypes.BillingMode
+	}
+	b, err := json.Marshal(t.Properties)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, fmt.Errorf("table %s: %w", t.LogicalID, err)
+	}
+	return &dynamodb.CreateTableInput{
+		TableName: aws.String(t.Name), AttributeDefinitions: p.AttributeDefinitions, KeySchema: p.KeySchema,
+		GlobalSecondaryIndexes: p.GlobalSecondaryIndexes, BillingMode: p.BillingMode,
+	}, nil
+}
+
+// Token mints a bearer token for id, valid for 12 hours.
+func (c *Cloud) Token(id Identity) (string, error) { return c.Auth.Token(id, 12*time.Hour) }
+
+// FireSchedule runs the named schedule now.
+func (c *Cloud) FireSchedule(ctx context.Context, name string) error {
+	return c.sched.FireNow(ctx, name)
+}
+
+// Invoke runs a function directly (tests).
+func (c *Cloud) Invoke(ctx context.Context, function string, payload []byte) ([]byte, error) {
+	return c.host.Invoke(ctx, function, payload)
+}
+
+// WaitNotifications blocks until every bucket notification received so far is processed.
+func (c *Cloud) WaitNotifications() { c.notifier.wg.Wait() }

@@ -1,0 +1,159 @@
+// Package infra_test keeps the deployable description and the code in step: template.yaml,
+// infra/openapi.yaml, functions/, events/, statemachines/ and the store's table shape.
+package infra_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/facepay/platform/infra/local/cloud"
+	"github.com/facepay/platform/infra/local/template"
+	"github.com/facepay/platform/shared/store"
+)
+
+func load(t *testing.T) (*template.Template, map[string]template.Operation) {
+	t.Helper()
+	tpl, err := template.Load("../template.yaml", cloud.Stack)
+	require.NoError(t, err)
+	ops, err := template.LoadOpenAPI("openapi.yaml")
+	require.NoError(t, err)
+	return tpl, ops
+}
+
+func TestRoutesMatchOpenAPIExactly(t *testing.T) {
+	tpl, ops := load(t)
+	var documented []string
+	for k, op := range ops {
+		documented = append(documented, k)
+		assert.NotEmpty(t, op.ID, "%s has no operationId", k)
+		assert.NotEmpty(t, op.Roles, "%s has no x-roles", k)
+	}
+	sort.Strings(documented)
+	assert.Equal(t, documented, tpl.RouteKeys(), "template routes and OpenAPI operations must be the same set")
+}
+
+func TestEveryFunctionHasAFolderAConstructorAndSamples(t *testing.T) {
+	tpl, _ := load(t)
+	inTemplate := map[string]bool{}
+	for _, f := range tpl.Functions {
+		inTemplate[f.CodeURI] = true
+		assert.FileExists(t, filepath.Join("..", f.CodeURI, "main.go"), f.LogicalID)
+		assert.Contains(t, cloud.Functions, f.CodeURI, "%s is not registered in infra/local/cloud/functions.go", f.LogicalID)
+		name := filepath.Base(f.CodeURI)
+		assert.Equal(t, f.LogicalID, pascal(name)+"Function", "one name runs through folder and logical id")
+		samples, _ := filepath.Glob(filepath.Join("..", "events", name, "*.json"))
+		assert.NotEmpty(t, samples, "events/%s/ has no sample event", name)
+	}
+	dirs, err := filepath.Glob("../functions/*")
+	require.NoError(t, err)
+	for _, d := range dirs {
+		assert.True(t, inTemplate["functions/"+filepath.Base(d)], "%s is not in template.yaml", d)
+	}
+	for codeURI := range cloud.Functions {
+		assert.True(t, inTemplate[codeURI], "%s is registered but not in template.yaml", codeURI)
+	}
+}
+
+// Every HTTP sample names a route its function serves, and every route has a sample.
+func TestEventSamplesMatchRoutes(t *testing.T) {
+	tpl, _ := load(t)
+	for _, f := range tpl.Functions {
+		samples, _ := filepath.Glob(filepath.Join("..", "events", filepath.Base(f.CodeURI), "*.json"))
+		if len(f.Routes) == 0 {
+			continue
+		}
+		routes := map[string]bool{}
+		for _, r := range f.Routes {
+			routes[r.Key()] = false
+		}
+		for _, s := range samples {
+			raw, err := os.ReadFile(s)
+			require.NoError(t, err)
+			var ev events.APIGatewayV2HTTPRequest
+			require.NoError(t, json.Unmarshal(raw, &ev), s)
+			_, ok := routes[ev.RouteKey]
+			assert.True(t, ok, "%s: route %q is not one of %s's", s, ev.RouteKey, f.LogicalID)
+			routes[ev.RouteKey] = true
+		}
+		for r, seen := range routes {
+			assert.True(t, seen, "route %s has no sample in events/%s/", r, filepath.Base(f.CodeURI))
+		}
+	}
+}
+
+var placeholder = regexp.MustCompile(`\$\{([A-Za-z0-9_]+)\}`)
+
+// Every ${Placeholder} in ASL is declared in DefinitionSubstitutions, and nothing declared is unused.
+func TestStateMachinePlaceholdersAreDeclared(t *testing.T) {
+	tpl, _ := load(t)
+	files, _ := filepath.Glob("../statemachines/*.asl.json")
+	used := map[string]bool{}
+	for _, sm := range tpl.StateMachines {
+		raw, err := os.ReadFile(filepath.Join("..", sm.DefinitionURI))
+		require.NoError(t, err)
+		used[filepath.Base(sm.DefinitionURI)] = true
+		var inASL []string
+		for _, m := range placeholder.FindAllStringSubmatch(string(raw), -1) {
+			inASL = append(inASL, m[1])
+		}
+		var declared []string
+		for k := range sm.Substitutions {
+			declared = append(declared, k)
+		}
+		assert.ElementsMatch(t, declared, unique(inASL), sm.LogicalID)
+		assert.NotContains(t, string(raw), "arn:aws:lambda", "%s: ASL holds no ARNs", sm.DefinitionURI)
+		def, err := sm.Definition("..")
+		require.NoError(t, err)
+		assert.True(t, json.Valid([]byte(def)), "%s is not valid JSON after substitution", sm.DefinitionURI)
+	}
+	for _, f := range files {
+		assert.True(t, used[filepath.Base(f)], "%s is not used by any state machine", f)
+	}
+}
+
+// The template's table is the one the store is written for.
+func TestTableMatchesStore(t *testing.T) {
+	tpl, _ := load(t)
+	require.Len(t, tpl.Tables, 1)
+	got, err := cloud.TableInput(tpl.Tables[0])
+	require.NoError(t, err)
+	want := store.TableInput(tpl.Tables[0].Name)
+	assert.ElementsMatch(t, want.AttributeDefinitions, got.AttributeDefinitions)
+	assert.Equal(t, want.KeySchema, got.KeySchema)
+	assert.Equal(t, len(want.GlobalSecondaryIndexes), len(got.GlobalSecondaryIndexes))
+	for i := range want.GlobalSecondaryIndexes {
+		assert.Equal(t, *want.GlobalSecondaryIndexes[i].IndexName, *got.GlobalSecondaryIndexes[i].IndexName)
+		assert.Equal(t, want.GlobalSecondaryIndexes[i].KeySchema, got.GlobalSecondaryIndexes[i].KeySchema)
+	}
+}
+
+func unique(s []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, v := range s {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func pascal(kebab string) string {
+	var b strings.Builder
+	for _, p := range strings.Split(kebab, "-") {
+		if p != "" {
+			b.WriteString(strings.ToUpper(p[:1]) + p[1:])
+		}
+	}
+	return b.String()
+}

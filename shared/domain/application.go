@@ -1,0 +1,315 @@
+package domain
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// PartnerType is the kind of partner an application asks to become.
+type PartnerType string
+
+// The four partner types of DOMAIN.md section 1.
+const (
+	PartnerDeviceVendor     PartnerType = "device_vendor"
+	PartnerSoftwareProvider PartnerType = "software_provider"
+	PartnerDeployer         PartnerType = "deployer"
+	PartnerMerchant         PartnerType = "merchant"
+)
+
+var partnerRoles = map[PartnerType]Role{
+	PartnerDeviceVendor:     RoleVendor,
+	PartnerSoftwareProvider: RoleSoftwareProvider,
+	PartnerDeployer:         RoleDeployer,
+	PartnerMerchant:         RoleMerchant,
+}
+
+// ParsePartnerType returns an Invalid error (code "unknown_partner_type") for anything else.
+func ParsePartnerType(s string) (PartnerType, error) {
+	t := PartnerType(s)
+	if _, ok := partnerRoles[t]; !ok {
+		return "", Errorf(Invalid, "unknown_partner_type",
+			"partnerType %q is not one of device_vendor, software_provider, deployer, merchant", s)
+	}
+	return t, nil
+}
+
+// Role is the caller role that applies as (and later acts as) this partner type.
+func (t PartnerType) Role() Role { return partnerRoles[t] }
+
+// AccountServiceProvider is the payment account type a device vendor must already hold.
+const AccountServiceProvider = "service_provider"
+
+// ApplicationStatus is where an application is in its life.
+type ApplicationStatus string
+
+// Application statuses. Reviewers' decisions are held (Decision) while the status stays
+// Submitted; the Monday release turns them into Approved or Rejected.
+const (
+	AppDraft     ApplicationStatus = "draft"
+	AppSubmitted ApplicationStatus = "submitted"
+	AppApproved  ApplicationStatus = "approved"
+	AppRejected  ApplicationStatus = "rejected"
+	AppWithdrawn ApplicationStatus = "withdrawn"
+)
+
+// Company is the applicant's company details.
+type Company struct {
+	Name               string `json:"name"`
+	RegistrationNumber string `json:"registrationNumber,omitempty"`
+	ContactName        string `json:"contactName,omitempty"`
+	ContactEmail       string `json:"contactEmail,omitempty"`
+	ContactPhone       string `json:"contactPhone,omitempty"`
+}
+
+// AttachmentStatus is the state of one uploaded file.
+type AttachmentStatus string
+
+// Attachment statuses.
+const (
+	AttachmentPending  AttachmentStatus = "pending"  // an upload URL was issued, nothing arrived yet
+	AttachmentReceived AttachmentStatus = "received" // the bytes arrived and are what the name claims
+	AttachmentRejected AttachmentStatus = "rejected" // the bytes arrived but were refused (Reason)
+)
+
+// Attachment is a file attached to an application, in a named slot ("deck", "business_licence").
+type Attachment struct {
+	Slot        string           `json:"slot"`
+	UploadID    string           `json:"uploadId"`
+	FileName    string           `json:"fileName"`
+	ContentType string           `json:"contentType"`
+	Size        int64            `json:"size"`
+	SHA256      string           `json:"sha256"` // hex
+	Key         string           `json:"-"`
+	VersionID   string           `json:"versionId,omitempty"`
+	Status      AttachmentStatus `json:"status"`
+	Reason      string           `json:"reason,omitempty"`
+	RequestedAt time.Time        `json:"requestedAt"`
+	ReceivedAt  *time.Time       `json:"receivedAt,omitempty"`
+}
+
+// AttachmentSlots lists, per partner type, the slots an application may carry.
+// The device vendor's deck is required at submission (see Application.Submit).
+var AttachmentSlots = map[PartnerType][]string{
+	PartnerDeviceVendor:     {"deck", "business_licence", "qualification"},
+	PartnerSoftwareProvider: {"business_licence", "qualification", "product_brochure"},
+	PartnerDeployer:         {"business_licence", "qualification", "deployment_plan"},
+	PartnerMerchant:         {"business_licence", "store_photo"},
+}
+
+// Decision is a reviewer's decision on an application or model. It is held until the
+// weekly release publishes it; until then the reviewer may revise it.
+type Decision struct {
+	Approve    bool       `json:"approve"`
+	Reason     string     `json:"reason,omitempty"`
+	Reviewer   string     `json:"reviewer"`
+	DecidedAt  time.Time  `json:"decidedAt"`
+	ReleasedAt *time.Time `json:"releasedAt,omitempty"`
+}
+
+// Application is a partner's request to join the platform.
+type Application struct {
+	ID                string                 `json:"id"`
+	Org               string                 `json:"org"`
+	PartnerType       PartnerType            `json:"partnerType"`
+	Status            ApplicationStatus      `json:"status"`
+	Company           Company                `json:"company"`
+	AgreementAccepted bool                   `json:"agreementAccepted"`
+	Survey            map[string]string      `json:"survey,omitempty"`
+	Attachments       map[string]*Attachment `json:"attachments"`
+	Round             int                    `json:"round"` // 1 for the first submission, +1 per resubmission
+	Decision          *Decision              `json:"-"`     // held; applicants see Outcome
+	Outcome           *Decision              `json:"outcome,omitempty"`
+	VendorCode        string                 `json:"vendorCode,omitempty"`
+	CreatedBy         string                 `json:"createdBy"`
+	CreatedAt         time.Time              `json:"createdAt"`
+	UpdatedAt         time.Time              `json:"updatedAt"`
+	SubmittedAt       *time.Time             `json:"submittedAt,omitempty"`
+	Version           int                    `json:"version"`
+}
+
+// Change is one entry of an entity's append-only history: who did what, when and why.
+type Change struct {
+	At     time.Time `json:"at"`
+	By     string    `json:"by"`
+	Action string    `json:"action"`
+	From   string    `json:"from,omitempty"`
+	To     string    `json:"to,omitempty"`
+	Reason string    `json:"reason,omitempty"`
+}
+
+// ApplicationDraft is what an applicant fills in; every field is optional while drafting.
+type ApplicationDraft struct {
+	Company           *Company          `json:"company,omitempty"`
+	AgreementAccepted *bool             `json:"agreementAccepted,omitempty"`
+	Survey            map[string]string `json:"survey,omitempty"`
+}
+
+// NewApplication starts a draft application by c. It returns Invalid errors for an unknown
+// partner type ("unknown_partner_type") and Forbidden ("wrong_role") when c's role does not
+// apply as that partner type.
+func NewApplication(id string, c Caller, t PartnerType, d ApplicationDraft, now time.Time) (*Application, Change, error) {
+	if t.Role() != c.Role {
+		return nil, Change{}, Errorf(Forbidden, "wrong_role", "a %s applies as %s, not %s", c.Role, roleToPartner(c.Role), t)
+	}
+	a := &Application{
+		ID: id, Org: c.Org, PartnerType: t, Status: AppDraft,
+		Attachments: map[string]*Attachment{}, CreatedBy: c.Subject, CreatedAt: now, UpdatedAt: now,
+	}
+	if err := a.apply(d); err != nil {
+		return nil, Change{}, err
+	}
+	return a, Change{At: now, By: c.Subject, Action: "created", To: string(AppDraft)}, nil
+}
+
+func roleToPartner(r Role) string {
+	for t, role := range partnerRoles {
+		if role == r {
+			return string(t)
+		}
+	}
+	return "no partner type"
+}
+
+// Edit changes a draft (or a rejected application being reworked). It returns Conflict
+// ("not_editable") once the application is submitted, approved or withdrawn.
+func (a *Application) Edit(c Caller, d ApplicationDraft, now time.Time) (Change, error) {
+	if err := a.editable("edit"); err != nil {
+		return Change{}, err
+	}
+	if err := a.apply(d); err != nil {
+		return Change{}, err
+	}
+	a.UpdatedAt = now
+	return Change{At: now, By: c.Subject, Action: "edited"}, nil
+}
+
+func (a *Application) editable(what string) error {
+	if a.Status != AppDraft && a.Status != AppRejected {
+		return Errorf(Conflict, "not_editable", "cannot %s application %s: it is %s", what, a.ID, a.visibleStatus())
+	}
+	return nil
+}
+
+func (a *Application) apply(d ApplicationDraft) error {
+	if d.Company != nil {
+		c := *d.Company
+		c.Name = strings.TrimSpace(c.Name)
+		if len(c.Name) > 200 {
+			return Errorf(Invalid, "invalid_company", "company.name is longer than 200 characters")
+		}
+		a.Company = c
+	}
+	if d.AgreementAccepted != nil {
+		a.AgreementAccepted = *d.AgreementAccepted
+	}
+	if d.Survey != nil {
+		if len(d.Survey) > 100 {
+			return Errorf(Invalid, "invalid_survey", "the survey has more than 100 answers")
+		}
+		a.Survey = d.Survey
+	}
+	return nil
+}
+
+// RequestAttachment records that an upload for slot was issued. Re-requesting a slot replaces
+// its pending or earlier upload (the bucket keeps every version). It returns Invalid
+// ("unknown_slot") for a slot the partner type does not have and Conflict ("not_editable")
+// after submission.
+func (a *Application) RequestAttachment(c Caller, att Attachment, now time.Time) (Change, error) {
+	if err := a.editable("attach files to"); err != nil {
+		return Change{}, err
+	}
+	if !slices.Contains(AttachmentSlots[a.PartnerType], att.Slot) {
+		return Change{}, Errorf(Invalid, "unknown_slot", "slot %q is not one of %s for a %s application",
+			att.Slot, strings.Join(AttachmentSlots[a.PartnerType], ", "), a.PartnerType)
+	}
+	att.Status, att.RequestedAt = AttachmentPending, now
+	a.Attachments[att.Slot] = &att
+	a.UpdatedAt = now
+	return Change{At: now, By: c.Subject, Action: "attachment_requested", To: att.Slot + ": " + att.FileName}, nil
+}
+
+// ErrStaleUpload is returned by ReceiveAttachment when the object is not the slot's current
+// upload (a redelivered or superseded notification); callers ignore it.
+var ErrStaleUpload = Errorf(Conflict, "stale_upload", "the upload is not the slot's current upload")
+
+// ReceiveAttachment marks the slot's current upload received (reason == "") or rejected.
+// A notification for another upload, or for one already settled, returns ErrStaleUpload and
+// changes nothing, which makes redelivery harmless.
+func (a *Application) ReceiveAttachment(slot, uploadID, versionID string, size int64, reason string, now time.Time) (Change, error) {
+	att, ok := a.Attachments[slot]
+	if !ok || att.UploadID != uploadID || att.Status != AttachmentPending {
+		return Change{}, ErrStaleUpload
+	}
+	att.VersionID, att.Size, att.ReceivedAt = versionID, size, &now
+	att.Status = AttachmentReceived
+	if reason != "" {
+		att.Status, att.Reason = AttachmentRejected, reason
+	}
+	a.UpdatedAt = now
+	return Change{At: now, By: "platform", Action: "attachment_" + string(att.Status), To: slot, Reason: reason}, nil
+}
+
+// Submit sends the application to review. A device vendor's application needs the agreement
+// accepted, the deck received and the survey answered, and the applicant must hold a service
+// provider account. Error codes: not_editable, wrong_account_type, missing_company,
+// agreement_not_accepted, missing_deck, missing_survey, attachment_pending.
+func (a *Application) Submit(c Caller, now time.Time) (Change, error) {
+	if err := a.editable("submit"); err != nil {
+		return Change{}, err
+	}
+	if a.Company.Name == "" {
+		return Change{}, Errorf(Invalid, "missing_company", "company.name is required before submitting")
+	}
+	for slot, att := range a.Attachments {
+		if att.Status == AttachmentPending {
+			return Change{}, Errorf(Conflict, "attachment_pending", "the %s upload has not arrived yet", slot)
+		}
+	}
+	if a.PartnerType == PartnerDeviceVendor {
+		if c.AccountType != AccountServiceProvider {
+			return Change{}, Errorf(Forbidden, "wrong_account_type",
+				"a device service provider must hold a payment service provider account; this account is %q", c.AccountType)
+		}
+		if !a.AgreementAccepted {
+			return Change{}, Errorf(Invalid, "agreement_not_accepted", "the cooperation agreement must be accepted")
+		}
+		if d := a.Attachments["deck"]; d == nil || d.Status != AttachmentReceived {
+			return Change{}, Errorf(Invalid, "missing_deck", "the deck (PPT, PPTX or PDF) must be attached and received")
+		}
+		if len(a.Survey) == 0 {
+			return Change{}, Errorf(Invalid, "missing_survey", "the vendor survey must be answered")
+		}
+	}
+	from := a.Status
+	a.Status, a.SubmittedAt, a.UpdatedAt = AppSubmitted, &now, now
+	a.Decision, a.Outcome = nil, nil
+	a.Round++
+	return Change{At: now, By: c.Subject, Action: "submitted", From: string(from), To: string(AppSubmitted)}, nil
+}
+
+// Withdraw takes a draft or submitted application out of review for good.
+// It returns Conflict ("not_withdrawable") once decided and released.
+func (a *Application) Withdraw(c Caller, reason string, now time.Time) (Change, error) {
+	if a.Status != AppDraft && a.Status != AppSubmitted {
+		return Change{}, Errorf(Conflict, "not_withdrawable", "application %s is %s and cannot be withdrawn", a.ID, a.Status)
+	}
+	from := a.Status
+	a.Status, a.Decision, a.UpdatedAt = AppWithdrawn, nil, now
+	return Change{At: now, By: c.Subject, Action: "withdrawn", From: string(from), To: string(AppWithdrawn), Reason: reason}, nil
+}
+
+// visibleStatus is the status as the applicant sees it.
+func (a *Application) visibleStatus() string {
+	if a.Status == AppSubmitted {
+		return "under review"
+	}
+	return string(a.Status)
+}
+
+// Describe is a short human description used in messages.
+func (a *Application) Describe() string {
+	return fmt.Sprintf("%s application %s (%s)", a.PartnerType, a.ID, a.Company.Name)
+}

@@ -1,0 +1,121 @@
+package store
+
+import (
+	"context"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/facepay/platform/shared/domain"
+)
+
+// storedApplication keeps what the API hides from applicants (the held decision, object keys).
+type storedApplication struct {
+	domain.Application
+	HeldDecision *domain.Decision  `json:"heldDecision,omitempty"`
+	Keys         map[string]string `json:"keys,omitempty"` // slot → object key
+}
+
+func appPK(id string) string { return "APP#" + id }
+
+func (db *DB) applicationItem(a *domain.Application) (item, error) {
+	s := storedApplication{Application: *a, HeldDecision: a.Decision, Keys: map[string]string{}}
+	for slot, att := range a.Attachments {
+		s.Keys[slot] = att.Key
+	}
+	data, err := marshalJSON(s)
+	if err != nil {
+		return item{}, err
+	}
+	it := item{
+		PK: appPK(a.ID), SK: "META", Data: data,
+		GSI1PK: "ORG#" + a.Org, GSI1SK: "APP#" + ts(a.CreatedAt) + "#" + a.ID,
+	}
+	if a.Status == domain.AppSubmitted && a.SubmittedAt != nil {
+		// Only applications under review sit in the queue; deciding keeps them there until release.
+		it.GSI2PK, it.GSI2SK = "QUEUE#APP#"+string(a.PartnerType), ts(*a.SubmittedAt)+"#"+a.ID
+	}
+	return it, nil
+}
+
+// CreateApplication stores a new application with its first history entry.
+// It returns Conflict when the id is taken.
+func (db *DB) CreateApplication(ctx context.Context, a *domain.Application, c domain.Change) error {
+	return db.saveApplication(ctx, a, 0, c)
+}
+
+// SaveApplication writes a changed application and its history entries, provided nobody
+// changed it since it was read (Conflict otherwise). a.Version is advanced on success.
+func (db *DB) SaveApplication(ctx context.Context, a *domain.Application, changes ...domain.Change) error {
+	return db.saveApplication(ctx, a, a.Version, changes...)
+}
+
+func (db *DB) saveApplication(ctx context.Context, a *domain.Application, version int, changes ...domain.Change) error {
+	it, err := db.applicationItem(a)
+	if err != nil {
+		return err
+	}
+	w, err := db.put(it, version)
+	if err != nil {
+		return err
+	}
+	writes := []types.TransactWriteItem{w}
+	for _, c := range changes {
+		h, err := db.history(appPK(a.ID), c)
+		if err != nil {
+			return err
+		}
+		writes = append(writes, h)
+	}
+	if err := db.write(ctx, "application "+a.ID, writes...); err != nil {
+		return err
+	}
+	a.Version = version + 1
+	return nil
+}
+
+// Application returns the application id. It returns NotFound ("application_not_found").
+func (db *DB) Application(ctx context.Context, id string) (*domain.Application, error) {
+	if err := safeID("application", id); err != nil {
+		return nil, err
+	}
+	it, err := db.get(ctx, appPK(id), "META", "application_not_found", "application "+id)
+	if err != nil {
+		return nil, err
+	}
+	return decodeApplication(it)
+}
+
+func decodeApplication(it item) (*domain.Application, error) {
+	var s storedApplication
+	if err := unmarshalJSON(it.Data, &s); err != nil {
+		return nil, err
+	}
+	a := s.Application
+	a.Decision, a.Version = s.HeldDecision, it.Version
+	for slot, k := range s.Keys {
+		if att := a.Attachments[slot]; att != nil {
+			att.Key = k
+		}
+	}
+	return &a, nil
+}
+
+// ApplicationHistory returns the application's history, oldest first.
+func (db *DB) ApplicationHistory(ctx context.Context, id string) ([]domain.Change, error) {
+	return db.historyOf(ctx, appPK(id))
+}
+
+// ApplicationsOf lists org's applications, newest first, one page at a time.
+func (db *DB) ApplicationsOf(ctx context.Context, org, cursor string, limit int) (Page[domain.Application], error) {
+	return query[domain.Application](ctx, db, &dynamodb.QueryInput{
+		IndexName:              aws.String("gsi1"),
+		KeyConditionExpression: aws.String("gsi1pk = :o AND begins_with(gsi1sk, :p)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":o": &types.AttributeValueMemberS{Value: "ORG#" + org},
+			":p": &types.AttributeValueMemberS{Value: "APP#"},
+		},
+		ScanIndexForward: aws.Bool(false),
+	}, cursor, limit)
+}

@@ -1,0 +1,238 @@
+// Package store is the platform's DynamoDB access. It owns the table's shape; nothing else
+// builds keys or reads attributes.
+//
+// One table, generic key names so every entity fits:
+//
+//	entity        pk                  sk                         gsi1 (owner listing)              gsi2 (work queues)
+//	application   APP#<id>            META                       ORG#<org> / APP#<created>#<id>    QUEUE#APP#<status> / <submitted>#<id>
+//	history       <entity pk>         HIST#<at>#<seq>            –                                 –
+//	outbox msg    ORG#<org>           MSG#<at>#<id>              –                                 –
+//	counter/claim varies (see the entity's file)
+//
+// Access patterns: get an entity by id (GetItem pk/META); an entity and its history
+// (Query pk, begins_with HIST#); an organisation's entities newest first (gsi1); a review
+// queue oldest first (gsi2). Every write states its precondition: creates use
+// attribute_not_exists(pk), updates compare the item's version. Entity writes and their
+// history entries go in one transaction, so history is never missing nor invented.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/facepay/platform/shared/domain"
+)
+
+// DB is the table and the client that reaches it.
+type DB struct {
+	client *dynamodb.Client
+	table  string
+}
+
+// New returns the store for table.
+func New(client *dynamodb.Client, table string) *DB { return &DB{client: client, table: table} }
+
+// TableInput is the table's definition: the template's Table resource declares the same keys
+// and indexes (infra/template_test.go checks), and tests create per-test tables from it.
+func TableInput(name string) *dynamodb.CreateTableInput {
+	s := types.ScalarAttributeTypeS
+	attr := func(n string) types.AttributeDefinition {
+		return types.AttributeDefinition{AttributeName: aws.String(n), AttributeType: s}
+	}
+	keys := func(pk, sk string) []types.KeySchemaElement {
+		return []types.KeySchemaElement{
+			{AttributeName: aws.String(pk), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String(sk), KeyType: types.KeyTypeRange},
+		}
+	}
+	all := &types.Projection{ProjectionType: types.ProjectionTypeAll}
+	return &dynamodb.CreateTableInput{
+		TableName:   aws.String(name),
+		BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{
+			attr("pk"), attr("sk"), attr("gsi1pk"), attr("gsi1sk"), attr("gsi2pk"), attr("gsi2sk"),
+		},
+		KeySchema: keys("pk", "sk"),
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{
+			{IndexName: aws.String("gsi1"), KeySchema: keys("gsi1pk", "gsi1sk"), Projection: all},
+			{IndexName: aws.String("gsi2"), KeySchema: keys("gsi2pk", "gsi2sk"), Projection: all},
+		},
+	}
+}
+
+// item is the envelope every stored item shares: keys, optional index keys, a version and the
+// entity as a JSON-like map under "data". Keeping the entity in one attribute keeps the stored
+// shape independent of Go field tags on domain types.
+type item struct {
+	PK      string `dynamodbav:"pk"`
+	SK      string `dynamodbav:"sk"`
+	GSI1PK  string `dynamodbav:"gsi1pk,omitempty"`
+	GSI1SK  string `dynamodbav:"gsi1sk,omitempty"`
+	GSI2PK  string `dynamodbav:"gsi2pk,omitempty"`
+	GSI2SK  string `dynamodbav:"gsi2sk,omitempty"`
+	Version int    `dynamodbav:"version"`
+	Data    []byte `dynamodbav:"data"`
+	TTL     int64  `dynamodbav:"ttl,omitempty"`
+}
+
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		"pk": &types.AttributeValueMemberS{Value: pk},
+		"sk": &types.AttributeValueMemberS{Value: sk},
+	}
+}
+
+// put returns a transactional put of it. version is the version the stored item must have
+// (0: the item must not exist); the written item carries version+1.
+func (db *DB) put(it item, version int) (types.TransactWriteItem, error) {
+	it.Version = version + 1
+	av, err := attributevalue.MarshalMap(it)
+	if err != nil {
+		return types.TransactWriteItem{}, fmt.Errorf("marshal %s/%s: %w", it.PK, it.SK, err)
+	}
+	p := &types.Put{TableName: &db.table, Item: av}
+	if version == 0 {
+		p.ConditionExpression = aws.String("attribute_not_exists(pk)")
+	} else {
+		p.ConditionExpression = aws.String("version = :v")
+		p.ExpressionAttributeValues = map[string]types.AttributeValue{
+			":v": &types.AttributeValueMemberN{Value: fmt.Sprint(version)},
+		}
+	}
+	return types.TransactWriteItem{Put: p}, nil
+}
+
+var histSeq atomic.Uint64
+
+// history returns the put of one history entry of the entity at pk. The sort key orders
+// entries by time; the sequence keeps two entries of the same instant apart.
+func (db *DB) history(pk string, c domain.Change) (types.TransactWriteItem, error) {
+	data, err := marshalJSON(c)
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	sk := fmt.Sprintf("HIST#%s#%06d", c.At.UTC().Format(time.RFC3339Nano), histSeq.Add(1)%1_000_000)
+	return db.put(item{PK: pk, SK: sk, Data: data}, 0)
+}
+
+// write runs writes as one transaction. A failed condition becomes a Conflict error with code
+// "conflict": the entity changed since it was read (or already exists).
+func (db *DB) write(ctx context.Context, what string, writes ...types.TransactWriteItem) error {
+	_, err := db.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) {
+		for _, r := range tce.CancellationReasons {
+			if aws.ToString(r.Code) == "ConditionalCheckFailed" {
+				return domain.Errorf(domain.Conflict, "conflict", "%s changed meanwhile; reload and retry", what)
+			}
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", what, err)
+	}
+	return nil
+}
+
+// get reads the item at pk/sk. A missing item is a NotFound error with the given code.
+func (db *DB) get(ctx context.Context, pk, sk, code, what string) (item, error) {
+	out, err := db.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &db.table, Key: key(pk, sk), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return item{}, fmt.Errorf("get %s: %w", what, err)
+	}
+	if out.Item == nil {
+		return item{}, domain.Errorf(domain.NotFound, code, "%s does not exist", what)
+	}
+	var it item
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return item{}, fmt.Errorf("unmarshal %s: %w", what, err)
+	}
+	return it, nil
+}
+
+// Page is one page of a listing; Next is the opaque cursor of the following page ("" at the end).
+type Page[T any] struct {
+	Items []T    `json:"items"`
+	Next  string `json:"next,omitempty"`
+}
+
+// query runs one page of q and decodes each item's entity into T.
+func query[T any](ctx context.Context, db *DB, q *dynamodb.QueryInput, cursor string, limit int) (Page[T], error) {
+	q.TableName = &db.table
+	if limit <= 0 || limit > 100 {
+		limit = 100
+	}
+	q.Limit = aws.Int32(int32(limit))
+	if cursor != "" {
+		start, err := decodeCursor(cursor)
+		if err != nil {
+			return Page[T]{}, err
+		}
+		q.ExclusiveStartKey = start
+	}
+	out, err := db.client.Query(ctx, q)
+	if err != nil {
+		return Page[T]{}, fmt.Errorf("query: %w", err)
+	}
+	page := Page[T]{Items: make([]T, 0, len(out.Items))}
+	for _, av := range out.Items {
+		var it item
+		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+			return Page[T]{}, fmt.Errorf("unmarshal: %w", err)
+		}
+		var v T
+		if err := unmarshalJSON(it.Data, &v); err != nil {
+			return Page[T]{}, err
+		}
+		page.Items = append(page.Items, v)
+	}
+	if len(out.LastEvaluatedKey) > 0 {
+		page.Next, err = encodeCursor(out.LastEvaluatedKey)
+		if err != nil {
+			return Page[T]{}, err
+		}
+	}
+	return page, nil
+}
+
+// historyOf returns every history entry of the entity at pk, oldest first.
+func (db *DB) historyOf(ctx context.Context, pk string) ([]domain.Change, error) {
+	var all []domain.Change
+	cursor := ""
+	for {
+		p, err := query[domain.Change](ctx, db, &dynamodb.QueryInput{
+			KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :h)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":pk": &types.AttributeValueMemberS{Value: pk},
+				":h":  &types.AttributeValueMemberS{Value: "HIST#"},
+			},
+			ConsistentRead: aws.Bool(true),
+		}, cursor, 100)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, p.Items...)
+		if p.Next == "" {
+			return all, nil
+		}
+		cursor = p.Next
+	}
+}
+
+func ts(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// safeID refuses ids that could break out of their key segment.
+func safeID(what, id string) error {
+	if id == "" || len(id) > 100 || strings.ContainsAny(id, "#/ ") {
+		return domain.Errorf(domain.NotFound, what+"_not_found", "%s %q does not exist", what, id)
+	}
+	return nil
+}
