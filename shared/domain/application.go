@@ -48,7 +48,7 @@ type ApplicationStatus string
 // Submitted; the Monday release turns them into Approved or Rejected.
 const (
 	AppDraft     ApplicationStatus = "draft"
-	AppSubmitted ApplicationStatus = "submitted"
+	AppSubmitted ApplicationStatus = "under_review"
 	AppApproved  ApplicationStatus = "approved"
 	AppRejected  ApplicationStatus = "rejected"
 	AppWithdrawn ApplicationStatus = "withdrawn"
@@ -303,10 +303,35 @@ func (a *Application) Withdraw(c Caller, reason string, now time.Time) (Change, 
 
 // visibleStatus is the status as the applicant sees it.
 func (a *Application) visibleStatus() string {
-	if a.Status == AppSubmitted {
-		return "under review"
+	return strings.ReplaceAll(string(a.Status), "_", " ")
+}
+
+// Decide records reviewer's held decision; it may be revised until the weekly release.
+// Error codes: not_under_review, already_released (Conflict), reason_required (Invalid).
+func (a *Application) Decide(reviewer Caller, approve bool, reason string, now time.Time) (Change, error) {
+	if a.Status != AppSubmitted {
+		return Change{}, notDecidable("application", a.ID, string(a.Status), a.Outcome)
 	}
-	return string(a.Status)
+	return decide(&a.Decision, reviewer, approve, reason, now)
+}
+
+// Release publishes the held decision: the applicant now sees the outcome. An approved device
+// vendor receives vendorCode. It returns Conflict ("nothing_to_release") without a held decision.
+func (a *Application) Release(vendorCode string, now time.Time) (Change, error) {
+	if a.Status != AppSubmitted || a.Decision == nil {
+		return Change{}, Errorf(Conflict, "nothing_to_release", "application %s holds no decision", a.ID)
+	}
+	out := *a.Decision
+	out.ReleasedAt = &now
+	from := a.Status
+	a.Status, a.Outcome, a.Decision, a.UpdatedAt = AppRejected, &out, nil, now
+	if out.Approve {
+		a.Status = AppApproved
+		if a.PartnerType == PartnerDeviceVendor {
+			a.VendorCode = vendorCode
+		}
+	}
+	return Change{At: now, By: "weekly-release", Action: "released", From: string(from), To: string(a.Status), Reason: out.Reason}, nil
 }
 
 // Describe is a short human description used in messages.

@@ -33,8 +33,7 @@ func (db *DB) applicationItem(a *domain.Application) (item, error) {
 		GSI1PK: "ORG#" + a.Org, GSI1SK: "APP#" + ts(a.CreatedAt) + "#" + a.ID,
 	}
 	if a.Status == domain.AppSubmitted && a.SubmittedAt != nil {
-		// Only applications under review sit in the queue; deciding keeps them there until release.
-		it.GSI2PK, it.GSI2SK = "QUEUE#APP#"+string(a.PartnerType), ts(*a.SubmittedAt)+"#"+a.ID
+		it.GSI2PK, it.GSI2SK = appQueue(a.PartnerType, queueState(a.Decision != nil)), ts(*a.SubmittedAt)+"#"+a.ID
 	}
 	return it, nil
 }
@@ -42,37 +41,26 @@ func (db *DB) applicationItem(a *domain.Application) (item, error) {
 // CreateApplication stores a new application with its first history entry.
 // It returns Conflict when the id is taken.
 func (db *DB) CreateApplication(ctx context.Context, a *domain.Application, c domain.Change) error {
-	return db.saveApplication(ctx, a, 0, c)
+	return db.Tx().saveApplication(a, 0, c).Commit(ctx, "application "+a.ID)
 }
 
 // SaveApplication writes a changed application and its history entries, provided nobody
 // changed it since it was read (Conflict otherwise). a.Version is advanced on success.
 func (db *DB) SaveApplication(ctx context.Context, a *domain.Application, changes ...domain.Change) error {
-	return db.saveApplication(ctx, a, a.Version, changes...)
+	return db.Tx().SaveApplication(a, changes...).Commit(ctx, "application "+a.ID)
 }
 
-func (db *DB) saveApplication(ctx context.Context, a *domain.Application, version int, changes ...domain.Change) error {
-	it, err := db.applicationItem(a)
-	if err != nil {
-		return err
-	}
-	w, err := db.put(it, version)
-	if err != nil {
-		return err
-	}
-	writes := []types.TransactWriteItem{w}
-	for _, c := range changes {
-		h, err := db.history(appPK(a.ID), c)
-		if err != nil {
-			return err
-		}
-		writes = append(writes, h)
-	}
-	if err := db.write(ctx, "application "+a.ID, writes...); err != nil {
-		return err
-	}
-	a.Version = version + 1
-	return nil
+// SaveApplication adds the write of a changed application and its history to the transaction.
+func (tx *Tx) SaveApplication(a *domain.Application, changes ...domain.Change) *Tx {
+	return tx.saveApplication(a, a.Version, changes...)
+}
+
+func (tx *Tx) saveApplication(a *domain.Application, version int, changes ...domain.Change) *Tx {
+	it, err := tx.db.applicationItem(a)
+	tx.add(it, version, err)
+	tx.history(appPK(a.ID), changes...)
+	tx.onCommit(func() { a.Version = version + 1 })
+	return tx
 }
 
 // Application returns the application id. It returns NotFound ("application_not_found").

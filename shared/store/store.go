@@ -3,11 +3,18 @@
 //
 // One table, generic key names so every entity fits:
 //
-//	entity        pk                  sk                         gsi1 (owner listing)              gsi2 (work queues)
-//	application   APP#<id>            META                       ORG#<org> / APP#<created>#<id>    QUEUE#APP#<status> / <submitted>#<id>
-//	history       <entity pk>         HIST#<at>#<seq>            –                                 –
-//	outbox msg    ORG#<org>           MSG#<at>#<id>              –                                 –
-//	counter/claim varies (see the entity's file)
+//	entity        pk                  sk                 gsi1 (owner listing)               gsi2 (work queues)
+//	application   APP#<id>            META               ORG#<org> / APP#<created>#<id>     QUEUE#APP#<type>#<pending|decided> / <submitted>#<id>
+//	model         MODEL#<id>          META               ORG#<org> / MODEL#<created>#<id>   QUEUE#MODEL#<pending|decided> / <submitted>#<id>
+//	task token    MODEL#<id>          TOKEN#<step>       –                                  –
+//	history       <entity pk>         HIST#<at>#<seq>    –                                  –
+//	vendor        VENDOR#<org>        META               –                                  –
+//	outbox msg    ORG#<org>           MSG#<at>#<id>      –                                  –
+//	code counter  COUNTER#<scope>     META               –                                  –   (next code index; only grows)
+//	code claim    CODE#<scope>#<code> META               –                                  –   (a code is taken once, ever)
+//
+// The review queue holds only what is under review: "pending" until a reviewer decides,
+// "decided" until the weekly release publishes the decision.
 //
 // Access patterns: get an entity by id (GetItem pk/META); an entity and its history
 // (Query pk, begins_with HIST#); an organisation's entities newest first (gsi1); a review
@@ -131,7 +138,9 @@ func (db *DB) write(ctx context.Context, what string, writes ...types.TransactWr
 	var tce *types.TransactionCanceledException
 	if errors.As(err, &tce) {
 		for _, r := range tce.CancellationReasons {
-			if aws.ToString(r.Code) == "ConditionalCheckFailed" {
+			// TransactionConflict: another transaction was writing the same item at that moment.
+			switch aws.ToString(r.Code) {
+			case "ConditionalCheckFailed", "TransactionConflict":
 				return domain.Errorf(domain.Conflict, "conflict", "%s changed meanwhile; reload and retry", what)
 			}
 		}

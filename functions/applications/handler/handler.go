@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"path"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -43,6 +42,7 @@ type applicationStore interface {
 	Application(ctx context.Context, id string) (*domain.Application, error)
 	ApplicationHistory(ctx context.Context, id string) ([]domain.Change, error)
 	ApplicationsOf(ctx context.Context, org, cursor string, limit int) (store.Page[domain.Application], error)
+	Messages(ctx context.Context, org, cursor string, limit int) (store.Page[domain.Message], error)
 }
 
 type uploads interface {
@@ -85,6 +85,7 @@ func (h *handler) router() httpapi.Router {
 		"POST /applications/{id}/submit":            h.submit,
 		"POST /applications/{id}/withdraw":          h.withdraw,
 		"GET /applications/{id}/history":            h.history,
+		"GET /messages":                             h.messages,
 	}
 }
 
@@ -131,13 +132,29 @@ func (h *handler) create(ctx context.Context, c domain.Caller, req httpapi.Reque
 	return httpapi.JSON(http.StatusCreated, a), nil
 }
 
+// messages lists the caller organisation's outbox: every released outcome, newest first.
+func (h *handler) messages(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
+	if err := c.Require(applicantRoles...); err != nil {
+		return httpapi.Response{}, err
+	}
+	limit, err := httpapi.Limit(req, 50)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	page, err := h.apps.Messages(ctx, c.Org, httpapi.Query(req, "cursor", ""), limit)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusOK, page), nil
+}
+
 func (h *handler) list(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
 	if err := c.Require(applicantRoles...); err != nil {
 		return httpapi.Response{}, err
 	}
-	limit, err := strconv.Atoi(httpapi.Query(req, "limit", "50"))
-	if err != nil || limit < 1 || limit > 100 {
-		return httpapi.Response{}, domain.Errorf(domain.Invalid, "invalid_limit", "limit must be 1 to 100")
+	limit, err := httpapi.Limit(req, 50)
+	if err != nil {
+		return httpapi.Response{}, err
 	}
 	page, err := h.apps.ApplicationsOf(ctx, c.Org, httpapi.Query(req, "cursor", ""), limit)
 	if err != nil {

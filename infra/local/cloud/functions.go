@@ -2,15 +2,21 @@ package cloud
 
 import (
 	appsfn "github.com/facepay/platform/functions/applications/handler"
+	modelsfn "github.com/facepay/platform/functions/models/handler"
 	pipelinefn "github.com/facepay/platform/functions/pipeline-task/handler"
 	uploadfn "github.com/facepay/platform/functions/process-upload/handler"
+	releasefn "github.com/facepay/platform/functions/release-decisions/handler"
+	reviewfn "github.com/facepay/platform/functions/review/handler"
 	"github.com/facepay/platform/shared/lambdafn"
 )
 
 // Functions maps each function folder (the template's CodeUri) to its constructor. Every
 // function in template.yaml must appear here; infra/template_test.go checks both ways.
 var Functions = map[string]lambdafn.Factory{
-	"functions/applications":   lambdafn.Of(appsfn.New),
-	"functions/process-upload": lambdafn.Of(uploadfn.New),
-	"functions/pipeline-task":  lambdafn.Of(pipelinefn.New),
+	"functions/applications":      lambdafn.Of(appsfn.New),
+	"functions/process-upload":    lambdafn.Of(uploadfn.New),
+	"functions/pipeline-task":     lambdafn.Of(pipelinefn.New),
+	"functions/review":            lambdafn.Of(reviewfn.New),
+	"functions/models":            lambdafn.Of(modelsfn.New),
+	"functions/release-decisions": lambdafn.Of(releasefn.New),
 }

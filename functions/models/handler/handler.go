@@ -1,0 +1,180 @@
+// Package handler serves vendors' model registration: an approved vendor registers a model
+// (sent to review at once), reads it and its history, and resubmits it after a rejection.
+// Decisions are released on Mondays; approval assigns the model code and starts the model's
+// certification pipeline.
+package handler
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/facepay/platform/shared/awsx"
+	"github.com/facepay/platform/shared/domain"
+	"github.com/facepay/platform/shared/httpapi"
+	"github.com/facepay/platform/shared/ids"
+	"github.com/facepay/platform/shared/lambdafn"
+	"github.com/facepay/platform/shared/store"
+)
+
+type modelStore interface {
+	Vendor(ctx context.Context, org string) (domain.Vendor, error)
+	CreateModel(ctx context.Context, m *domain.Model, c domain.Change) error
+	SaveModel(ctx context.Context, m *domain.Model, changes ...domain.Change) error
+	Model(ctx context.Context, id string) (*domain.Model, error)
+	ModelHistory(ctx context.Context, id string) ([]domain.Change, error)
+	ModelsOf(ctx context.Context, org, cursor string, limit int) (store.Page[domain.Model], error)
+}
+
+type handler struct {
+	db    modelStore
+	now   func() time.Time
+	newID func() string
+}
+
+// New builds the function from its environment.
+func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, httpapi.Request) (httpapi.Response, error), error) {
+	table := d.Getenv("TABLE_NAME")
+	if table == "" {
+		return nil, fmt.Errorf("TABLE_NAME must be set")
+	}
+	s, err := awsx.LoadSettings(d.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	c, err := awsx.New(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	h := &handler{db: store.New(c.DynamoDB, table), now: d.Now, newID: func() string { return ids.New("mdl") }}
+	return h.router().Handle, nil
+}
+
+func (h *handler) router() httpapi.Router {
+	return httpapi.Router{
+		"POST /models":               h.register,
+		"GET /models":                h.list,
+		"GET /models/{id}":           h.get,
+		"POST /models/{id}/resubmit": h.resubmit,
+		"GET /models/{id}/history":   h.history,
+	}
+}
+
+// register records a model for review. Only an approved vendor (one with a vendor code) may
+// register; with an Idempotency-Key a retry returns the model the first call made.
+func (h *handler) register(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
+	if err := c.Require(domain.RoleVendor); err != nil {
+		return httpapi.Response{}, err
+	}
+	var in domain.ModelSpecInput
+	if err := httpapi.Decode(req, &in); err != nil {
+		return httpapi.Response{}, err
+	}
+	spec, err := in.Parse()
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	v, err := h.db.Vendor(ctx, c.Org)
+	if domain.KindOf(err) == domain.NotFound {
+		return httpapi.Response{}, domain.Errorf(domain.Forbidden, "vendor_not_approved",
+			"only an approved device vendor can register models; %s has no vendor code yet", c.Org)
+	}
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	id := h.newID()
+	key := req.Headers["idempotency-key"]
+	if key != "" {
+		id = ids.Derived("mdl", c.Org, key)
+	}
+	m, ch := domain.RegisterModel(id, c, v, spec, h.now())
+	if err := h.db.CreateModel(ctx, m, ch); err != nil {
+		if key != "" && domain.KindOf(err) == domain.Conflict {
+			prev, gerr := h.owned(ctx, c, id)
+			if gerr != nil {
+				return httpapi.Response{}, gerr
+			}
+			return httpapi.JSON(http.StatusOK, prev), nil
+		}
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusCreated, m), nil
+}
+
+func (h *handler) list(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
+	if err := c.Require(domain.RoleVendor); err != nil {
+		return httpapi.Response{}, err
+	}
+	limit, err := httpapi.Limit(req, 50)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	page, err := h.db.ModelsOf(ctx, c.Org, httpapi.Query(req, "cursor", ""), limit)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusOK, page), nil
+}
+
+// owned loads a model of the caller's organisation; another vendor's model is "not found".
+func (h *handler) owned(ctx context.Context, c domain.Caller, id string) (*domain.Model, error) {
+	if err := c.Require(domain.RoleVendor); err != nil {
+		return nil, err
+	}
+	m, err := h.db.Model(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !c.Owns(m.VendorOrg) {
+		return nil, domain.Errorf(domain.NotFound, "model_not_found", "model %s does not exist", id)
+	}
+	return m, nil
+}
+
+func (h *handler) get(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
+	m, err := h.owned(ctx, c, req.PathParameters["id"])
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusOK, m), nil
+}
+
+func (h *handler) history(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
+	m, err := h.owned(ctx, c, req.PathParameters["id"])
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	hist, err := h.db.ModelHistory(ctx, m.ID)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusOK, map[string]any{"items": hist}), nil
+}
+
+// resubmit changes a rejected model and sends it back to review; repeating it is harmless.
+func (h *handler) resubmit(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
+	var in domain.ModelSpecInput
+	if err := httpapi.Decode(req, &in); err != nil {
+		return httpapi.Response{}, err
+	}
+	spec, err := in.Parse()
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	m, err := h.owned(ctx, c, req.PathParameters["id"])
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	if m.Status == domain.ModelUnderReview && m.Round > 1 {
+		return httpapi.JSON(http.StatusOK, m), nil // a retried resubmit
+	}
+	ch, err := m.Resubmit(c, spec, h.now())
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	if err := h.db.SaveModel(ctx, m, ch); err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusOK, m), nil
+}

@@ -1,0 +1,257 @@
+// Package handler is the weekly release (Mondays 09:00 Asia/Shanghai): it publishes every
+// decision reviewers made before the scheduled time. Approved device vendors get their vendor
+// code, approved models their model code and a started certification pipeline; every outcome
+// lands in the applicant's outbox and the entity's history, in the same transaction.
+//
+// Schedules deliver at least once and may overlap: each release reloads what it publishes and
+// commits with preconditions, so a second run publishes nothing twice, skips nothing, and two
+// racing runs never take the same code.
+package handler
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/facepay/platform/shared/awsx"
+	"github.com/facepay/platform/shared/domain"
+	"github.com/facepay/platform/shared/ids"
+	"github.com/facepay/platform/shared/lambdafn"
+	"github.com/facepay/platform/shared/store"
+	"github.com/facepay/platform/shared/workflow"
+)
+
+// Event is the schedule's input (template.yaml fills scheduledTime from the scheduler's context).
+type Event struct {
+	ScheduledTime string `json:"scheduledTime"`
+	ExecutionID   string `json:"executionId"`
+}
+
+// Result counts what a run published.
+type Result struct {
+	Applications     int `json:"applications"`
+	Models           int `json:"models"`
+	PipelinesStarted int `json:"pipelinesStarted"`
+}
+
+type releaseStore interface {
+	Tx() *store.Tx
+	Application(ctx context.Context, id string) (*domain.Application, error)
+	ApplicationQueue(ctx context.Context, t domain.PartnerType, f store.QueueFilter) (store.Page[domain.Application], error)
+	Model(ctx context.Context, id string) (*domain.Model, error)
+	SaveModel(ctx context.Context, m *domain.Model, changes ...domain.Change) error
+	ModelQueue(ctx context.Context, f store.QueueFilter) (store.Page[domain.Model], error)
+	ModelsAwaitingPipeline(ctx context.Context, cursor string) (store.Page[domain.Model], error)
+	NextCode(ctx context.Context, scope string) (store.CodeAllocation, error)
+}
+
+type pipelines interface {
+	Start(ctx context.Context, name string, input any) (string, error)
+}
+
+type handler struct {
+	db        releaseStore
+	pipelines pipelines
+	now       func() time.Time
+}
+
+// New builds the function from its environment.
+func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, Event) (Result, error), error) {
+	table, sm := d.Getenv("TABLE_NAME"), d.Getenv("STATE_MACHINE_ARN")
+	if table == "" || sm == "" {
+		return nil, fmt.Errorf("TABLE_NAME and STATE_MACHINE_ARN must be set")
+	}
+	s, err := awsx.LoadSettings(d.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	c, err := awsx.New(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	h := &handler{db: store.New(c.DynamoDB, table), pipelines: workflow.New(c.SFN, sm), now: d.Now}
+	return h.handle, nil
+}
+
+// maxAttempts bounds retries of one entity's release after losing a race.
+const maxAttempts = 50
+
+var partnerTypes = []domain.PartnerType{domain.PartnerDeviceVendor, domain.PartnerSoftwareProvider, domain.PartnerDeployer, domain.PartnerMerchant}
+
+func (h *handler) handle(ctx context.Context, e Event) (Result, error) {
+	cutoff := h.now()
+	if e.ScheduledTime != "" {
+		t, err := time.Parse(time.RFC3339, e.ScheduledTime)
+		if err != nil {
+			return Result{}, fmt.Errorf("scheduledTime %q: %w", e.ScheduledTime, err)
+		}
+		cutoff = t
+	}
+	var res Result
+	for _, t := range partnerTypes {
+		if err := eachPage(func(cursor string) (store.Page[domain.Application], error) {
+			return h.db.ApplicationQueue(ctx, t, store.QueueFilter{State: store.QueueDecided, Cursor: cursor, Limit: 100})
+		}, func(a domain.Application) error {
+			done, err := h.releaseApplication(ctx, a.ID, cutoff)
+			if done {
+				res.Applications++
+			}
+			return err
+		}); err != nil {
+			return res, err
+		}
+	}
+	if err := eachPage(func(cursor string) (store.Page[domain.Model], error) {
+		return h.db.ModelQueue(ctx, store.QueueFilter{State: store.QueueDecided, Cursor: cursor, Limit: 100})
+	}, func(m domain.Model) error {
+		done, err := h.releaseModel(ctx, m.ID, cutoff)
+		if done {
+			res.Models++
+		}
+		return err
+	}); err != nil {
+		return res, err
+	}
+	// Approved models whose pipeline is not started yet, this run's and any an earlier run
+	// could not start.
+	if err := eachPage(func(cursor string) (store.Page[domain.Model], error) {
+		return h.db.ModelsAwaitingPipeline(ctx, cursor)
+	}, func(m domain.Model) error {
+		started, err := h.startPipeline(ctx, m.ID)
+		if started {
+			res.PipelinesStarted++
+		}
+		return err
+	}); err != nil {
+		return res, err
+	}
+	slog.InfoContext(ctx, "weekly release", "cutoff", cutoff, "applications", res.Applications, "models", res.Models, "pipelines", res.PipelinesStarted)
+	return res, nil
+}
+
+func eachPage[T any](page func(cursor string) (store.Page[T], error), f func(T) error) error {
+	cursor := ""
+	for {
+		p, err := page(cursor)
+		if err != nil {
+			return err
+		}
+		for _, it := range p.Items {
+			if err := f(it); err != nil {
+				return err
+			}
+		}
+		if p.Next == "" {
+			return nil
+		}
+		cursor = p.Next
+	}
+}
+
+// retry runs f until it commits, skips, or fails with something other than a lost race.
+func retry(f func() (bool, error)) (bool, error) {
+	for attempt := 1; ; attempt++ {
+		done, err := f()
+		if domain.KindOf(err) == domain.Conflict && domain.CodeOf(err) == "conflict" && attempt < maxAttempts {
+			time.Sleep(time.Duration(attempt) * 5 * time.Millisecond)
+			continue
+		}
+		return done, err
+	}
+}
+
+func (h *handler) releaseApplication(ctx context.Context, id string, cutoff time.Time) (bool, error) {
+	return retry(func() (bool, error) {
+		a, err := h.db.Application(ctx, id)
+		if err != nil {
+			return false, err
+		}
+		if a.Status != domain.AppSubmitted || a.Decision == nil || a.Decision.DecidedAt.After(cutoff) {
+			return false, nil // released by another run, or decided after this release's cutoff
+		}
+		tx := h.db.Tx()
+		code := ""
+		if a.Decision.Approve && a.PartnerType == domain.PartnerDeviceVendor {
+			alloc, err := h.db.NextCode(ctx, "VENDOR")
+			if err != nil {
+				return false, err
+			}
+			code = alloc.Code
+			tx.TakeCode(alloc).CreateVendor(domain.Vendor{Org: a.Org, Code: code, Name: a.Company.Name, ApplicationID: a.ID, ApprovedAt: h.now()})
+		}
+		decision := *a.Decision
+		ch, err := a.Release(code, h.now())
+		if err != nil {
+			return false, err
+		}
+		msg := domain.OutcomeMessage(ids.Derived("msg", a.ID, strconv.Itoa(a.Round)), a.Org, "application", a.ID,
+			"partner application", &decision, code, h.now())
+		return true, tx.SaveApplication(a, ch).PutMessage(msg).Commit(ctx, "release of application "+a.ID)
+	})
+}
+
+func (h *handler) releaseModel(ctx context.Context, id string, cutoff time.Time) (bool, error) {
+	return retry(func() (bool, error) {
+		m, err := h.db.Model(ctx, id)
+		if err != nil {
+			return false, err
+		}
+		if m.Status != domain.ModelUnderReview || m.Decision == nil || m.Decision.DecidedAt.After(cutoff) {
+			return false, nil
+		}
+		tx := h.db.Tx()
+		code := ""
+		if m.Decision.Approve {
+			alloc, err := h.db.NextCode(ctx, "MODEL#"+m.VendorOrg)
+			if err != nil {
+				return false, err
+			}
+			code = alloc.Code
+			tx.TakeCode(alloc)
+		}
+		decision := *m.Decision
+		ch, err := m.Release(code, h.now())
+		if err != nil {
+			return false, err
+		}
+		msg := domain.OutcomeMessage(ids.Derived("msg", m.ID, strconv.Itoa(m.Round)), m.VendorOrg, "model", m.ID,
+			"model registration "+m.Name, &decision, code, h.now())
+		return true, tx.SaveModel(m, ch).PutMessage(msg).Commit(ctx, "release of model "+m.ID)
+	})
+}
+
+// PipelineInput is what a model's certification pipeline starts with.
+type PipelineInput struct {
+	ModelID       string                `json:"modelId"`
+	VendorOrg     string                `json:"vendorOrg"`
+	VendorCode    string                `json:"vendorCode"`
+	ModelCode     string                `json:"modelCode"`
+	DeviceType    domain.DeviceType     `json:"deviceType"`
+	SoftwareModes []domain.SoftwareMode `json:"softwareModes"`
+	Connectivity  []domain.Connectivity `json:"connectivity"`
+}
+
+// startPipeline starts the model's pipeline, named after the model so a repeat finds the same
+// execution, and records its ARN.
+func (h *handler) startPipeline(ctx context.Context, id string) (bool, error) {
+	return retry(func() (bool, error) {
+		m, err := h.db.Model(ctx, id)
+		if err != nil {
+			return false, err
+		}
+		if m.Status != domain.ModelApproved || m.Pipeline != "" {
+			return false, nil
+		}
+		arn, err := h.pipelines.Start(ctx, m.ID, PipelineInput{
+			ModelID: m.ID, VendorOrg: m.VendorOrg, VendorCode: m.VendorCode, ModelCode: m.ModelCode,
+			DeviceType: m.DeviceType, SoftwareModes: m.SoftwareModes, Connectivity: m.Connectivity,
+		})
+		if err != nil {
+			return false, err
+		}
+		m.Pipeline = arn
+		return true, h.db.SaveModel(ctx, m, domain.Change{At: h.now(), By: "weekly-release", Action: "pipeline_started", To: arn})
+	})
+}

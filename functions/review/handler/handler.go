@@ -1,0 +1,244 @@
+// Package handler serves the reviewers' admin API: the review queues of partner applications
+// and models, each item with short-lived download links to its files, and decisions. A
+// decision is held, and may be revised, until the weekly release publishes it.
+package handler
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/facepay/platform/shared/awsx"
+	"github.com/facepay/platform/shared/blob"
+	"github.com/facepay/platform/shared/domain"
+	"github.com/facepay/platform/shared/httpapi"
+	"github.com/facepay/platform/shared/lambdafn"
+	"github.com/facepay/platform/shared/store"
+)
+
+type reviewStore interface {
+	Application(ctx context.Context, id string) (*domain.Application, error)
+	SaveApplication(ctx context.Context, a *domain.Application, changes ...domain.Change) error
+	ApplicationHistory(ctx context.Context, id string) ([]domain.Change, error)
+	ApplicationQueue(ctx context.Context, t domain.PartnerType, f store.QueueFilter) (store.Page[domain.Application], error)
+	Model(ctx context.Context, id string) (*domain.Model, error)
+	SaveModel(ctx context.Context, m *domain.Model, changes ...domain.Change) error
+	ModelHistory(ctx context.Context, id string) ([]domain.Change, error)
+	ModelQueue(ctx context.Context, f store.QueueFilter) (store.Page[domain.Model], error)
+}
+
+type downloads interface {
+	PresignDownload(ctx context.Context, key, versionID, fileName string, now time.Time) (blob.Download, error)
+}
+
+type handler struct {
+	db    reviewStore
+	files downloads
+	now   func() time.Time
+}
+
+// New builds the function from its environment.
+func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, httpapi.Request) (httpapi.Response, error), error) {
+	table, bucket := d.Getenv("TABLE_NAME"), d.Getenv("BUCKET_NAME")
+	if table == "" || bucket == "" {
+		return nil, fmt.Errorf("TABLE_NAME and BUCKET_NAME must be set")
+	}
+	s, err := awsx.LoadSettings(d.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	c, err := awsx.New(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	h := &handler{db: store.New(c.DynamoDB, table), files: blob.New(c.S3, bucket), now: d.Now}
+	return h.router().Handle, nil
+}
+
+func (h *handler) router() httpapi.Router {
+	return httpapi.Router{
+		"GET /admin/applications":                h.reviewer(h.applicationQueue),
+		"GET /admin/applications/{id}":           h.reviewer(h.application),
+		"POST /admin/applications/{id}/decision": h.reviewer(h.decideApplication),
+		"GET /admin/models":                      h.reviewer(h.modelQueue),
+		"GET /admin/models/{id}":                 h.reviewer(h.model),
+		"POST /admin/models/{id}/decision":       h.reviewer(h.decideModel),
+	}
+}
+
+// reviewer admits only the reviewer role: every route of the admin API goes through it.
+func (h *handler) reviewer(r httpapi.Route) httpapi.Route {
+	return func(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
+		if err := c.Require(domain.RoleReviewer); err != nil {
+			return httpapi.Response{}, err
+		}
+		return r(ctx, c, req)
+	}
+}
+
+// queueFilter reads status (pending|decided, default pending), minAgeDays, limit and cursor.
+func (h *handler) queueFilter(req httpapi.Request) (store.QueueFilter, error) {
+	f := store.QueueFilter{State: httpapi.Query(req, "status", store.QueuePending), Cursor: httpapi.Query(req, "cursor", "")}
+	if f.State != store.QueuePending && f.State != store.QueueDecided {
+		return f, domain.Errorf(domain.Invalid, "invalid_status", "status must be pending or decided")
+	}
+	if v, ok := req.QueryStringParameters["minAgeDays"]; ok {
+		days, err := strconv.Atoi(v)
+		if err != nil || days < 0 || days > 3650 {
+			return f, domain.Errorf(domain.Invalid, "invalid_age", "minAgeDays must be a whole number of days")
+		}
+		f.SubmittedUntil = h.now().Add(-time.Duration(days) * 24 * time.Hour)
+	}
+	var err error
+	f.Limit, err = httpapi.Limit(req, 50)
+	return f, err
+}
+
+// reviewItem is what a reviewer sees of an entity: all of it, the held decision included.
+type reviewItem[T any] struct {
+	Item      T                        `json:"item"`
+	Decision  *domain.Decision         `json:"decision,omitempty"`
+	Downloads map[string]blob.Download `json:"downloads,omitempty"`
+	History   []domain.Change          `json:"history,omitempty"`
+}
+
+func (h *handler) applicationQueue(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
+	t, err := domain.ParsePartnerType(httpapi.Query(req, "partnerType", string(domain.PartnerDeviceVendor)))
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	f, err := h.queueFilter(req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	page, err := h.db.ApplicationQueue(ctx, t, f)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	out := store.Page[reviewItem[domain.Application]]{Next: page.Next, Items: []reviewItem[domain.Application]{}}
+	for _, a := range page.Items {
+		out.Items = append(out.Items, reviewItem[domain.Application]{Item: a, Decision: a.Decision})
+	}
+	return httpapi.JSON(http.StatusOK, out), nil
+}
+
+func (h *handler) application(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
+	a, err := h.db.Application(ctx, req.PathParameters["id"])
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	hist, err := h.db.ApplicationHistory(ctx, a.ID)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	item := reviewItem[*domain.Application]{Item: a, Decision: a.Decision, History: hist, Downloads: map[string]blob.Download{}}
+	slots := make([]string, 0, len(a.Attachments))
+	for s := range a.Attachments {
+		slots = append(slots, s)
+	}
+	sort.Strings(slots)
+	for _, s := range slots {
+		att := a.Attachments[s]
+		if att.Status != domain.AttachmentReceived {
+			continue
+		}
+		d, err := h.files.PresignDownload(ctx, att.Key, att.VersionID, att.FileName, h.now())
+		if err != nil {
+			return httpapi.Response{}, err
+		}
+		item.Downloads[s] = d
+	}
+	return httpapi.JSON(http.StatusOK, item), nil
+}
+
+type decisionRequest struct {
+	Decision string `json:"decision"` // approve | reject
+	Reason   string `json:"reason"`
+}
+
+func decodeDecision(req httpapi.Request) (approve bool, reason string, err error) {
+	var body decisionRequest
+	if err := httpapi.Decode(req, &body); err != nil {
+		return false, "", err
+	}
+	approve, err = domain.ParseVerdict(body.Decision)
+	return approve, body.Reason, err
+}
+
+// sameDecision: repeating the held decision (a retried call) changes nothing.
+func sameDecision(held *domain.Decision, approve bool, reason string) bool {
+	return held != nil && held.Approve == approve && held.Reason == reason
+}
+
+func (h *handler) decideApplication(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
+	approve, reason, err := decodeDecision(req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	a, err := h.db.Application(ctx, req.PathParameters["id"])
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	if !sameDecision(a.Decision, approve, reason) || a.Status != domain.AppSubmitted {
+		ch, err := a.Decide(c, approve, reason, h.now())
+		if err != nil {
+			return httpapi.Response{}, err
+		}
+		if err := h.db.SaveApplication(ctx, a, ch); err != nil {
+			return httpapi.Response{}, err
+		}
+	}
+	return httpapi.JSON(http.StatusOK, reviewItem[*domain.Application]{Item: a, Decision: a.Decision}), nil
+}
+
+func (h *handler) modelQueue(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
+	f, err := h.queueFilter(req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	page, err := h.db.ModelQueue(ctx, f)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	out := store.Page[reviewItem[domain.Model]]{Next: page.Next, Items: []reviewItem[domain.Model]{}}
+	for _, m := range page.Items {
+		out.Items = append(out.Items, reviewItem[domain.Model]{Item: m, Decision: m.Decision})
+	}
+	return httpapi.JSON(http.StatusOK, out), nil
+}
+
+func (h *handler) model(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
+	m, err := h.db.Model(ctx, req.PathParameters["id"])
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	hist, err := h.db.ModelHistory(ctx, m.ID)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusOK, reviewItem[*domain.Model]{Item: m, Decision: m.Decision, History: hist}), nil
+}
+
+func (h *handler) decideModel(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
+	approve, reason, err := decodeDecision(req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	m, err := h.db.Model(ctx, req.PathParameters["id"])
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	if !sameDecision(m.Decision, approve, reason) || m.Status != domain.ModelUnderReview {
+		ch, err := m.Decide(c, approve, reason, h.now())
+		if err != nil {
+			return httpapi.Response{}, err
+		}
+		if err := h.db.SaveModel(ctx, m, ch); err != nil {
+			return httpapi.Response{}, err
+		}
+	}
+	return httpapi.JSON(http.StatusOK, reviewItem[*domain.Model]{Item: m, Decision: m.Decision}), nil
+}

@@ -1,0 +1,99 @@
+package domain
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// decide sets (or revises) a held decision. Rejections must say why: the applicant reads it.
+func decide(held **Decision, reviewer Caller, approve bool, reason string, now time.Time) (Change, error) {
+	reason = strings.TrimSpace(reason)
+	if !approve && reason == "" {
+		return Change{}, Errorf(Invalid, "reason_required", "a rejection needs a reason the applicant can act on")
+	}
+	if len(reason) > 2000 {
+		return Change{}, Errorf(Invalid, "reason_too_long", "the reason is longer than 2000 characters")
+	}
+	action := "decided"
+	if *held != nil {
+		action = "decision_revised"
+	}
+	*held = &Decision{Approve: approve, Reason: reason, Reviewer: reviewer.Subject, DecidedAt: now}
+	return Change{At: now, By: reviewer.Subject, Action: action, To: verdict(approve), Reason: reason}, nil
+}
+
+func verdict(approve bool) string {
+	if approve {
+		return "approve"
+	}
+	return "reject"
+}
+
+func notDecidable(kind, id, status string, outcome *Decision) error {
+	if outcome != nil && outcome.ReleasedAt != nil {
+		return Errorf(Conflict, "already_released", "the decision on %s %s was released on %s; it can no longer change",
+			kind, id, outcome.ReleasedAt.UTC().Format(time.RFC3339))
+	}
+	return Errorf(Conflict, "not_under_review", "%s %s is %s, not under review", kind, id, strings.ReplaceAll(status, "_", " "))
+}
+
+// ParseVerdict reads "approve" or "reject"; anything else (even empty) is Invalid
+// ("invalid_decision"), never silently a rejection.
+func ParseVerdict(s string) (bool, error) {
+	switch s {
+	case "approve":
+		return true, nil
+	case "reject":
+		return false, nil
+	}
+	return false, Errorf(Invalid, "invalid_decision", "decision must be \"approve\" or \"reject\", not %q", s)
+}
+
+// CodeAlphabet is the alphabet of vendor and model codes.
+const CodeAlphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+// MaxCodes is how many 2-character codes exist.
+const MaxCodes = len(CodeAlphabet) * len(CodeAlphabet)
+
+// CodeAt returns the n-th 2-character code (n from 0). Codes are handed out in order from a
+// counter that only grows, so a code is never reused. It returns Conflict ("codes_exhausted")
+// past the last code.
+func CodeAt(n int) (string, error) {
+	if n < 0 || n >= MaxCodes {
+		return "", Errorf(Conflict, "codes_exhausted", "all %d codes are allocated", MaxCodes)
+	}
+	return string([]byte{CodeAlphabet[n/len(CodeAlphabet)], CodeAlphabet[n%len(CodeAlphabet)]}), nil
+}
+
+// ValidCode reports whether s is a 2-character code of CodeAlphabet.
+func ValidCode(s string) bool {
+	return len(s) == 2 && strings.IndexByte(CodeAlphabet, s[0]) >= 0 && strings.IndexByte(CodeAlphabet, s[1]) >= 0
+}
+
+// Message is a notification to an organisation, kept in its outbox.
+type Message struct {
+	ID       string    `json:"id"`
+	Org      string    `json:"org"`
+	At       time.Time `json:"at"`
+	Subject  string    `json:"subject"`
+	Body     string    `json:"body"`
+	Entity   string    `json:"entity"` // application | model
+	EntityID string    `json:"entityId"`
+}
+
+// OutcomeMessage is what the applicant is told when a decision is released.
+func OutcomeMessage(id, org, entity, entityID, what string, d *Decision, code string, now time.Time) Message {
+	m := Message{ID: id, Org: org, At: now, Entity: entity, EntityID: entityID}
+	if d.Approve {
+		m.Subject = fmt.Sprintf("%s approved", what)
+		m.Body = fmt.Sprintf("Your %s was approved.", what)
+		if code != "" {
+			m.Body += fmt.Sprintf(" Your code is %s.", code)
+		}
+	} else {
+		m.Subject = fmt.Sprintf("%s rejected", what)
+		m.Body = fmt.Sprintf("Your %s was rejected: %s You may change it and submit it again.", what, d.Reason)
+	}
+	return m
+}

@@ -1,0 +1,113 @@
+package store
+
+import (
+	"context"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/facepay/platform/shared/domain"
+)
+
+type storedModel struct {
+	domain.Model
+	HeldDecision *domain.Decision `json:"heldDecision,omitempty"`
+}
+
+func modelPK(id string) string { return "MODEL#" + id }
+
+func (db *DB) modelItem(m *domain.Model) (item, error) {
+	data, err := marshalJSON(storedModel{Model: *m, HeldDecision: m.Decision})
+	if err != nil {
+		return item{}, err
+	}
+	it := item{PK: modelPK(m.ID), SK: "META", Data: data,
+		GSI1PK: "ORG#" + m.VendorOrg, GSI1SK: "MODEL#" + ts(m.CreatedAt) + "#" + m.ID}
+	switch {
+	case m.Status == domain.ModelUnderReview:
+		it.GSI2PK, it.GSI2SK = modelQueue(queueState(m.Decision != nil)), ts(m.SubmittedAt)+"#"+m.ID
+	case m.Status == domain.ModelApproved && m.Pipeline == "":
+		// Approved but its pipeline not yet started: the release picks it up again.
+		it.GSI2PK, it.GSI2SK = pipelinePending, ts(m.UpdatedAt)+"#"+m.ID
+	}
+	return it, nil
+}
+
+const pipelinePending = "PIPELINE#PENDING"
+
+// CreateModel stores a newly registered model with its first history entry.
+func (db *DB) CreateModel(ctx context.Context, m *domain.Model, c domain.Change) error {
+	return db.Tx().saveModel(m, 0, c).Commit(ctx, "model "+m.ID)
+}
+
+// SaveModel writes a changed model and its history (Conflict if it changed meanwhile).
+func (db *DB) SaveModel(ctx context.Context, m *domain.Model, changes ...domain.Change) error {
+	return db.Tx().SaveModel(m, changes...).Commit(ctx, "model "+m.ID)
+}
+
+// SaveModel adds the write of a changed model and its history to the transaction.
+func (tx *Tx) SaveModel(m *domain.Model, changes ...domain.Change) *Tx {
+	return tx.saveModel(m, m.Version, changes...)
+}
+
+func (tx *Tx) saveModel(m *domain.Model, version int, changes ...domain.Change) *Tx {
+	it, err := tx.db.modelItem(m)
+	tx.add(it, version, err)
+	tx.history(modelPK(m.ID), changes...)
+	tx.onCommit(func() { m.Version = version + 1 })
+	return tx
+}
+
+// Model returns model id. It returns NotFound ("model_not_found").
+func (db *DB) Model(ctx context.Context, id string) (*domain.Model, error) {
+	if err := safeID("model", id); err != nil {
+		return nil, err
+	}
+	it, err := db.get(ctx, modelPK(id), "META", "model_not_found", "model "+id)
+	if err != nil {
+		return nil, err
+	}
+	var s storedModel
+	if err := unmarshalJSON(it.Data, &s); err != nil {
+		return nil, err
+	}
+	m := s.Model
+	m.Decision, m.Version = s.HeldDecision, it.Version
+	return &m, nil
+}
+
+// ModelHistory returns the model's history, oldest first.
+func (db *DB) ModelHistory(ctx context.Context, id string) ([]domain.Change, error) {
+	return db.historyOf(ctx, modelPK(id))
+}
+
+// ModelsOf lists org's models, newest first.
+func (db *DB) ModelsOf(ctx context.Context, org, cursor string, limit int) (Page[domain.Model], error) {
+	return query[domain.Model](ctx, db, &dynamodb.QueryInput{
+		IndexName:              aws.String("gsi1"),
+		KeyConditionExpression: aws.String("gsi1pk = :o AND begins_with(gsi1sk, :p)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":o": &types.AttributeValueMemberS{Value: "ORG#" + org},
+			":p": &types.AttributeValueMemberS{Value: "MODEL#"},
+		},
+		ScanIndexForward: aws.Bool(false),
+	}, cursor, limit)
+}
+
+// ModelsAwaitingPipeline lists approved models whose pipeline has not been started.
+func (db *DB) ModelsAwaitingPipeline(ctx context.Context, cursor string) (Page[domain.Model], error) {
+	return db.ModelQueueAt(ctx, pipelinePending, cursor)
+}
+
+// ModelQueueAt lists the models in a gsi2 partition.
+func (db *DB) ModelQueueAt(ctx context.Context, pk, cursor string) (Page[domain.Model], error) {
+	p, err := query[storedModel](ctx, db, queueQuery(pk, QueueFilter{}), cursor, 100)
+	out := Page[domain.Model]{Next: p.Next}
+	for _, s := range p.Items {
+		m := s.Model
+		m.Decision = s.HeldDecision
+		out.Items = append(out.Items, m)
+	}
+	return out, err
+}

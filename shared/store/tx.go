@@ -1,0 +1,67 @@
+package store
+
+import (
+	"context"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/facepay/platform/shared/domain"
+)
+
+// Tx collects writes that must happen together (an entity, its history, the applicant's
+// message, a code claim) and commits them as one DynamoDB transaction.
+type Tx struct {
+	db     *DB
+	writes []types.TransactWriteItem
+	err    error
+	after  []func()
+}
+
+// Tx starts a transaction.
+func (db *DB) Tx() *Tx { return &Tx{db: db} }
+
+func (tx *Tx) add(it item, version int, err error) {
+	if tx.err != nil {
+		return
+	}
+	if err != nil {
+		tx.err = err
+		return
+	}
+	w, err := tx.db.put(it, version)
+	if err != nil {
+		tx.err = err
+		return
+	}
+	tx.writes = append(tx.writes, w)
+}
+
+func (tx *Tx) history(pk string, changes ...domain.Change) {
+	for _, c := range changes {
+		if tx.err != nil {
+			return
+		}
+		w, err := tx.db.history(pk, c)
+		if err != nil {
+			tx.err = err
+			return
+		}
+		tx.writes = append(tx.writes, w)
+	}
+}
+
+func (tx *Tx) onCommit(f func()) { tx.after = append(tx.after, f) }
+
+// Commit writes everything or nothing. A failed precondition is a Conflict error.
+func (tx *Tx) Commit(ctx context.Context, what string) error {
+	if tx.err != nil {
+		return tx.err
+	}
+	if err := tx.db.write(ctx, what, tx.writes...); err != nil {
+		return err
+	}
+	for _, f := range tx.after {
+		f()
+	}
+	return nil
+}

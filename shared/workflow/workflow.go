@@ -1,0 +1,71 @@
+// Package workflow is the platform's Step Functions access: starting a model's pipeline
+// (idempotent by execution name) and completing the callback task a step waits on.
+package workflow
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/facepay/platform/shared/domain"
+)
+
+// Pipelines starts and resumes executions of one state machine.
+type Pipelines struct {
+	client          *sfn.Client
+	stateMachineARN string
+}
+
+// New returns the pipelines of the state machine stateMachineARN.
+func New(client *sfn.Client, stateMachineARN string) *Pipelines {
+	return &Pipelines{client: client, stateMachineARN: stateMachineARN}
+}
+
+// Start starts the execution called name with input and returns its ARN. Starting the same
+// name with the same input again returns the same execution (Step Functions' own idempotency),
+// so a retried release never starts a second pipeline.
+func (p *Pipelines) Start(ctx context.Context, name string, input any) (string, error) {
+	b, err := json.Marshal(input)
+	if err != nil {
+		return "", fmt.Errorf("encode pipeline input: %w", err)
+	}
+	out, err := p.client.StartExecution(ctx, &sfn.StartExecutionInput{
+		StateMachineArn: &p.stateMachineARN, Name: &name, Input: aws.String(string(b)),
+	})
+	if err != nil {
+		return "", fmt.Errorf("start pipeline %s: %w", name, err)
+	}
+	return aws.ToString(out.ExecutionArn), nil
+}
+
+// Resume completes the task waiting on token with output as its result. It returns Conflict
+// ("not_waiting") when the execution no longer waits on it.
+func (p *Pipelines) Resume(ctx context.Context, token string, output any) error {
+	b, err := json.Marshal(output)
+	if err != nil {
+		return fmt.Errorf("encode task output: %w", err)
+	}
+	_, err = p.client.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: &token, Output: aws.String(string(b))})
+	return taskErr(err)
+}
+
+// Fail fails the task waiting on token with error and cause (what a Catch in the ASL matches).
+func (p *Pipelines) Fail(ctx context.Context, token, errName, cause string) error {
+	_, err := p.client.SendTaskFailure(ctx, &sfn.SendTaskFailureInput{TaskToken: &token, Error: &errName, Cause: &cause})
+	return taskErr(err)
+}
+
+func taskErr(err error) error {
+	if errors.As(err, new(*types.TaskTimedOut)) || errors.As(err, new(*types.TaskDoesNotExist)) || errors.As(err, new(*types.InvalidToken)) {
+		return domain.Errorf(domain.Conflict, "not_waiting", "the pipeline is no longer waiting for this step")
+	}
+	if err != nil {
+		return fmt.Errorf("complete task: %w", err)
+	}
+	return nil
+}
