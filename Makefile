@@ -14,9 +14,9 @@ run: deps
 # Everything CI runs.
 test: deps validate unit
 
-# A dev token: make token ROLE=vendor ORG=demo-vendor
+# A dev token: make token ROLE=vendor ORG=demo-vendor (reviewers: make token ROLE=reviewer ORG=)
 token:
-	@$(GO) run ./infra/local token -role $(ROLE) -org $(ORG) -account-type $(ACCOUNT_TYPE)
+	@$(GO) run ./infra/local token -role $(ROLE) $(if $(ORG),-org $(ORG)) $(if $(filter vendor,$(ROLE)),-account-type $(ACCOUNT_TYPE))
 
 # Cold start, measured: binary sizes and init times of every function (results go in README).
 bench:
@@ -38,13 +38,18 @@ validate: deps
 	openapi-spec-validator infra/openapi.yaml
 	@for f in statemachines/*.asl.json; do npx --no-install asl-validator --json-path "$$f" || exit 1; done
 
+# go test must leave no engine behind: a live moto_server/versitygw whose parent is gone
+# (re-parented to PID 1) a few seconds after the run is an orphan, and fails the build.
+ORPHANS = ps -eo pid=,ppid=,stat=,args= | awk '$$2 == 1 && $$3 !~ /^Z/ && /moto_server|versitygw/ && !/awk/'
 unit:
 	$(GO) vet ./...
-	@before=$$(pgrep -f 'moto_server|versitygw' | sort); \
+	@before=$$($(ORPHANS) | awk '{print $$1}' | sort); \
 	$(GO) test -race -count=1 ./... || exit 1; \
-	after=$$(pgrep -f 'moto_server|versitygw' | sort); \
-	left=$$(comm -13 <(echo "$$before") <(echo "$$after")); \
-	if [ -n "$$left" ]; then echo "child processes left behind: $$left"; ps -o pid,args -p $$(echo $$left | tr ' ' ,); exit 1; fi
+	for i in $$(seq 20); do \
+		left=$$(comm -13 <(echo "$$before") <($(ORPHANS) | awk '{print $$1}' | sort)); \
+		[ -z "$$left" ] && break; sleep 0.5; \
+	done; \
+	if [ -n "$$left" ]; then echo "engines left behind:"; ps -o pid,ppid,args -p $$(echo $$left | tr ' ' ,); exit 1; fi
 
 # Builds every function as AWS does (arm64, stripped) into bin/<function>/bootstrap.
 build:

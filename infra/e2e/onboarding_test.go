@@ -21,7 +21,7 @@ var (
 	// Tuesday 24 November 2026, 10:00 in Shanghai.
 	tuesday = time.Date(2026, 11, 24, 10, 0, 0, 0, shanghai)
 	// The first Monday release after it: 30 November 2026, 09:00 in Shanghai.
-	monday  = time.Date(2026, 11, 30, 9, 0, 0, 0, shanghai)
+	monday   = time.Date(2026, 11, 30, 9, 0, 0, 0, shanghai)
 	reviewer = cloud.Identity{Subject: "rita", Role: "reviewer"}
 )
 

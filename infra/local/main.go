@@ -91,7 +91,10 @@ func token(args []string) error {
 		return err
 	}
 	if *sub == "" {
-		*sub = *role + "-" + *org
+		*sub = *role
+		if *org != "" {
+			*sub += "-" + *org
+		}
 	}
 	tok, err := a.Token(cloud.Identity{Subject: *sub, Org: *org, Role: *role, AccountType: *acct}, *ttl)
 	if err != nil {

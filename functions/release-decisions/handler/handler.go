@@ -168,7 +168,7 @@ func (h *handler) releaseApplication(ctx context.Context, id string, cutoff time
 		if err != nil {
 			return false, err
 		}
-		if a.Status != domain.AppSubmitted || a.Decision == nil || a.Decision.DecidedAt.After(cutoff) {
+		if a.Status != domain.AppSubmitted || a.Decision == nil || decidedAfter(a.Decision, cutoff) {
 			return false, nil // released by another run, or decided after this release's cutoff
 		}
 		tx := h.db.Tx()
@@ -198,7 +198,7 @@ func (h *handler) releaseModel(ctx context.Context, id string, cutoff time.Time)
 		if err != nil {
 			return false, err
 		}
-		if m.Status != domain.ModelUnderReview || m.Decision == nil || m.Decision.DecidedAt.After(cutoff) {
+		if m.Status != domain.ModelUnderReview || m.Decision == nil || decidedAfter(m.Decision, cutoff) {
 			return false, nil
 		}
 		tx := h.db.Tx()
@@ -220,6 +220,12 @@ func (h *handler) releaseModel(ctx context.Context, id string, cutoff time.Time)
 			"model registration "+m.Name, &decision, code, h.now())
 		return true, tx.SaveModel(m, ch).PutMessage(msg).Commit(ctx, "release of model "+m.ID)
 	})
+}
+
+// decidedAfter reports whether d was made after the release's cutoff. Scheduled times have
+// whole seconds, so a decision made within the cutoff's second belongs to this release.
+func decidedAfter(d *domain.Decision, cutoff time.Time) bool {
+	return d.DecidedAt.Truncate(time.Second).After(cutoff)
 }
 
 // PipelineInput is what a model's certification pipeline starts with.

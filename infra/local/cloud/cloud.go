@@ -116,7 +116,12 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 	}
 	dataDir := ""
 	if opts.StateDir != "" {
-		dataDir = filepath.Join(opts.StateDir, "s3")
+		// versitygw wants absolute paths: relative ones make it think the versions folder
+		// sits inside the data folder.
+		if dataDir, err = filepath.Abs(filepath.Join(opts.StateDir, "s3")); err != nil {
+			hookLn.Close()
+			return nil, err
+		}
 	}
 	vgw, err := engines.StartVersity(ctx, engines.VersityOptions{
 		WebhookURL: "http://" + hookLn.Addr().String() + "/", DataDir: dataDir, Region: Stack.Region, Log: opts.Log,

@@ -6,6 +6,7 @@ import (
 	pipelinefn "github.com/facepay/platform/functions/pipeline-task/handler"
 	uploadfn "github.com/facepay/platform/functions/process-upload/handler"
 	releasefn "github.com/facepay/platform/functions/release-decisions/handler"
+	reviewslafn "github.com/facepay/platform/functions/review-sla/handler"
 	reviewfn "github.com/facepay/platform/functions/review/handler"
 	"github.com/facepay/platform/shared/lambdafn"
 )
@@ -19,4 +20,5 @@ var Functions = map[string]lambdafn.Factory{
 	"functions/review":            lambdafn.Of(reviewfn.New),
 	"functions/models":            lambdafn.Of(modelsfn.New),
 	"functions/release-decisions": lambdafn.Of(releasefn.New),
+	"functions/review-sla":        lambdafn.Of(reviewslafn.New),
 }
