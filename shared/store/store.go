@@ -12,6 +12,8 @@
 //	outbox msg    ORG#<org>           MSG#<at>#<id>      –                                  –
 //	code counter  COUNTER#<scope>     META               –                                  –   (next code index; only grows)
 //	code claim    CODE#<scope>#<code> META               –                                  –   (a code is taken once, ever)
+//	sub. version  SUB#<model>#<kind>  VER#<nnnn>         –                                  QUEUE#SUB#pending / <submitted>#<model>#<kind>#VER#<nnnn>
+//	                                                                                            (one item per version, the last is current; queued while under review)
 //
 // The review queue holds only what is under review: "pending" until a reviewer decides,
 // "decided" until the weekly release publishes the decision.

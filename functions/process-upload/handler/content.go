@@ -5,26 +5,32 @@ import (
 	"fmt"
 	"path"
 	"strings"
+
+	"github.com/facepay/platform/shared/evidence"
 )
+
+// attachmentFormats says, per extension an application attachment may have, how the bytes
+// must look to evidence.Sniff (the one sniffer): a format, or the description it gives the
+// images it does not treat as evidence formats.
+var attachmentFormats = map[string]func(evidence.Detected) bool{
+	".pdf":  func(d evidence.Detected) bool { return d.Format == evidence.FormatPDF },
+	".ppt":  func(d evidence.Detected) bool { return d.Format == evidence.FormatPPT },
+	".pptx": func(d evidence.Detected) bool { return d.Format == evidence.FormatPPTX },
+	".png":  func(d evidence.Detected) bool { return d.Description == "PNG image" },
+	".jpg":  func(d evidence.Detected) bool { return d.Description == "JPEG image" },
+	".jpeg": func(d evidence.Detected) bool { return d.Description == "JPEG image" },
+}
 
 // checkContent returns why data is not what fileName claims, "" when it is.
 func checkContent(fileName string, data []byte) string {
 	ext := strings.ToLower(path.Ext(fileName))
-	ok := false
-	switch ext {
-	case ".pdf":
-		ok = bytes.HasPrefix(data, []byte("%PDF-"))
-	case ".png":
-		ok = bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n"))
-	case ".jpg", ".jpeg":
-		ok = bytes.HasPrefix(data, []byte("\xff\xd8\xff"))
-	case ".pptx":
-		ok = bytes.HasPrefix(data, []byte("PK\x03\x04"))
-	case ".ppt":
-		ok = bytes.HasPrefix(data, []byte("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"))
+	d, err := evidence.Sniff(bytes.NewReader(data), int64(len(data)))
+	if ok := attachmentFormats[ext]; err == nil && ok != nil && ok(d) {
+		return ""
 	}
-	if !ok {
-		return fmt.Sprintf("the file named %s is not a %s file", fileName, strings.ToUpper(strings.TrimPrefix(ext, ".")))
+	looks := d.Description
+	if looks == "" {
+		looks = "unknown"
 	}
-	return ""
+	return fmt.Sprintf("the file named %s is not a %s file (looks like: %s)", fileName, strings.ToUpper(strings.TrimPrefix(ext, ".")), looks)
 }

@@ -1,6 +1,8 @@
 // Package handler validates uploads on arrival: it reads the object S3 reports, checks the
 // bytes are what the file name claims and that they hash to the declared SHA-256, and marks
-// the slot received, or rejected with a reason (moving the object to quarantine/).
+// the slot received, or rejected with a reason (moving the object to quarantine/). Two kinds
+// of upload arrive: application attachments (applications/...) and model evidence
+// (evidence/..., see evidence.go), whose spreadsheets are also pre-screened.
 // Notifications arrive at least once; a redelivered one finds the slot already settled and
 // changes nothing.
 package handler
@@ -23,6 +25,7 @@ import (
 	"github.com/facepay/platform/shared/blob"
 	"github.com/facepay/platform/shared/domain"
 	"github.com/facepay/platform/shared/lambdafn"
+	"github.com/facepay/platform/shared/precheck"
 	"github.com/facepay/platform/shared/store"
 )
 
@@ -47,6 +50,12 @@ type applicationStore interface {
 	SaveApplication(ctx context.Context, a *domain.Application, changes ...domain.Change) error
 }
 
+type evidenceStore interface {
+	Model(ctx context.Context, id string) (*domain.Model, error)
+	Submission(ctx context.Context, modelID, vendorOrg string, kind domain.SubmissionKind) (*domain.Submission, error)
+	SaveSubmissionVersion(ctx context.Context, v *domain.SubmissionVersion, changes ...domain.Change) error
+}
+
 type objects interface {
 	Open(ctx context.Context, key, versionID string) (*blob.Object, error)
 	Quarantine(ctx context.Context, key, versionID string) error
@@ -54,6 +63,7 @@ type objects interface {
 
 type handler struct {
 	apps    applicationStore
+	subs    evidenceStore
 	objects objects
 	now     func() time.Time
 }
@@ -68,7 +78,8 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, events.S3E
 	if err != nil {
 		return nil, err
 	}
-	h := &handler{apps: store.New(c.DynamoDB, s.tableName), objects: blob.New(c.S3, s.bucketName), now: d.Now}
+	db := store.New(c.DynamoDB, s.tableName)
+	h := &handler{apps: db, subs: db, objects: blob.New(c.S3, s.bucketName), now: d.Now}
 	return h.handle, nil
 }
 
@@ -93,6 +104,13 @@ func (h *handler) process(ctx context.Context, key, versionID string) error {
 	switch parts := strings.Split(key, "/"); {
 	case len(parts) == 5 && parts[0] == "applications":
 		return h.applicationUpload(ctx, parts[1], parts[2], parts[3], parts[4], key, versionID)
+	case parts[0] == "evidence":
+		k, ok := precheck.ParseKey(key)
+		if !ok {
+			slog.WarnContext(ctx, "evidence key of an unknown shape ignored", "key", key)
+			return nil
+		}
+		return h.evidenceUpload(ctx, k, key, versionID)
 	default:
 		slog.InfoContext(ctx, "object outside any upload slot ignored", "key", key)
 		return nil

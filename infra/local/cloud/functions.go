@@ -2,6 +2,7 @@ package cloud
 
 import (
 	appsfn "github.com/facepay/platform/functions/applications/handler"
+	evidencefn "github.com/facepay/platform/functions/evidence/handler"
 	modelsfn "github.com/facepay/platform/functions/models/handler"
 	pipelinefn "github.com/facepay/platform/functions/pipeline-task/handler"
 	uploadfn "github.com/facepay/platform/functions/process-upload/handler"
@@ -19,6 +20,7 @@ var Functions = map[string]lambdafn.Factory{
 	"functions/pipeline-task":     lambdafn.Of(pipelinefn.New),
 	"functions/review":            lambdafn.Of(reviewfn.New),
 	"functions/models":            lambdafn.Of(modelsfn.New),
+	"functions/evidence":          lambdafn.Of(evidencefn.New),
 	"functions/release-decisions": lambdafn.Of(releasefn.New),
 	"functions/review-sla":        lambdafn.Of(reviewslafn.New),
 }

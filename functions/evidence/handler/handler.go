@@ -1,0 +1,453 @@
+// Package handler serves the prototype-stage evidence of approved models (DOMAIN.md section 3):
+// vendors ask for presigned uploads slot by slot, read what arrived (with its pre-screening)
+// and submit a complete version; reviewers read a version with short-lived download links and
+// approve or reject it with feedback, which takes effect at once. Files never pass through
+// Lambda: process-upload checks each one on arrival.
+package handler
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/facepay/platform/shared/awsx"
+	"github.com/facepay/platform/shared/blob"
+	"github.com/facepay/platform/shared/domain"
+	"github.com/facepay/platform/shared/httpapi"
+	"github.com/facepay/platform/shared/ids"
+	"github.com/facepay/platform/shared/lambdafn"
+	"github.com/facepay/platform/shared/precheck"
+	"github.com/facepay/platform/shared/store"
+)
+
+type evidenceStore interface {
+	Tx() *store.Tx
+	Model(ctx context.Context, id string) (*domain.Model, error)
+	Vendor(ctx context.Context, org string) (domain.Vendor, error)
+	Submission(ctx context.Context, modelID, vendorOrg string, kind domain.SubmissionKind) (*domain.Submission, error)
+	SubmissionHistory(ctx context.Context, modelID string, kind domain.SubmissionKind) ([]domain.Change, error)
+	SaveSubmissionVersion(ctx context.Context, v *domain.SubmissionVersion, changes ...domain.Change) error
+	SubmissionQueue(ctx context.Context, f store.QueueFilter) (store.Page[domain.SubmissionVersion], error)
+}
+
+type files interface {
+	PresignUpload(ctx context.Context, key, contentType, sha256Hex string, now time.Time) (blob.Upload, error)
+	PresignDownload(ctx context.Context, key, versionID, fileName string, now time.Time) (blob.Download, error)
+}
+
+type handler struct {
+	db    evidenceStore
+	files files
+	now   func() time.Time
+	newID func(prefix string) string
+}
+
+// New builds the function from its environment (TABLE_NAME, BUCKET_NAME).
+func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, httpapi.Request) (httpapi.Response, error), error) {
+	table, bucket := d.Getenv("TABLE_NAME"), d.Getenv("BUCKET_NAME")
+	if table == "" || bucket == "" {
+		return nil, fmt.Errorf("TABLE_NAME and BUCKET_NAME must be set")
+	}
+	s, err := awsx.LoadSettings(d.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	c, err := awsx.New(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	h := &handler{db: store.New(c.DynamoDB, table), files: blob.New(c.S3, bucket), now: d.Now, newID: ids.New}
+	return h.router().Handle, nil
+}
+
+func (h *handler) router() httpapi.Router {
+	return httpapi.Router{
+		"GET /models/{id}/submissions/{kind}":                                    h.get,
+		"GET /models/{id}/submissions/{kind}/versions/{version}":                 h.getVersion,
+		"PUT /models/{id}/submissions/{kind}/slots/{slot}":                       h.requestUpload,
+		"POST /models/{id}/submissions/{kind}/submit":                            h.submit,
+		"GET /admin/submissions":                                                 h.queue,
+		"GET /admin/models/{id}/submissions/{kind}/versions/{version}":           h.review,
+		"POST /admin/models/{id}/submissions/{kind}/versions/{version}/decision": h.decide,
+	}
+}
+
+// target is the model and submission a request names.
+type target struct {
+	model *domain.Model
+	kind  domain.SubmissionKind
+	sub   *domain.Submission
+}
+
+// owned loads the caller's approved model and its submission of the kind in the path.
+// Another vendor's model is "not found", so ids cannot be probed. Evidence belongs to approved
+// models only: Conflict ("model_not_approved") before the model code is released.
+func (h *handler) owned(ctx context.Context, c domain.Caller, req httpapi.Request) (target, error) {
+	if err := c.Require(domain.RoleVendor); err != nil {
+		return target{}, err
+	}
+	t, err := h.load(ctx, req)
+	if err != nil {
+		return target{}, err
+	}
+	if !c.Owns(t.model.VendorOrg) {
+		return target{}, domain.Errorf(domain.NotFound, "model_not_found", "model %s does not exist", t.model.ID)
+	}
+	return t, nil
+}
+
+// reviewed loads any model's submission for a reviewer.
+func (h *handler) reviewed(ctx context.Context, c domain.Caller, req httpapi.Request) (target, error) {
+	if err := c.Require(domain.RoleReviewer); err != nil {
+		return target{}, err
+	}
+	return h.load(ctx, req)
+}
+
+func (h *handler) load(ctx context.Context, req httpapi.Request) (target, error) {
+	kind, err := domain.ParseSubmissionKind(req.PathParameters["kind"])
+	if err != nil {
+		return target{}, err
+	}
+	m, err := h.db.Model(ctx, req.PathParameters["id"])
+	if err != nil {
+		return target{}, err
+	}
+	sub, err := h.db.Submission(ctx, m.ID, m.VendorOrg, kind)
+	if err != nil {
+		return target{}, err
+	}
+	return target{model: m, kind: kind, sub: sub}, nil
+}
+
+func approved(m *domain.Model) error {
+	if m.Status != domain.ModelApproved {
+		return domain.Errorf(domain.Conflict, "model_not_approved",
+			"model %s is %s; evidence is uploaded once the model is approved", m.ID, strings.ReplaceAll(string(m.Status), "_", " "))
+	}
+	return nil
+}
+
+func version(t target, req httpapi.Request) (*domain.SubmissionVersion, error) {
+	n, err := strconv.Atoi(req.PathParameters["version"])
+	if err != nil {
+		return nil, domain.Errorf(domain.NotFound, "version_not_found", "version %q does not exist", req.PathParameters["version"])
+	}
+	return t.sub.Version(n)
+}
+
+// SlotInfo describes one slot of a submission: where to upload (path) and what it takes.
+type SlotInfo struct {
+	Slot             string   `json:"slot"`
+	Path             string   `json:"path"` // the slot ID as a URL path segment
+	Required         bool     `json:"required"`
+	ExpectedFileName string   `json:"expectedFileName"`
+	Extensions       []string `json:"extensions"`
+	MaxSize          int64    `json:"maxSize"`
+}
+
+// VersionSummary is one version in a submission's list.
+type VersionSummary struct {
+	Version     int                  `json:"version"`
+	Status      domain.VersionStatus `json:"status"`
+	SubmittedAt *time.Time           `json:"submittedAt,omitempty"`
+	Outcome     *domain.Decision     `json:"outcome,omitempty"`
+}
+
+// SubmissionView is what GET /models/{id}/submissions/{kind} returns.
+type SubmissionView struct {
+	ModelID  string                    `json:"modelId"`
+	Kind     domain.SubmissionKind     `json:"kind"`
+	Slots    []SlotInfo                `json:"slots"`
+	Current  *domain.SubmissionVersion `json:"current"`
+	Versions []VersionSummary          `json:"versions"`
+	History  []domain.Change           `json:"history"`
+}
+
+func (h *handler) get(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
+	t, err := h.owned(ctx, c, req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	if err := approved(t.model); err != nil {
+		return httpapi.Response{}, err
+	}
+	v, err := h.db.Vendor(ctx, t.model.VendorOrg)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	required, optional, err := precheck.Slots(t.model, t.kind)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	view := SubmissionView{ModelID: t.model.ID, Kind: t.kind, Current: t.sub.Current(), Versions: []VersionSummary{}}
+	for i, s := range append(required, optional...) {
+		view.Slots = append(view.Slots, SlotInfo{Slot: s.ID(), Path: precheck.PathForm(s.ID()), Required: i < len(required),
+			ExpectedFileName: s.ExpectedFileName(v.Name, t.model.Name, ""), Extensions: s.Extensions(), MaxSize: s.MaxSize()})
+	}
+	for _, ver := range t.sub.Versions {
+		view.Versions = append(view.Versions, VersionSummary{Version: ver.Number, Status: ver.Status, SubmittedAt: ver.SubmittedAt, Outcome: ver.Outcome})
+	}
+	if view.History, err = h.db.SubmissionHistory(ctx, t.model.ID, t.kind); err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusOK, view), nil
+}
+
+func (h *handler) getVersion(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
+	t, err := h.owned(ctx, c, req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	v, err := version(t, req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusOK, v), nil
+}
+
+type uploadRequest struct {
+	FileName    string `json:"fileName"`
+	ContentType string `json:"contentType"`
+	Size        int64  `json:"size"`
+	SHA256      string `json:"sha256"`
+}
+
+// UploadResponse is the pending artifact, the version it goes into and its presigned upload.
+type UploadResponse struct {
+	Version  int              `json:"version"`
+	Artifact *domain.Artifact `json:"artifact"`
+	Upload   blob.Upload      `json:"upload"`
+}
+
+// requestUpload checks what is known before the bytes arrive (name against the slot's
+// pattern with the vendor's and model's names, size limit, content type, checksum form) and
+// returns a presigned PUT for a key of its own. Asking again for the same pending file reuses
+// its upload, so a retry does not orphan one.
+func (h *handler) requestUpload(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
+	var body uploadRequest
+	if err := httpapi.Decode(req, &body); err != nil {
+		return httpapi.Response{}, err
+	}
+	t, err := h.owned(ctx, c, req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	if err := approved(t.model); err != nil {
+		return httpapi.Response{}, err
+	}
+	slot, err := precheck.Slot(t.model, t.kind, req.PathParameters["slot"])
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	vendor, err := h.db.Vendor(ctx, t.model.VendorOrg)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	if err := slot.CheckUpload(body.FileName, body.Size, body.ContentType, vendor.Name, t.model.Name); err != nil {
+		return httpapi.Response{}, err
+	}
+	sum := strings.ToLower(body.SHA256)
+	if b, err := hex.DecodeString(sum); err != nil || len(b) != 32 {
+		return httpapi.Response{}, domain.Errorf(domain.Invalid, "invalid_sha256", "sha256 must be the file's SHA-256 as 64 hex digits")
+	}
+	v := t.sub.Current()
+	var a *domain.Artifact
+	if prev := pendingSame(v, slot.ID(), body, sum); prev != nil {
+		a = prev
+	} else {
+		var ch domain.Change
+		v, ch, err = t.sub.RequestUpload(c, domain.Artifact{Slot: slot.ID(), UploadID: h.newID("up"), FileName: body.FileName,
+			ContentType: body.ContentType, Size: body.Size, SHA256: sum}, h.now())
+		if err != nil {
+			return httpapi.Response{}, err
+		}
+		if err := h.db.SaveSubmissionVersion(ctx, v, ch); err != nil {
+			return httpapi.Response{}, err
+		}
+		a = v.Artifacts[slot.ID()]
+	}
+	key := precheck.Key(t.model.VendorOrg, t.model.ID, t.kind, v.Number, slot.ID(), a.UploadID)
+	up, err := h.files.PresignUpload(ctx, key, a.ContentType, a.SHA256, h.now())
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusOK, UploadResponse{Version: v.Number, Artifact: a, Upload: up}), nil
+}
+
+func pendingSame(v *domain.SubmissionVersion, slot string, b uploadRequest, sum string) *domain.Artifact {
+	if v == nil || v.Status != domain.VersionOpen {
+		return nil
+	}
+	a := v.Artifacts[slot]
+	if a != nil && a.Status == domain.ArtifactPending && a.FileName == b.FileName && a.SHA256 == sum &&
+		a.Size == b.Size && a.ContentType == b.ContentType {
+		return a
+	}
+	return nil
+}
+
+// submit sends the open version to review once every required file is received and passed
+// pre-screening; repeating it is harmless.
+func (h *handler) submit(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
+	t, err := h.owned(ctx, c, req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	v := t.sub.Current()
+	if v != nil && v.Status == domain.VersionSubmitted {
+		return httpapi.JSON(http.StatusOK, v), nil // a retried submit
+	}
+	required, err := precheck.Required(t.model, t.kind)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	ch, err := v.Submit(c, precheck.RequiredIDs(required), h.now())
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	// The required slots include one zip per required category; this says so in the
+	// standard's own terms should the slot list and the standard ever disagree.
+	if err := precheck.CheckComplete(t.model, v); err != nil {
+		return httpapi.Response{}, err
+	}
+	if err := h.db.SaveSubmissionVersion(ctx, v, ch); err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusOK, v), nil
+}
+
+// QueueItem is one submitted version waiting for a reviewer.
+type QueueItem struct {
+	ModelID     string                `json:"modelId"`
+	VendorOrg   string                `json:"vendorOrg"`
+	Kind        domain.SubmissionKind `json:"kind"`
+	Version     int                   `json:"version"`
+	SubmittedBy string                `json:"submittedBy"`
+	SubmittedAt *time.Time            `json:"submittedAt"`
+	Files       int                   `json:"files"`
+}
+
+// queue lists submitted versions oldest first (minAgeDays: only those waiting at least that
+// long; reviews finish within one week), one page at a time.
+func (h *handler) queue(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
+	if err := c.Require(domain.RoleReviewer); err != nil {
+		return httpapi.Response{}, err
+	}
+	f := store.QueueFilter{Cursor: httpapi.Query(req, "cursor", "")}
+	if v, ok := req.QueryStringParameters["minAgeDays"]; ok {
+		days, err := strconv.Atoi(v)
+		if err != nil || days < 0 || days > 3650 {
+			return httpapi.Response{}, domain.Errorf(domain.Invalid, "invalid_age", "minAgeDays must be a whole number of days")
+		}
+		f.SubmittedUntil = h.now().Add(-time.Duration(days) * 24 * time.Hour)
+	}
+	var err error
+	if f.Limit, err = httpapi.Limit(req, 50); err != nil {
+		return httpapi.Response{}, err
+	}
+	page, err := h.db.SubmissionQueue(ctx, f)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	out := store.Page[QueueItem]{Items: []QueueItem{}, Next: page.Next}
+	for _, v := range page.Items {
+		out.Items = append(out.Items, QueueItem{ModelID: v.ModelID, VendorOrg: v.VendorOrg, Kind: v.Kind, Version: v.Number,
+			SubmittedBy: v.SubmittedBy, SubmittedAt: v.SubmittedAt, Files: len(v.Artifacts)})
+	}
+	return httpapi.JSON(http.StatusOK, out), nil
+}
+
+// ReviewView is a version as a reviewer sees it: every file with a short-lived download link
+// (received files only: refused ones are in quarantine and never part of a submission).
+type ReviewView struct {
+	Model     *domain.Model             `json:"model"`
+	Version   *domain.SubmissionVersion `json:"version"`
+	Downloads map[string]blob.Download  `json:"downloads"`
+	History   []domain.Change           `json:"history"`
+}
+
+func (h *handler) review(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
+	t, err := h.reviewed(ctx, c, req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	v, err := version(t, req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	view := ReviewView{Model: t.model, Version: v, Downloads: map[string]blob.Download{}}
+	for slot, a := range v.Artifacts {
+		if a.Status != domain.ArtifactReceived {
+			continue
+		}
+		key := precheck.Key(t.model.VendorOrg, t.model.ID, t.kind, artifactVersion(t.sub, slot, a), slot, a.UploadID)
+		d, err := h.files.PresignDownload(ctx, key, a.VersionID, a.FileName, h.now())
+		if err != nil {
+			return httpapi.Response{}, err
+		}
+		view.Downloads[slot] = d
+	}
+	if view.History, err = h.db.SubmissionHistory(ctx, t.model.ID, t.kind); err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusOK, view), nil
+}
+
+// artifactVersion is the version a (possibly carried-over) artifact was uploaded into: the
+// first version holding the same upload.
+func artifactVersion(s *domain.Submission, slot string, a *domain.Artifact) int {
+	for _, v := range s.Versions {
+		if prev := v.Artifacts[slot]; prev != nil && prev.UploadID == a.UploadID {
+			return v.Number
+		}
+	}
+	return 0
+}
+
+type decisionRequest struct {
+	Decision string `json:"decision"`
+	Reason   string `json:"reason"`
+}
+
+// decide approves or rejects a submitted version with feedback; it takes effect at once and
+// the vendor is told in its outbox. Repeating the same decision is harmless.
+func (h *handler) decide(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
+	var body decisionRequest
+	if err := httpapi.Decode(req, &body); err != nil {
+		return httpapi.Response{}, err
+	}
+	approve, err := domain.ParseVerdict(body.Decision)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	t, err := h.reviewed(ctx, c, req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	v, err := version(t, req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	if o := v.Outcome; o != nil && o.Approve == approve && o.Reason == strings.TrimSpace(body.Reason) {
+		return httpapi.JSON(http.StatusOK, v), nil // a retried decision
+	}
+	now := h.now()
+	ch, err := v.Decide(c, approve, body.Reason, now)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	what := fmt.Sprintf("%s pre-check of model %s (version %d)", t.kind, t.model.Name, v.Number)
+	if t.kind == domain.SubmissionCertificates {
+		what = fmt.Sprintf("certificates of model %s (version %d)", t.model.Name, v.Number)
+	}
+	msg := domain.OutcomeMessage(h.newID("msg"), t.model.VendorOrg, "model", t.model.ID, what, v.Outcome, "", now)
+	if err := h.db.Tx().SaveSubmissionVersion(v, ch).PutMessage(msg).Commit(ctx, what); err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusOK, v), nil
+}

@@ -1,0 +1,135 @@
+package handler
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/facepay/platform/shared/domain"
+	"github.com/facepay/platform/shared/evidence"
+	"github.com/facepay/platform/shared/precheck"
+)
+
+// evidenceUpload checks one evidence file: its bytes against its name and slot (evidence.Sniff
+// and Slot.Verify), its size and SHA-256 against what was declared, and, for spreadsheets, the
+// machine pre-screening. A refused file is recorded with a stable reason code and moved to
+// quarantine/, so nothing of it reaches the submission. Only the slot's pending upload is
+// settled: a redelivered or superseded notification changes nothing (a rejected one is
+// quarantined again, which is idempotent, in case the first attempt stopped before it).
+func (h *handler) evidenceUpload(ctx context.Context, k precheck.KeyParts, key, versionID string) error {
+	for attempt := 0; ; attempt++ {
+		m, err := h.subs.Model(ctx, k.ModelID)
+		if domain.KindOf(err) == domain.NotFound {
+			slog.WarnContext(ctx, "evidence for unknown model", "key", key)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		sub, err := h.subs.Submission(ctx, m.ID, m.VendorOrg, k.Kind)
+		if err != nil {
+			return err
+		}
+		v, err := sub.Version(k.Version)
+		if m.VendorOrg != k.Org || err != nil {
+			slog.WarnContext(ctx, "evidence for no known submission version", "key", key)
+			return nil
+		}
+		a := v.Artifacts[k.SlotID]
+		if a == nil || a.UploadID != k.UploadID {
+			slog.InfoContext(ctx, "superseded evidence upload ignored", "key", key)
+			return nil
+		}
+		if a.Status == domain.ArtifactRejected {
+			return h.objects.Quarantine(ctx, key, a.VersionID)
+		}
+		if a.Status != domain.ArtifactPending || v.Status != domain.VersionOpen {
+			slog.InfoContext(ctx, "redelivered notification ignored", "key", key)
+			return nil
+		}
+		slot, err := precheck.Slot(m, k.Kind, k.SlotID)
+		if err != nil {
+			return fmt.Errorf("slot of %s: %w", key, err)
+		}
+		in, err := h.inspectEvidence(ctx, slot, a, key, versionID)
+		if err != nil {
+			return err
+		}
+		ch, err := v.Receive(k.SlotID, in, h.now())
+		if errors.Is(err, domain.ErrStaleUpload) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		err = h.subs.SaveSubmissionVersion(ctx, v, ch)
+		if domain.KindOf(err) == domain.Conflict && attempt < 5 {
+			continue // the vendor changed another slot meanwhile
+		}
+		if err != nil {
+			return err
+		}
+		if in.ReasonCode != "" {
+			slog.InfoContext(ctx, "evidence rejected", "key", key, "slot", k.SlotID, "code", in.ReasonCode)
+			return h.objects.Quarantine(ctx, key, in.VersionID)
+		}
+		slog.InfoContext(ctx, "evidence received", "key", key, "slot", k.SlotID, "size", in.Size)
+		return nil
+	}
+}
+
+// inspectEvidence reads the object and returns what the checks found.
+func (h *handler) inspectEvidence(ctx context.Context, slot evidence.Slot, a *domain.Artifact, key, versionID string) (domain.Arrival, error) {
+	obj, err := h.objects.Open(ctx, key, versionID)
+	if err != nil {
+		return domain.Arrival{}, err
+	}
+	defer obj.Body.Close()
+	in := domain.Arrival{UploadID: a.UploadID, VersionID: obj.VersionID}
+	reject := func(err error) (domain.Arrival, error) {
+		in.ReasonCode, in.Reason = domain.CodeOf(err), domain.MessageOf(err)
+		return in, nil
+	}
+	// Read one byte past the slot's limit: the signed checksum bounds the body, this bounds memory.
+	data, err := io.ReadAll(io.LimitReader(obj.Body, slot.MaxSize()+1))
+	if err != nil {
+		return domain.Arrival{}, fmt.Errorf("read %s: %w", key, err)
+	}
+	in.Size = int64(len(data))
+	if in.Size > slot.MaxSize() {
+		return reject(domain.Errorf(domain.TooLarge, "file_too_large", "%s is larger than the %d bytes the slot takes", a.FileName, slot.MaxSize()))
+	}
+	sum := sha256.Sum256(data)
+	if hex.EncodeToString(sum[:]) != a.SHA256 || in.Size != a.Size {
+		return reject(domain.Errorf(domain.Invalid, "checksum_mismatch", "the file differs from the one declared when the upload was requested"))
+	}
+	d, err := evidence.Sniff(bytes.NewReader(data), in.Size)
+	if err != nil {
+		return domain.Arrival{}, fmt.Errorf("sniff %s: %w", key, err)
+	}
+	if err := slot.Verify(d, a.FileName); err != nil {
+		return reject(err)
+	}
+	if !precheck.Screened(slot) {
+		return in, nil
+	}
+	p, err := slot.Prescreen(bytes.NewReader(data), d.Format)
+	if domain.KindOf(err) == domain.TooLarge {
+		return reject(err)
+	}
+	if err != nil {
+		return domain.Arrival{}, fmt.Errorf("prescreen %s: %w", key, err)
+	}
+	in.Prescreen = precheck.Result(p)
+	if !in.Prescreen.Acceptable() {
+		f := p.Findings[0]
+		in.ReasonCode = f.Code
+		in.Reason = fmt.Sprintf("pre-screening found %d problem(s); first: %s", len(p.Findings), f.Message)
+	}
+	return in, nil
+}
