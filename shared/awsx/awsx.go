@@ -53,6 +53,15 @@ func LoadSettings(getenv func(string) string) (Settings, error) {
 	return s, nil
 }
 
+// FromEnv reads the settings through getenv and builds the clients.
+func FromEnv(ctx context.Context, getenv func(string) string) (*Clients, error) {
+	s, err := LoadSettings(getenv)
+	if err != nil {
+		return nil, err
+	}
+	return New(ctx, s)
+}
+
 // Clients are the SDK clients shared by a function's handler for its lifetime.
 type Clients struct {
 	DynamoDB *dynamodb.Client

@@ -41,7 +41,9 @@ func TestSubmitRules(t *testing.T) {
 		{"not a service provider account", func(_ *domain.Application, c *domain.Caller) { c.AccountType = "merchant" }, "wrong_account_type"},
 		{"agreement not accepted", func(a *domain.Application, _ *domain.Caller) { a.AgreementAccepted = false }, "agreement_not_accepted"},
 		{"no deck", func(a *domain.Application, _ *domain.Caller) { delete(a.Attachments, "deck") }, "missing_deck"},
-		{"deck rejected", func(a *domain.Application, _ *domain.Caller) { a.Attachments["deck"].Status = domain.AttachmentRejected }, "missing_deck"},
+		{"deck rejected", func(a *domain.Application, _ *domain.Caller) {
+			a.Attachments["deck"].Status = domain.AttachmentRejected
+		}, "missing_deck"},
 		{"deck still uploading", func(a *domain.Application, _ *domain.Caller) { a.Attachments["deck"].Status = domain.AttachmentPending }, "attachment_pending"},
 		{"no survey", func(a *domain.Application, _ *domain.Caller) { a.Survey = nil }, "missing_survey"},
 		{"no company name", func(a *domain.Application, _ *domain.Caller) { a.Company.Name = "" }, "missing_company"},

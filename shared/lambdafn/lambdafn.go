@@ -5,8 +5,10 @@ package lambdafn
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -18,6 +20,22 @@ import (
 type Deps struct {
 	Getenv func(string) string
 	Now    func() time.Time
+}
+
+// Require returns the named settings, failing when any is empty: a function refuses to start
+// with missing configuration rather than fail on its first request.
+func (d Deps) Require(names ...string) (map[string]string, error) {
+	out := make(map[string]string, len(names))
+	var missing []string
+	for _, n := range names {
+		if out[n] = d.Getenv(n); out[n] == "" {
+			missing = append(missing, n)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("missing settings: %s", strings.Join(missing, ", "))
+	}
+	return out, nil
 }
 
 // Build constructs a function's handler. It fails on bad configuration.

@@ -4,7 +4,6 @@ package handler
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"path"
 	"slices"
@@ -19,22 +18,6 @@ import (
 	"github.com/facepay/platform/shared/lambdafn"
 	"github.com/facepay/platform/shared/store"
 )
-
-type settings struct {
-	tableName  string // TABLE_NAME
-	bucketName string // BUCKET_NAME
-	aws        awsx.Settings
-}
-
-func loadSettings(getenv func(string) string) (settings, error) {
-	s := settings{tableName: getenv("TABLE_NAME"), bucketName: getenv("BUCKET_NAME")}
-	if s.tableName == "" || s.bucketName == "" {
-		return s, fmt.Errorf("TABLE_NAME and BUCKET_NAME must be set")
-	}
-	var err error
-	s.aws, err = awsx.LoadSettings(getenv)
-	return s, err
-}
 
 type applicationStore interface {
 	CreateApplication(ctx context.Context, a *domain.Application, c domain.Change) error
@@ -58,17 +41,17 @@ type handler struct {
 
 // New builds the function from its environment.
 func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, httpapi.Request) (httpapi.Response, error), error) {
-	s, err := loadSettings(d.Getenv)
+	env, err := d.Require("TABLE_NAME", "BUCKET_NAME")
 	if err != nil {
 		return nil, err
 	}
-	c, err := awsx.New(ctx, s.aws)
+	c, err := awsx.FromEnv(ctx, d.Getenv)
 	if err != nil {
 		return nil, err
 	}
 	h := &handler{
-		apps:    store.New(c.DynamoDB, s.tableName),
-		uploads: blob.New(c.S3, s.bucketName),
+		apps:    store.New(c.DynamoDB, env["TABLE_NAME"]),
+		uploads: blob.New(c.S3, env["BUCKET_NAME"]),
 		now:     d.Now,
 		newID:   func() string { return ids.New("app") },
 	}

@@ -48,18 +48,15 @@ type handler struct {
 
 // New builds the function from its environment (TABLE_NAME, BUCKET_NAME).
 func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, httpapi.Request) (httpapi.Response, error), error) {
-	table, bucket := d.Getenv("TABLE_NAME"), d.Getenv("BUCKET_NAME")
-	if table == "" || bucket == "" {
-		return nil, fmt.Errorf("TABLE_NAME and BUCKET_NAME must be set")
-	}
-	s, err := awsx.LoadSettings(d.Getenv)
+	env, err := d.Require("TABLE_NAME", "BUCKET_NAME")
 	if err != nil {
 		return nil, err
 	}
-	c, err := awsx.New(ctx, s)
+	c, err := awsx.FromEnv(ctx, d.Getenv)
 	if err != nil {
 		return nil, err
 	}
+	table, bucket := env["TABLE_NAME"], env["BUCKET_NAME"]
 	h := &handler{db: store.New(c.DynamoDB, table), files: blob.New(c.S3, bucket), now: d.Now, newID: ids.New}
 	return h.router().Handle, nil
 }

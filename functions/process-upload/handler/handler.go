@@ -29,22 +29,6 @@ import (
 	"github.com/facepay/platform/shared/store"
 )
 
-type settings struct {
-	tableName  string // TABLE_NAME
-	bucketName string // BUCKET_NAME
-	aws        awsx.Settings
-}
-
-func loadSettings(getenv func(string) string) (settings, error) {
-	s := settings{tableName: getenv("TABLE_NAME"), bucketName: getenv("BUCKET_NAME")}
-	if s.tableName == "" || s.bucketName == "" {
-		return s, fmt.Errorf("TABLE_NAME and BUCKET_NAME must be set")
-	}
-	var err error
-	s.aws, err = awsx.LoadSettings(getenv)
-	return s, err
-}
-
 type applicationStore interface {
 	Application(ctx context.Context, id string) (*domain.Application, error)
 	SaveApplication(ctx context.Context, a *domain.Application, changes ...domain.Change) error
@@ -70,16 +54,16 @@ type handler struct {
 
 // New builds the function from its environment.
 func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, events.S3Event) (struct{}, error), error) {
-	s, err := loadSettings(d.Getenv)
+	env, err := d.Require("TABLE_NAME", "BUCKET_NAME")
 	if err != nil {
 		return nil, err
 	}
-	c, err := awsx.New(ctx, s.aws)
+	c, err := awsx.FromEnv(ctx, d.Getenv)
 	if err != nil {
 		return nil, err
 	}
-	db := store.New(c.DynamoDB, s.tableName)
-	h := &handler{apps: db, subs: db, objects: blob.New(c.S3, s.bucketName), now: d.Now}
+	db := store.New(c.DynamoDB, env["TABLE_NAME"])
+	h := &handler{apps: db, subs: db, objects: blob.New(c.S3, env["BUCKET_NAME"]), now: d.Now}
 	return h.handle, nil
 }
 

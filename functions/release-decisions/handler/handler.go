@@ -59,18 +59,15 @@ type handler struct {
 
 // New builds the function from its environment.
 func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, Event) (Result, error), error) {
-	table, sm := d.Getenv("TABLE_NAME"), d.Getenv("STATE_MACHINE_ARN")
-	if table == "" || sm == "" {
-		return nil, fmt.Errorf("TABLE_NAME and STATE_MACHINE_ARN must be set")
-	}
-	s, err := awsx.LoadSettings(d.Getenv)
+	env, err := d.Require("TABLE_NAME", "STATE_MACHINE_ARN")
 	if err != nil {
 		return nil, err
 	}
-	c, err := awsx.New(ctx, s)
+	c, err := awsx.FromEnv(ctx, d.Getenv)
 	if err != nil {
 		return nil, err
 	}
+	table, sm := env["TABLE_NAME"], env["STATE_MACHINE_ARN"]
 	h := &handler{db: store.New(c.DynamoDB, table), pipelines: workflow.New(c.SFN, sm), now: d.Now}
 	return h.handle, nil
 }

@@ -45,18 +45,15 @@ type handler struct {
 
 // New builds the function from its environment.
 func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, Event) (Result, error), error) {
-	table := d.Getenv("TABLE_NAME")
-	if table == "" {
-		return nil, fmt.Errorf("TABLE_NAME must be set")
-	}
-	s, err := awsx.LoadSettings(d.Getenv)
+	env, err := d.Require("TABLE_NAME")
 	if err != nil {
 		return nil, err
 	}
-	c, err := awsx.New(ctx, s)
+	c, err := awsx.FromEnv(ctx, d.Getenv)
 	if err != nil {
 		return nil, err
 	}
+	table := env["TABLE_NAME"]
 	h := &handler{db: store.New(c.DynamoDB, table), now: d.Now, out: os.Stdout}
 	return h.handle, nil
 }
