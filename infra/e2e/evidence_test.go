@@ -339,3 +339,55 @@ func TestEvidence_Authorization(t *testing.T) {
 	assert.Equal(t, http.StatusConflict, r.Status)
 	assert.Equal(t, "model_not_approved", r.Code())
 }
+
+// Once the software and hardware pre-checks and the certificates are all approved, the model's
+// certification pipeline leaves its prototype-evidence step (the token never left the server).
+func TestEvidence_AllApprovedCompletesThePipelineStep(t *testing.T) {
+	c := cloudtest.Start(t, tuesday)
+	m := approvedModel(t, c, vendor(1), evModel)
+	e := evidenceClient{t: t, v: cloudtest.As(t, c, vendor(1)), model: m["id"].(string)}
+	std := domain.DeviceType(evModel["deviceType"].(string)).Standard()
+	rev := cloudtest.As(t, c, reviewer)
+
+	sets := map[string]map[string]struct {
+		ct   string
+		data []byte
+	}{"software": validSoftware(), "hardware": {}, "certificates": {}}
+	sets["hardware"]["hardware.workbook"] = struct {
+		ct   string
+		data []byte
+	}{xlsxType, evidencetest.HardwareWorkbook(std)}
+	for _, cat := range std.Categories() {
+		sets["hardware"]["hardware."+string(cat)] = struct {
+			ct   string
+			data []byte
+		}{zipType, evidencetest.Zip(map[string][]byte{"report.pdf": evidencetest.PDF()})}
+	}
+	for _, cert := range []string{"certificate.3c", "certificate.srrc"} {
+		sets["certificates"][cert] = struct {
+			ct   string
+			data []byte
+		}{pdfType, evidencetest.PDF()}
+	}
+
+	arn := m["pipelineExecutionArn"].(string)
+	for i, kind := range []string{"software", "hardware", "certificates"} {
+		names := expectedNames(t, e, kind)
+		for slot, f := range sets[kind] {
+			art, _ := e.upload(kind, slot, names[slot], f.ct, f.data)
+			require.Equal(t, "received", art["status"], "%s %s: %v", kind, slot, art)
+		}
+		r := e.v.Do("POST", e.base(kind)+"/submit", nil)
+		require.Equal(t, http.StatusOK, r.Status, "%s: %s", kind, r.Raw)
+		r = rev.Do("POST", "/admin/models/"+e.model+"/submissions/"+kind+"/versions/1/decision", map[string]any{"decision": "approve"})
+		require.Equal(t, http.StatusOK, r.Status, "%s: %s", kind, r.Raw)
+		want := "RUNNING"
+		if i == 2 {
+			want = "SUCCEEDED"
+		}
+		assert.Equal(t, want, executionStatus(t, c, arn), "after approving %s", kind)
+	}
+	// A retried final decision is harmless: the step is no longer waiting.
+	r := rev.Do("POST", "/admin/models/"+e.model+"/submissions/certificates/versions/1/decision", map[string]any{"decision": "approve"})
+	assert.Equal(t, http.StatusOK, r.Status, string(r.Raw))
+}

@@ -94,3 +94,14 @@ func TestModels_RegistrationReleaseAndPipeline(t *testing.T) {
 	r = v.Do("POST", "/models/"+modelID+"/resubmit", k1)
 	assert.Equal(t, "not_editable", r.Code())
 }
+
+// executionStatus reads an execution's status through the Step Functions API.
+func executionStatus(t *testing.T, c *cloud.Cloud, arn string) string {
+	t.Helper()
+	client := sfn.New(sfn.Options{Region: "us-east-1", BaseEndpoint: aws.String(c.SFNURL),
+		Credentials: credentials.NewStaticCredentialsProvider("x", "x", "")})
+	c.Clock.Settle()
+	out, err := client.DescribeExecution(context.Background(), &sfn.DescribeExecutionInput{ExecutionArn: &arn})
+	require.NoError(t, err)
+	return string(out.Status)
+}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -22,6 +23,7 @@ import (
 	"github.com/facepay/platform/shared/lambdafn"
 	"github.com/facepay/platform/shared/precheck"
 	"github.com/facepay/platform/shared/store"
+	"github.com/facepay/platform/shared/workflow"
 )
 
 type evidenceStore interface {
@@ -32,6 +34,12 @@ type evidenceStore interface {
 	SubmissionHistory(ctx context.Context, modelID string, kind domain.SubmissionKind) ([]domain.Change, error)
 	SaveSubmissionVersion(ctx context.Context, v *domain.SubmissionVersion, changes ...domain.Change) error
 	SubmissionQueue(ctx context.Context, f store.QueueFilter) (store.Page[domain.SubmissionVersion], error)
+	TaskTokenOf(ctx context.Context, modelID, step string) (store.TaskToken, error)
+}
+
+// pipelines completes the certification pipeline's waiting steps.
+type pipelines interface {
+	Resume(ctx context.Context, token string, output any) error
 }
 
 type files interface {
@@ -40,10 +48,11 @@ type files interface {
 }
 
 type handler struct {
-	db    evidenceStore
-	files files
-	now   func() time.Time
-	newID func(prefix string) string
+	db        evidenceStore
+	files     files
+	pipelines pipelines
+	now       func() time.Time
+	newID     func(prefix string) string
 }
 
 // New builds the function from its environment (TABLE_NAME, BUCKET_NAME).
@@ -57,7 +66,8 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, httpapi.Re
 		return nil, err
 	}
 	table, bucket := env["TABLE_NAME"], env["BUCKET_NAME"]
-	h := &handler{db: store.New(c.DynamoDB, table), files: blob.New(c.S3, bucket), now: d.Now, newID: ids.New}
+	h := &handler{db: store.New(c.DynamoDB, table), files: blob.New(c.S3, bucket), pipelines: workflow.New(c.SFN, ""),
+		now: d.Now, newID: ids.New}
 	return h.router().Handle, nil
 }
 
@@ -431,7 +441,11 @@ func (h *handler) decide(ctx context.Context, c domain.Caller, req httpapi.Reque
 		return httpapi.Response{}, err
 	}
 	if o := v.Outcome; o != nil && o.Approve == approve && o.Reason == strings.TrimSpace(body.Reason) {
-		return httpapi.JSON(http.StatusOK, v), nil // a retried decision
+		// A retried decision: nothing to record, but the pipeline step may still need its nudge.
+		if err := h.advancePipeline(ctx, t.model); err != nil {
+			return httpapi.Response{}, err
+		}
+		return httpapi.JSON(http.StatusOK, v), nil
 	}
 	now := h.now()
 	ch, err := v.Decide(c, approve, body.Reason, now)
@@ -446,5 +460,43 @@ func (h *handler) decide(ctx context.Context, c domain.Caller, req httpapi.Reque
 	if err := h.db.Tx().SaveSubmissionVersion(v, ch).PutMessage(msg).Commit(ctx, what); err != nil {
 		return httpapi.Response{}, err
 	}
+	// Save before resuming: the decision stays recorded even if the resume fails, and
+	// repeating the call resumes then.
+	if err := h.advancePipeline(ctx, t.model); err != nil {
+		return httpapi.Response{}, err
+	}
 	return httpapi.JSON(http.StatusOK, v), nil
+}
+
+// advancePipeline completes the model's prototype-evidence step once every submission kind is
+// approved. A pipeline not (or no longer) waiting there is left alone.
+func (h *handler) advancePipeline(ctx context.Context, m *domain.Model) error {
+	subs := map[domain.SubmissionKind]*domain.Submission{}
+	for _, k := range domain.SubmissionKinds() {
+		s, err := h.db.Submission(ctx, m.ID, m.VendorOrg, k)
+		if err != nil {
+			return err
+		}
+		subs[k] = s
+	}
+	if !domain.PrototypeEvidenceApproved(subs) {
+		return nil
+	}
+	tok, err := h.db.TaskTokenOf(ctx, m.ID, domain.StepPrototypeEvidence)
+	if domain.KindOf(err) == domain.NotFound {
+		slog.WarnContext(ctx, "prototype evidence approved but no pipeline step waits for it", "model", m.ID)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	versions := map[domain.SubmissionKind]int{}
+	for k, s := range subs {
+		versions[k] = s.Current().Number
+	}
+	err = h.pipelines.Resume(ctx, tok.Token, map[string]any{"approvedVersions": versions, "approvedAt": h.now()})
+	if domain.CodeOf(err) == "not_waiting" {
+		return nil // resumed before (a retried decision) or the step timed out
+	}
+	return err
 }

@@ -66,6 +66,10 @@ func (f *fakeStore) SaveSubmissionVersion(_ context.Context, v *domain.Submissio
 	return nil
 }
 
+func (f *fakeStore) TaskTokenOf(_ context.Context, modelID, step string) (store.TaskToken, error) {
+	return store.TaskToken{}, domain.Errorf(domain.NotFound, "not_waiting", "no step %s waits on model %s", step, modelID)
+}
+
 func (f *fakeStore) SubmissionQueue(context.Context, store.QueueFilter) (store.Page[domain.SubmissionVersion], error) {
 	return store.Page[domain.SubmissionVersion]{}, nil
 }
