@@ -3,10 +3,6 @@ package store
 import (
 	"context"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
 	"github.com/facepay/platform/shared/domain"
 )
 
@@ -97,13 +93,5 @@ func (db *DB) ApplicationHistory(ctx context.Context, id string) ([]domain.Chang
 
 // ApplicationsOf lists org's applications, newest first, one page at a time.
 func (db *DB) ApplicationsOf(ctx context.Context, org, cursor string, limit int) (Page[domain.Application], error) {
-	return query[domain.Application](ctx, db, &dynamodb.QueryInput{
-		IndexName:              aws.String("gsi1"),
-		KeyConditionExpression: aws.String("gsi1pk = :o AND begins_with(gsi1sk, :p)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":o": &types.AttributeValueMemberS{Value: "ORG#" + org},
-			":p": &types.AttributeValueMemberS{Value: "APP#"},
-		},
-		ScanIndexForward: aws.Bool(false),
-	}, cursor, limit)
+	return query[domain.Application](ctx, db, newestFirst("gsi1", "ORG#"+org, "APP#"), cursor, limit)
 }

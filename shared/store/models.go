@@ -3,10 +3,6 @@ package store
 import (
 	"context"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
 	"github.com/facepay/platform/shared/domain"
 )
 
@@ -84,25 +80,17 @@ func (db *DB) ModelHistory(ctx context.Context, id string) ([]domain.Change, err
 
 // ModelsOf lists org's models, newest first.
 func (db *DB) ModelsOf(ctx context.Context, org, cursor string, limit int) (Page[domain.Model], error) {
-	return query[domain.Model](ctx, db, &dynamodb.QueryInput{
-		IndexName:              aws.String("gsi1"),
-		KeyConditionExpression: aws.String("gsi1pk = :o AND begins_with(gsi1sk, :p)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":o": &types.AttributeValueMemberS{Value: "ORG#" + org},
-			":p": &types.AttributeValueMemberS{Value: "MODEL#"},
-		},
-		ScanIndexForward: aws.Bool(false),
-	}, cursor, limit)
+	return query[domain.Model](ctx, db, newestFirst("gsi1", "ORG#"+org, "MODEL#"), cursor, limit)
 }
 
 // ModelsAwaitingPipeline lists approved models whose pipeline has not been started.
 func (db *DB) ModelsAwaitingPipeline(ctx context.Context, cursor string) (Page[domain.Model], error) {
-	return db.ModelQueueAt(ctx, pipelinePending, cursor)
+	return db.modelsIn(ctx, pipelinePending, QueueFilter{Cursor: cursor, Limit: 100})
 }
 
-// ModelQueueAt lists the models in a gsi2 partition.
-func (db *DB) ModelQueueAt(ctx context.Context, pk, cursor string) (Page[domain.Model], error) {
-	p, err := query[storedModel](ctx, db, queueQuery(pk, QueueFilter{}), cursor, 100)
+// modelsIn lists the models of a gsi2 partition, oldest first, held decisions included.
+func (db *DB) modelsIn(ctx context.Context, pk string, f QueueFilter) (Page[domain.Model], error) {
+	p, err := query[storedModel](ctx, db, queueQuery(pk, f), f.Cursor, f.Limit)
 	out := Page[domain.Model]{Next: p.Next}
 	for _, s := range p.Items {
 		m := s.Model

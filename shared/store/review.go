@@ -68,14 +68,7 @@ func (db *DB) ApplicationQueue(ctx context.Context, t domain.PartnerType, f Queu
 
 // ModelQueue lists models under review, oldest first.
 func (db *DB) ModelQueue(ctx context.Context, f QueueFilter) (Page[domain.Model], error) {
-	p, err := query[storedModel](ctx, db, queueQuery(modelQueue(f.State), f), f.Cursor, f.Limit)
-	out := Page[domain.Model]{Next: p.Next}
-	for _, s := range p.Items {
-		m := s.Model
-		m.Decision = s.HeldDecision
-		out.Items = append(out.Items, m)
-	}
-	return out, err
+	return db.modelsIn(ctx, modelQueue(f.State), f)
 }
 
 // CodeAllocation is the next free code of a scope, read before the release transaction that
@@ -131,14 +124,7 @@ func (tx *Tx) PutMessage(m domain.Message) *Tx {
 
 // Messages lists org's outbox, newest first.
 func (db *DB) Messages(ctx context.Context, org, cursor string, limit int) (Page[domain.Message], error) {
-	return query[domain.Message](ctx, db, &dynamodb.QueryInput{
-		KeyConditionExpression: aws.String("pk = :o AND begins_with(sk, :m)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":o": &types.AttributeValueMemberS{Value: "ORG#" + org},
-			":m": &types.AttributeValueMemberS{Value: "MSG#"},
-		},
-		ScanIndexForward: aws.Bool(false),
-	}, cursor, limit)
+	return query[domain.Message](ctx, db, newestFirst("", "ORG#"+org, "MSG#"), cursor, limit)
 }
 
 // CreateVendor adds the approved vendor to the transaction (once per organisation).

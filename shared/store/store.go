@@ -214,6 +214,23 @@ func query[T any](ctx context.Context, db *DB, q *dynamodb.QueryInput, cursor st
 	return page, nil
 }
 
+// newestFirst is the query for the items of partition pk (in index, "" for the table) whose
+// sort key starts with prefix, newest first: what every "list mine" access pattern reads.
+func newestFirst(index, pk, prefix string) *dynamodb.QueryInput {
+	pkName, skName := "pk", "sk"
+	q := &dynamodb.QueryInput{ScanIndexForward: aws.Bool(false)}
+	if index != "" {
+		q.IndexName = aws.String(index)
+		pkName, skName = index+"pk", index+"sk"
+	}
+	q.KeyConditionExpression = aws.String(pkName + " = :pk AND begins_with(" + skName + ", :prefix)")
+	q.ExpressionAttributeValues = map[string]types.AttributeValue{
+		":pk":     &types.AttributeValueMemberS{Value: pk},
+		":prefix": &types.AttributeValueMemberS{Value: prefix},
+	}
+	return q
+}
+
 // historyOf returns every history entry of the entity at pk, oldest first.
 func (db *DB) historyOf(ctx context.Context, pk string) ([]domain.Change, error) {
 	var all []domain.Change
