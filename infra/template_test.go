@@ -14,9 +14,11 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
 
 	"github.com/facepay/platform/infra/local/cloud"
 	"github.com/facepay/platform/infra/local/template"
+	"github.com/facepay/platform/shared/domain"
 	"github.com/facepay/platform/shared/store"
 )
 
@@ -156,4 +158,62 @@ func pascal(kebab string) string {
 		}
 	}
 	return b.String()
+}
+
+// Every operation shows an example of its request body (when it has one) and of its success
+// response, and names the roles it serves; the device-type enum is the domain's list.
+func TestOpenAPIOperationsHaveExamples(t *testing.T) {
+	raw, err := os.ReadFile("openapi.yaml")
+	require.NoError(t, err)
+	var doc map[string]any
+	require.NoError(t, yaml.Unmarshal(raw, &doc))
+	resolve := func(v any) map[string]any {
+		m, _ := v.(map[string]any)
+		if ref, ok := m["$ref"].(string); ok {
+			parts := strings.Split(strings.TrimPrefix(ref, "#/"), "/")
+			var cur any = doc
+			for _, p := range parts {
+				cur = cur.(map[string]any)[p]
+			}
+			m, _ = cur.(map[string]any)
+		}
+		return m
+	}
+	hasExample := func(content any) bool {
+		for _, media := range resolve(map[string]any{"x": content})["x"].(map[string]any) {
+			mm := media.(map[string]any)
+			if mm["example"] != nil || mm["examples"] != nil {
+				return true
+			}
+		}
+		return false
+	}
+	for path, item := range doc["paths"].(map[string]any) {
+		for method, op := range item.(map[string]any) {
+			if method == "parameters" {
+				continue
+			}
+			o := op.(map[string]any)
+			name := strings.ToUpper(method) + " " + path
+			assert.NotEmpty(t, o["x-roles"], "%s: x-roles", name)
+			if rb := resolve(o["requestBody"]); rb != nil {
+				assert.True(t, hasExample(rb["content"]), "%s: request example", name)
+			}
+			ok := false
+			for code, resp := range o["responses"].(map[string]any) {
+				if strings.HasPrefix(code, "2") {
+					r := resolve(resp)
+					ok = ok || (r["content"] != nil && hasExample(r["content"]))
+				}
+			}
+			assert.True(t, ok, "%s: a success response with an example", name)
+		}
+	}
+	schema := doc["components"].(map[string]any)["schemas"].(map[string]any)["ModelSpec"].(map[string]any)
+	enum := schema["properties"].(map[string]any)["deviceType"].(map[string]any)["enum"].([]any)
+	var want []any
+	for _, d := range domain.DeviceTypes() {
+		want = append(want, string(d))
+	}
+	assert.Equal(t, want, enum, "ModelSpec.deviceType lists exactly the domain's device types")
 }
