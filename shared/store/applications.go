@@ -52,7 +52,9 @@ func (tx *Tx) SaveApplication(a *domain.Application, changes ...domain.Change) *
 }
 
 func (tx *Tx) saveApplication(a *domain.Application, version int, changes ...domain.Change) *Tx {
-	it, err := tx.db.applicationItem(a)
+	stored := *a
+	stored.Version = version + 1 // what the item will hold, so listings show it too
+	it, err := tx.db.applicationItem(&stored)
 	tx.add(it, version, err)
 	tx.history(appPK(a.ID), changes...)
 	tx.onCommit(func() { a.Version = version + 1 })

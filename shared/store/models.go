@@ -48,7 +48,9 @@ func (tx *Tx) SaveModel(m *domain.Model, changes ...domain.Change) *Tx {
 }
 
 func (tx *Tx) saveModel(m *domain.Model, version int, changes ...domain.Change) *Tx {
-	it, err := tx.db.modelItem(m)
+	stored := *m
+	stored.Version = version + 1 // what the item will hold, so listings show it too
+	it, err := tx.db.modelItem(&stored)
 	tx.add(it, version, err)
 	tx.history(modelPK(m.ID), changes...)
 	tx.onCommit(func() { m.Version = version + 1 })

@@ -129,7 +129,7 @@ func (db *DB) history(pk string, c domain.Change) (types.TransactWriteItem, erro
 	if err != nil {
 		return types.TransactWriteItem{}, err
 	}
-	sk := fmt.Sprintf("HIST#%s#%06d", c.At.UTC().Format(time.RFC3339Nano), histSeq.Add(1)%1_000_000)
+	sk := fmt.Sprintf("HIST#%s#%06d", ts(c.At), histSeq.Add(1)%1_000_000)
 	return db.put(item{PK: pk, SK: sk, Data: data}, 0)
 }
 
@@ -255,7 +255,9 @@ func (db *DB) historyOf(ctx context.Context, pk string) ([]domain.Change, error)
 	}
 }
 
-func ts(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+// ts formats t for sort keys: UTC with a fixed nine-digit fraction, so keys sort as times do
+// (RFC3339Nano drops trailing zeros, and "…:00Z" would sort after "…:00.5Z").
+func ts(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000000Z") }
 
 // safeID refuses ids that could break out of their key segment.
 func safeID(what, id string) error {

@@ -26,6 +26,7 @@ type applicationStore interface {
 	ApplicationHistory(ctx context.Context, id string) ([]domain.Change, error)
 	ApplicationsOf(ctx context.Context, org, cursor string, limit int) (store.Page[domain.Application], error)
 	Messages(ctx context.Context, org, cursor string, limit int) (store.Page[domain.Message], error)
+	Vendor(ctx context.Context, org string) (domain.Vendor, error)
 }
 
 type uploads interface {
@@ -215,6 +216,14 @@ func (h *handler) submit(ctx context.Context, c domain.Caller, req httpapi.Reque
 		if a.Status == domain.AppSubmitted {
 			return domain.Change{}, nil // a retried submit
 		}
+		if a.PartnerType == domain.PartnerDeviceVendor {
+			if v, err := h.apps.Vendor(ctx, c.Org); err == nil {
+				return domain.Change{}, domain.Errorf(domain.Conflict, "already_a_vendor",
+					"%s is already an approved device vendor (code %s)", c.Org, v.Code)
+			} else if domain.KindOf(err) != domain.NotFound {
+				return domain.Change{}, err
+			}
+		}
 		return a.Submit(c, h.now())
 	})
 	if err != nil {
@@ -288,6 +297,7 @@ func (h *handler) attach(ctx context.Context, c domain.Caller, req httpapi.Reque
 		return httpapi.Response{}, err
 	}
 	slot := req.PathParameters["slot"]
+	body.SHA256 = strings.ToLower(body.SHA256) // hex either case; compared and stored lower-case
 	if err := checkAttachment(slot, body); err != nil {
 		return httpapi.Response{}, err
 	}
@@ -301,7 +311,7 @@ func (h *handler) attach(ctx context.Context, c domain.Caller, req httpapi.Reque
 		uploadID := ids.New("up")
 		ch, err := a.RequestAttachment(c, domain.Attachment{
 			Slot: slot, UploadID: uploadID, FileName: body.FileName, ContentType: body.ContentType,
-			Size: body.Size, SHA256: strings.ToLower(body.SHA256), Key: AttachmentKey(a.Org, a.ID, slot, uploadID),
+			Size: body.Size, SHA256: body.SHA256, Key: AttachmentKey(a.Org, a.ID, slot, uploadID),
 		}, h.now())
 		att = a.Attachments[slot]
 		return ch, err

@@ -45,6 +45,7 @@ type releaseStore interface {
 	ModelQueue(ctx context.Context, f store.QueueFilter) (store.Page[domain.Model], error)
 	ModelsAwaitingPipeline(ctx context.Context, cursor string) (store.Page[domain.Model], error)
 	NextCode(ctx context.Context, scope string) (store.CodeAllocation, error)
+	Vendor(ctx context.Context, org string) (domain.Vendor, error)
 }
 
 type pipelines interface {
@@ -92,7 +93,7 @@ func (h *handler) handle(ctx context.Context, e Event) (Result, error) {
 			return h.db.ApplicationQueue(ctx, t, store.QueueFilter{State: store.QueueDecided, Cursor: cursor, Limit: 100})
 		}, func(a domain.Application) error {
 			done, err := h.releaseApplication(ctx, a.ID, cutoff)
-			if done {
+			if done && err == nil {
 				res.Applications++
 			}
 			return err
@@ -104,7 +105,7 @@ func (h *handler) handle(ctx context.Context, e Event) (Result, error) {
 		return h.db.ModelQueue(ctx, store.QueueFilter{State: store.QueueDecided, Cursor: cursor, Limit: 100})
 	}, func(m domain.Model) error {
 		done, err := h.releaseModel(ctx, m.ID, cutoff)
-		if done {
+		if done && err == nil {
 			res.Models++
 		}
 		return err
@@ -117,7 +118,7 @@ func (h *handler) handle(ctx context.Context, e Event) (Result, error) {
 		return h.db.ModelsAwaitingPipeline(ctx, cursor)
 	}, func(m domain.Model) error {
 		started, err := h.startPipeline(ctx, m.ID)
-		if started {
+		if started && err == nil {
 			res.PipelinesStarted++
 		}
 		return err
@@ -171,12 +172,22 @@ func (h *handler) releaseApplication(ctx context.Context, id string, cutoff time
 		tx := h.db.Tx()
 		code := ""
 		if a.Decision.Approve && a.PartnerType == domain.PartnerDeviceVendor {
-			alloc, err := h.db.NextCode(ctx, "VENDOR")
-			if err != nil {
+			// An organisation is a vendor once: a further approved application (sent before
+			// the first was released) keeps the code it already has.
+			v, err := h.db.Vendor(ctx, a.Org)
+			switch {
+			case err == nil:
+				code = v.Code
+			case domain.KindOf(err) == domain.NotFound:
+				alloc, err := h.db.NextCode(ctx, "VENDOR")
+				if err != nil {
+					return false, err
+				}
+				code = alloc.Code
+				tx.TakeCode(alloc).CreateVendor(domain.Vendor{Org: a.Org, Code: code, Name: a.Company.Name, ApplicationID: a.ID, ApprovedAt: h.now()})
+			default:
 				return false, err
 			}
-			code = alloc.Code
-			tx.TakeCode(alloc).CreateVendor(domain.Vendor{Org: a.Org, Code: code, Name: a.Company.Name, ApplicationID: a.ID, ApprovedAt: h.now()})
 		}
 		decision := *a.Decision
 		ch, err := a.Release(code, h.now())

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/facepay/platform/shared/awsx"
@@ -166,7 +167,7 @@ func decodeDecision(req httpapi.Request) (approve bool, reason string, err error
 
 // sameDecision: repeating the held decision (a retried call) changes nothing.
 func sameDecision(held *domain.Decision, approve bool, reason string) bool {
-	return held != nil && held.Approve == approve && held.Reason == reason
+	return held != nil && held.Approve == approve && held.Reason == strings.TrimSpace(reason) // decide stores it trimmed
 }
 
 func (h *handler) decideApplication(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
