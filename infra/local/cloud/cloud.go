@@ -63,6 +63,7 @@ type Cloud struct {
 	notifier  *notifier
 	sfn       stepFunctions
 	servers   []*http.Server
+	listeners []net.Listener
 	stoppers  []func() error
 	ownsClock bool
 }
@@ -99,16 +100,25 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 		return nil, err
 	}
 
-	// Engines. The webhook listener comes first: versitygw needs its URL at start.
-	hookLn, err := net.Listen("tcp", "127.0.0.1:0")
+	// Listen first: a taken port fails the start before any engine runs, versitygw needs the
+	// webhook's URL, and functions need the Step Functions API's URL in their environment.
+	gwLn, err := c.listen(orDefault(opts.Addr, "127.0.0.1:0"))
 	if err != nil {
 		return nil, err
 	}
+	sfnLn, err := c.listen(orDefault(opts.SFNAddr, "127.0.0.1:0"))
+	if err != nil {
+		return nil, err
+	}
+	hookLn, err := c.listen("127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	c.URL, c.SFNURL = "http://"+gwLn.Addr().String(), "http://"+sfnLn.Addr().String()
 	c.DynamoDBEndpoint = opts.DynamoDBEndpoint
 	if c.DynamoDBEndpoint == "" {
 		moto, err := engines.StartMoto(ctx, engines.MotoOptions{Log: opts.Log})
 		if err != nil {
-			hookLn.Close()
 			return nil, err
 		}
 		c.stoppers = append(c.stoppers, moto.Stop)
@@ -119,7 +129,6 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 		// versitygw wants absolute paths: relative ones make it think the versions folder
 		// sits inside the data folder.
 		if dataDir, err = filepath.Abs(filepath.Join(opts.StateDir, "s3")); err != nil {
-			hookLn.Close()
 			return nil, err
 		}
 	}
@@ -127,7 +136,6 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 		WebhookURL: "http://" + hookLn.Addr().String() + "/", DataDir: dataDir, Region: Stack.Region, Log: opts.Log,
 	})
 	if err != nil {
-		hookLn.Close()
 		return nil, err
 	}
 	c.stoppers = append(c.stoppers, vgw.Stop)
@@ -135,31 +143,17 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 	c.creds = aws.Credentials{AccessKeyID: vgw.AccessKey, SecretAccessKey: vgw.SecretKey, Source: "local"}
 	c.DynamoDB, c.S3 = c.clients()
 	if err := c.createResources(ctx); err != nil {
-		hookLn.Close()
 		return nil, err
 	}
 
-	// Step Functions API: listen first so functions get its URL in their environment.
-	sfnLn, err := net.Listen("tcp", orDefault(opts.SFNAddr, "127.0.0.1:0"))
-	if err != nil {
-		hookLn.Close()
-		return nil, fmt.Errorf("step functions listener: %w", err)
-	}
-	c.SFNURL = "http://" + sfnLn.Addr().String()
-
 	if c.host, err = newHost(c.Template, c.deps); err != nil {
-		hookLn.Close()
-		sfnLn.Close()
 		return nil, err
 	}
 	if c.sfn, err = newStepFunctions(ctx, c); err != nil {
-		hookLn.Close()
-		sfnLn.Close()
 		return nil, err
 	}
 	c.serve(sfnLn, c.sfn)
 	if err := c.host.start(ctx); err != nil {
-		hookLn.Close()
 		return nil, err
 	}
 	c.notifier = newNotifier(c.Template, c.host, c.S3, Stack.Region)
@@ -171,11 +165,6 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 	}
 	c.sched.start()
 
-	gwLn, err := net.Listen("tcp", orDefault(opts.Addr, "127.0.0.1:0"))
-	if err != nil {
-		return nil, fmt.Errorf("gateway listener: %w", err)
-	}
-	c.URL = "http://" + gwLn.Addr().String()
 	mux := http.NewServeMux()
 	mux.Handle("/_local/", c.admin())
 	mux.Handle("/", newGateway(c.Template, ops, c.Auth, c.host))
@@ -197,6 +186,16 @@ func orDefault(s, def string) string {
 	return s
 }
 
+// listen opens a listener that Stop closes, served or not, so a failed start leaks nothing.
+func (c *Cloud) listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	c.listeners = append(c.listeners, ln)
+	return ln, nil
+}
+
 func (c *Cloud) serve(ln net.Listener, h http.Handler) {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	c.servers = append(c.servers, srv)
@@ -215,6 +214,10 @@ func (c *Cloud) Stop() {
 		_ = s.Shutdown(ctx)
 	}
 	c.servers = nil
+	for _, ln := range c.listeners {
+		_ = ln.Close() // already closed when it was served
+	}
+	c.listeners = nil
 	if c.sched != nil {
 		c.sched.stop()
 	}
