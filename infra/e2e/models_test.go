@@ -14,6 +14,7 @@ import (
 
 	"github.com/facepay/platform/infra/local/cloud"
 	"github.com/facepay/platform/infra/local/cloud/cloudtest"
+	"github.com/facepay/platform/shared/awsx"
 	"github.com/facepay/platform/shared/domain"
 	"github.com/facepay/platform/shared/store"
 )
@@ -67,7 +68,7 @@ func TestModels_RegistrationReleaseAndPipeline(t *testing.T) {
 	require.NotEmpty(t, arn, "the release starts the model's pipeline")
 
 	// The pipeline waits on its first callback task; the token is kept server-side.
-	client := sfn.New(sfn.Options{Region: "us-east-1", BaseEndpoint: aws.String(c.SFNURL),
+	client := sfn.New(sfn.Options{Region: "us-east-1", BaseEndpoint: aws.String(c.SFNURL), HTTPClient: awsx.HTTPClient(),
 		Credentials: credentials.NewStaticCredentialsProvider("x", "x", "")})
 	desc, err := client.DescribeExecution(context.Background(), &sfn.DescribeExecutionInput{ExecutionArn: &arn})
 	require.NoError(t, err)
@@ -98,7 +99,7 @@ func TestModels_RegistrationReleaseAndPipeline(t *testing.T) {
 // executionStatus reads an execution's status through the Step Functions API.
 func executionStatus(t *testing.T, c *cloud.Cloud, arn string) string {
 	t.Helper()
-	client := sfn.New(sfn.Options{Region: "us-east-1", BaseEndpoint: aws.String(c.SFNURL),
+	client := sfn.New(sfn.Options{Region: "us-east-1", BaseEndpoint: aws.String(c.SFNURL), HTTPClient: awsx.HTTPClient(),
 		Credentials: credentials.NewStaticCredentialsProvider("x", "x", "")})
 	c.Clock.Settle()
 	out, err := client.DescribeExecution(context.Background(), &sfn.DescribeExecutionInput{ExecutionArn: &arn})

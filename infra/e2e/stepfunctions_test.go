@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/facepay/platform/infra/local/cloud/cloudtest"
+	"github.com/facepay/platform/shared/awsx"
 )
 
 // A state machine created through the Step Functions API calls an in-process function: the
@@ -21,7 +22,7 @@ import (
 func TestStepFunctions_HandlerErrorTypeAndVirtualWait(t *testing.T) {
 	c := cloudtest.Start(t, tuesday)
 	ctx := context.Background()
-	client := sfn.New(sfn.Options{Region: "us-east-1", BaseEndpoint: aws.String(c.SFNURL),
+	client := sfn.New(sfn.Options{Region: "us-east-1", BaseEndpoint: aws.String(c.SFNURL), HTTPClient: awsx.HTTPClient(),
 		Credentials: credentials.NewStaticCredentialsProvider("any", "any", "")})
 	fn, ok := c.Template.Function("PipelineTaskFunction")
 	require.True(t, ok)

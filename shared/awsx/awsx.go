@@ -81,6 +81,9 @@ func New(ctx context.Context, s Settings) (*Clients, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
+	// Wrapped after loading: the SDK configures a custom CA bundle (AWS_CA_BUNDLE) only on its
+	// own client type.
+	cfg.HTTPClient = WithHTTPClient(cfg.HTTPClient)
 	return &Clients{
 		DynamoDB: dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = endpoint(s.DynamoDBURL) }),
 		S3: s3.NewFromConfig(cfg, func(o *s3.Options) {

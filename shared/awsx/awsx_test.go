@@ -30,3 +30,13 @@ func TestLoadSettings(t *testing.T) {
 	_, err = LoadSettings(get)
 	assert.EqualError(t, err, "AWS_REGION is not set")
 }
+
+// A CA bundle from the environment (AWS_CA_BUNDLE) still configures the client: the SDK adds
+// it to its own client type only, so the race workaround must wrap it afterwards.
+func TestNewHonoursACABundle(t *testing.T) {
+	t.Setenv("AWS_CA_BUNDLE", "testdata/ca.pem")
+	c, err := New(context.Background(), Settings{Region: "us-east-1", AccessKeyID: "x", SecretAccessKey: "y"})
+	require.NoError(t, err)
+	_, wrapped := c.DynamoDB.Options().HTTPClient.(closeSafeBodies)
+	assert.True(t, wrapped)
+}

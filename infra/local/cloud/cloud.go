@@ -27,6 +27,7 @@ import (
 	"github.com/facepay/platform/infra/local/clock"
 	"github.com/facepay/platform/infra/local/engines"
 	"github.com/facepay/platform/infra/local/template"
+	"github.com/facepay/platform/shared/awsx"
 	"github.com/facepay/platform/shared/lambdafn"
 )
 
@@ -260,7 +261,7 @@ func (c *Cloud) deps(f template.Function) lambdafn.Deps {
 
 func (c *Cloud) clients() (*dynamodb.Client, *s3.Client) {
 	creds := credentials.StaticCredentialsProvider{Value: c.creds}
-	cfg := aws.Config{Region: Stack.Region, Credentials: creds}
+	cfg := aws.Config{Region: Stack.Region, Credentials: creds, HTTPClient: awsx.HTTPClient()}
 	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(c.DynamoDBEndpoint) }),
 		s3.NewFromConfig(cfg, func(o *s3.Options) { o.BaseEndpoint = aws.String(c.S3Endpoint); o.UsePathStyle = true })
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -17,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/facepay/platform/infra/local/clock"
+	"github.com/facepay/platform/shared/awsx"
 )
 
 var testEpoch = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
@@ -54,7 +57,60 @@ func sfnClient(endpoint string) *sfn.Client {
 		BaseEndpoint:     aws.String(endpoint),
 		Credentials:      credentials.NewStaticCredentialsProvider("x", "x", ""),
 		RetryMaxAttempts: 1,
+		HTTPClient:       sdkHTTPClient(),
 	})
+}
+
+// sdkHTTPClient is the HTTP client of every SDK client in these tests: the platform's
+// (shared/awsx.HTTPClient), which works around a smithy-go/net/http race.
+func sdkHTTPClient() aws.HTTPClient { return awsx.HTTPClient() }
+
+// TestSDKClientSurvivesLateBodyDrain pins awsx.HTTPClient's workaround: the transport's write loop
+// draining the request body only after the response has arrived (forced here by a
+// connection that lingers after each write and reads slowly) must not cut the response
+// body short.
+func TestSDKClientSurvivesLateBodyDrain(t *testing.T) {
+	env := newEnv(t)
+	arn := env.create(t, "late-drain", `{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`)
+	input := `{"blob":"` + strings.Repeat("x", 100<<10) + `"}`
+	x := env.start(t, arn, input)
+	env.clk.Settle()
+	tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return lingeringConn{c}, nil
+	}}
+	t.Cleanup(tr.CloseIdleConnections)
+	client := sfn.New(sfn.Options{
+		Region:           "us-east-1",
+		BaseEndpoint:     aws.String(env.srv.URL),
+		Credentials:      credentials.NewStaticCredentialsProvider("x", "x", ""),
+		RetryMaxAttempts: 1,
+		HTTPClient:       awsx.WithHTTPClient(&http.Client{Transport: tr}),
+	})
+	for range 3 {
+		d, err := client.DescribeExecution(context.Background(), &sfn.DescribeExecutionInput{ExecutionArn: aws.String(x)})
+		require.NoError(t, err)
+		require.Equal(t, sfntypes.ExecutionStatusSucceeded, d.Status)
+		require.JSONEq(t, input, aws.ToString(d.Output))
+	}
+}
+
+// lingeringConn stalls after every write and before every read, so that a response
+// arrives while the request's writer is still busy and is read slowly.
+type lingeringConn struct{ net.Conn }
+
+func (c lingeringConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	time.Sleep(20 * time.Millisecond)
+	return n, err
+}
+
+func (c lingeringConn) Read(p []byte) (int, error) {
+	time.Sleep(2 * time.Millisecond)
+	return c.Conn.Read(p)
 }
 
 // create registers a definition through the API and returns the machine ARN.

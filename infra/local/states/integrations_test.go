@@ -20,11 +20,13 @@ import (
 var motoCreds = credentials.NewStaticCredentialsProvider("x", "x", "")
 
 func motoDynamoDB(url string) *dynamodb.Client {
-	return dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(url), Credentials: motoCreds})
+	return dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(url), Credentials: motoCreds,
+		HTTPClient: sdkHTTPClient()})
 }
 
 func motoS3(url string) *s3.Client {
-	return s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(url), Credentials: motoCreds, UsePathStyle: true})
+	return s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(url), Credentials: motoCreds, UsePathStyle: true,
+		HTTPClient: sdkHTTPClient()})
 }
 
 // TestDynamoDBIntegrations runs putItem, getItem, updateItem and deleteItem tasks against

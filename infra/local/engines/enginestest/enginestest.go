@@ -27,6 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/facepay/platform/infra/local/engines"
+	"github.com/facepay/platform/shared/awsx"
 )
 
 // Environment variables naming engines to reuse instead of starting new ones.
@@ -124,6 +125,7 @@ func DynamoDB(t testing.TB) *dynamodb.Client {
 		Region:       region,
 		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
 		BaseEndpoint: aws.String(Moto(t)),
+		HTTPClient:   awsx.HTTPClient(),
 	})
 }
 
@@ -148,6 +150,7 @@ func S3(t testing.TB) *s3.Client {
 		Credentials:  credentials.NewStaticCredentialsProvider(e.AccessKey, e.SecretKey, ""),
 		BaseEndpoint: aws.String(e.Endpoint),
 		UsePathStyle: true,
+		HTTPClient:   awsx.HTTPClient(),
 	})
 }
 
