@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,8 +17,22 @@ import (
 	"github.com/facepay/platform/shared/domain"
 	"github.com/facepay/platform/shared/httpapi"
 	"github.com/facepay/platform/shared/ids"
+	"github.com/facepay/platform/shared/lambdafn/eventstest"
 	"github.com/facepay/platform/shared/store"
 )
+
+// The samples of events/ and their adjustments (shared/lambdafn/eventstest).
+func loadEvent(t *testing.T, path string, mutators ...func(*httpapi.Request)) httpapi.Request {
+	return eventstest.Load(t, path, mutators...)
+}
+
+var (
+	withBody  = eventstest.WithBody
+	withQuery = eventstest.WithQuery
+	withPath  = eventstest.WithPath
+)
+
+func withRole(role string) func(*httpapi.Request) { return eventstest.WithClaim("role", role) }
 
 var testNow = time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC)
 
@@ -27,23 +40,6 @@ const (
 	sampleID  = "app_0123456789abcdef" // the id in events/applications/*.json
 	sampleOrg = "demo-vendor"
 )
-
-// loadEvent reads a sample of events/ (the files sam local invoke -e uses) and applies mutators.
-func loadEvent(t *testing.T, path string, mutators ...func(*httpapi.Request)) httpapi.Request {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "..", "events", path))
-	require.NoError(t, err)
-	var req httpapi.Request
-	require.NoError(t, json.Unmarshal(raw, &req), path)
-	for _, m := range mutators {
-		m(&req)
-	}
-	return req
-}
-
-func withBody(body string) func(*httpapi.Request) {
-	return func(r *httpapi.Request) { r.Body = body }
-}
 
 func withClaim(name, value string) func(*httpapi.Request) {
 	return func(r *httpapi.Request) { r.RequestContext.Authorizer.JWT.Claims[name] = value }
@@ -55,19 +51,6 @@ func asReviewer(r *httpapi.Request) {
 
 func withHeader(name, value string) func(*httpapi.Request) {
 	return func(r *httpapi.Request) { r.Headers[name] = value }
-}
-
-func withQuery(name, value string) func(*httpapi.Request) {
-	return func(r *httpapi.Request) {
-		if r.QueryStringParameters == nil {
-			r.QueryStringParameters = map[string]string{}
-		}
-		r.QueryStringParameters[name] = value
-	}
-}
-
-func withPath(name, value string) func(*httpapi.Request) {
-	return func(r *httpapi.Request) { r.PathParameters[name] = value }
 }
 
 // fakeApps is an in-memory applicationStore. The *Err fields make the matching call fail.

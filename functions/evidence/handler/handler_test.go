@@ -3,8 +3,8 @@ package handler
 import (
 	"context"
 	"encoding/json"
+	"github.com/facepay/platform/shared/lambdafn/eventstest"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -27,6 +27,11 @@ type fakeStore struct {
 	model *domain.Model
 	subs  map[domain.SubmissionKind]*domain.Submission
 	saved []domain.Change
+}
+
+// loadEvent reads events/evidence/<name> (shared/lambdafn/eventstest).
+func loadEvent(t *testing.T, name string) httpapi.Request {
+	return eventstest.Load[httpapi.Request](t, "evidence/"+name)
 }
 
 func (f *fakeStore) Tx() *store.Tx { return nil }
@@ -90,16 +95,6 @@ func newTestHandler(status domain.ModelStatus) (*handler, *fakeStore, *fakeFiles
 			SoftwareModes: []domain.SoftwareMode{domain.ModeSDK}, Connectivity: []domain.Connectivity{domain.ConnWiFi}}}}
 	files := &fakeFiles{}
 	return &handler{db: db, files: files, now: func() time.Time { return testNow }, newID: func(p string) string { return p + "_1" }}, db, files
-}
-
-// loadEvent reads a sample of events/evidence (the same files sam local invoke -e uses).
-func loadEvent(t *testing.T, name string) httpapi.Request {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "..", "events", "evidence", name))
-	require.NoError(t, err)
-	var req httpapi.Request
-	require.NoError(t, json.Unmarshal(raw, &req))
-	return req
 }
 
 func asVendor(req httpapi.Request, org string) httpapi.Request {

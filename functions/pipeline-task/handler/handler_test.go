@@ -2,10 +2,8 @@ package handler
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
+	"github.com/facepay/platform/shared/lambdafn/eventstest"
 	"strings"
 	"testing"
 	"time"
@@ -19,22 +17,14 @@ import (
 
 var testNow = time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC)
 
-// loadEvent reads a sample of events/pipeline-task (the files sam local invoke -e uses).
-func loadEvent(t *testing.T, name string, mutators ...func(*Event)) Event {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "..", "events", "pipeline-task", name))
-	require.NoError(t, err)
-	var e Event
-	require.NoError(t, json.Unmarshal(raw, &e), name)
-	for _, m := range mutators {
-		m(&e)
-	}
-	return e
-}
-
 type fakeTokens struct {
 	put []store.TaskToken
 	err error
+}
+
+// loadEvent reads events/pipeline-task/<name> (shared/lambdafn/eventstest).
+func loadEvent(t *testing.T, name string, mutators ...func(*Event)) Event {
+	return eventstest.Load(t, "pipeline-task/"+name, mutators...)
 }
 
 func (f *fakeTokens) PutTaskToken(_ context.Context, t store.TaskToken) error {

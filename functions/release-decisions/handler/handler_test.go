@@ -5,11 +5,9 @@ package handler
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"github.com/facepay/platform/shared/lambdafn/eventstest"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -23,6 +21,11 @@ import (
 	"github.com/facepay/platform/shared/store"
 )
 
+// loadEvent reads events/release-decisions/<name> (shared/lambdafn/eventstest).
+func loadEvent(t *testing.T, name string, mutators ...func(*Event)) Event {
+	return eventstest.Load(t, "release-decisions/"+name, mutators...)
+}
+
 func TestMain(m *testing.M) { enginestest.Main(m) }
 
 var tableSeq atomic.Int64
@@ -35,19 +38,6 @@ func newDB(t *testing.T) *store.DB {
 	require.NoError(t, err)
 	t.Cleanup(func() { _, _ = client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &name}) })
 	return store.New(client, name)
-}
-
-// loadEvent reads a sample of events/release-decisions (the files sam local invoke -e uses).
-func loadEvent(t *testing.T, name string, mutators ...func(*Event)) Event {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "..", "events", "release-decisions", name))
-	require.NoError(t, err)
-	var e Event
-	require.NoError(t, json.Unmarshal(raw, &e), name)
-	for _, m := range mutators {
-		m(&e)
-	}
-	return e
 }
 
 // cutoff is the sample's scheduledTime; the run itself happens a few minutes later.

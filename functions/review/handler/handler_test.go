@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -16,8 +15,22 @@ import (
 	"github.com/facepay/platform/shared/blob"
 	"github.com/facepay/platform/shared/domain"
 	"github.com/facepay/platform/shared/httpapi"
+	"github.com/facepay/platform/shared/lambdafn/eventstest"
 	"github.com/facepay/platform/shared/store"
 )
+
+// The samples of events/ and their adjustments (shared/lambdafn/eventstest).
+func loadEvent(t *testing.T, path string, mutators ...func(*httpapi.Request)) httpapi.Request {
+	return eventstest.Load(t, path, mutators...)
+}
+
+var (
+	withBody  = eventstest.WithBody
+	withQuery = eventstest.WithQuery
+	withPath  = eventstest.WithPath
+)
+
+func withRole(role string) func(*httpapi.Request) { return eventstest.WithClaim("role", role) }
 
 var testNow = time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC)
 
@@ -26,34 +39,8 @@ const (
 	modelID = "mdl_0123456789abcdef"
 )
 
-// loadEvent reads a sample of events/ (the files sam local invoke -e uses) and applies mutators.
-func loadEvent(t *testing.T, path string, mutators ...func(*httpapi.Request)) httpapi.Request {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "..", "events", path))
-	require.NoError(t, err)
-	var req httpapi.Request
-	require.NoError(t, json.Unmarshal(raw, &req), path)
-	for _, m := range mutators {
-		m(&req)
-	}
-	return req
-}
-
-func withBody(body string) func(*httpapi.Request) {
-	return func(r *httpapi.Request) { r.Body = body }
-}
-
 func asVendor(r *httpapi.Request) {
 	r.RequestContext.Authorizer.JWT.Claims = map[string]string{"sub": "alice", "org": "demo-vendor", "role": "vendor"}
-}
-
-func withQuery(name, value string) func(*httpapi.Request) {
-	return func(r *httpapi.Request) {
-		if r.QueryStringParameters == nil {
-			r.QueryStringParameters = map[string]string{}
-		}
-		r.QueryStringParameters[name] = value
-	}
 }
 
 func withoutQuery(r *httpapi.Request) { r.QueryStringParameters = nil }
