@@ -1,6 +1,6 @@
 // Package handler is the daily review-SLA sweep. Reviews are promised within one week
-// (DOMAIN.md section 3); each day it counts, per review queue, the items still waiting for a
-// decision after that week and writes them as CloudWatch metrics (Embedded Metric Format),
+// (DOMAIN.md section 3); each day it counts, per review queue (applications by partner type,
+// models, evidence submissions), the items still waiting for a decision after that week and writes them as CloudWatch metrics (Embedded Metric Format),
 // so an alarm can page the review team. It only reads, so redelivery is harmless.
 package handler
 
@@ -35,6 +35,7 @@ type Result struct {
 type queues interface {
 	ApplicationQueue(ctx context.Context, t domain.PartnerType, f store.QueueFilter) (store.Page[domain.Application], error)
 	ModelQueue(ctx context.Context, f store.QueueFilter) (store.Page[domain.Model], error)
+	SubmissionQueue(ctx context.Context, f store.QueueFilter) (store.Page[domain.SubmissionVersion], error)
 }
 
 type handler struct {
@@ -89,6 +90,15 @@ func (h *handler) handle(ctx context.Context, e Event) (Result, error) {
 		return res, err
 	}
 	res.Overdue["models"] = n
+	n, err = count(func(cursor string) (int, string, error) {
+		f.Cursor = cursor
+		p, err := h.db.SubmissionQueue(ctx, f)
+		return len(p.Items), p.Next, err
+	})
+	if err != nil {
+		return res, err
+	}
+	res.Overdue["evidence"] = n
 	for q, n := range res.Overdue {
 		if err := metrics.Count(h.out, at, "OverdueReviews", n, map[string]string{"Queue": q}); err != nil {
 			return res, err

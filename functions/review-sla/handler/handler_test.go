@@ -19,6 +19,7 @@ import (
 type fakeQueues struct {
 	apps   map[domain.PartnerType][]store.Page[domain.Application]
 	models []store.Page[domain.Model]
+	subs   []store.Page[domain.SubmissionVersion]
 	seen   []store.QueueFilter
 }
 
@@ -40,6 +41,14 @@ func (f *fakeQueues) ModelQueue(_ context.Context, q store.QueueFilter) (store.P
 	return f.models[0], nil
 }
 
+func (f *fakeQueues) SubmissionQueue(_ context.Context, q store.QueueFilter) (store.Page[domain.SubmissionVersion], error) {
+	f.seen = append(f.seen, q)
+	if len(f.subs) == 0 {
+		return store.Page[domain.SubmissionVersion]{}, nil
+	}
+	return f.subs[0], nil
+}
+
 func TestSweepCountsOverdueAcrossPagesAndEmitsMetrics(t *testing.T) {
 	raw, err := os.ReadFile("../../../events/review-sla/daily-sweep.json")
 	require.NoError(t, err)
@@ -51,6 +60,7 @@ func TestSweepCountsOverdueAcrossPagesAndEmitsMetrics(t *testing.T) {
 			domain.PartnerDeviceVendor: {{Items: make([]domain.Application, 100), Next: "1"}, {Items: make([]domain.Application, 3)}},
 		},
 		models: []store.Page[domain.Model]{{Items: make([]domain.Model, 2)}},
+		subs:   []store.Page[domain.SubmissionVersion]{{Items: make([]domain.SubmissionVersion, 4)}},
 	}
 	var out bytes.Buffer
 	h := &handler{db: q, now: time.Now, out: &out}
@@ -59,6 +69,7 @@ func TestSweepCountsOverdueAcrossPagesAndEmitsMetrics(t *testing.T) {
 	assert.Equal(t, 103, res.Overdue["applications/device_vendor"])
 	assert.Equal(t, 0, res.Overdue["applications/merchant"])
 	assert.Equal(t, 2, res.Overdue["models"])
+	assert.Equal(t, 4, res.Overdue["evidence"])
 
 	at, _ := time.Parse(time.RFC3339, ev.ScheduledTime)
 	for _, f := range q.seen {
@@ -66,7 +77,7 @@ func TestSweepCountsOverdueAcrossPagesAndEmitsMetrics(t *testing.T) {
 		assert.Equal(t, at.Add(-7*24*time.Hour), f.SubmittedUntil, "overdue means submitted more than a week before the run")
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	assert.Len(t, lines, 5, "one EMF record per queue")
+	assert.Len(t, lines, 6, "one EMF record per queue")
 	var rec map[string]any
 	require.NoError(t, json.Unmarshal([]byte(lines[0]), &rec))
 	assert.Contains(t, rec, "_aws")
