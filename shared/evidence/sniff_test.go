@@ -13,6 +13,7 @@ import (
 	"github.com/facepay/platform/shared/domain"
 	"github.com/facepay/platform/shared/evidence"
 	"github.com/facepay/platform/shared/evidence/evidencetest"
+	"github.com/facepay/platform/shared/evidence/prescreen"
 )
 
 func sniff(t *testing.T, b []byte) evidence.Detected {
@@ -173,7 +174,7 @@ func TestEvidenceSetEndToEnd(t *testing.T) {
 		contentType := evidence.Format(ext[1:]).ContentTypes()[0]
 		require.NoError(t, s.CheckUpload(name, int64(len(data)), contentType, vendor, model), name)
 		require.NoError(t, s.Verify(sniff(t, data), name), name)
-		p, err := s.Prescreen(bytes.NewReader(data), sniff(t, data).Format)
+		p, err := prescreen.Slot(s, bytes.NewReader(data), sniff(t, data).Format)
 		require.NoError(t, err)
 		assert.True(t, p.Passed, "%s: %+v", name, p.Findings)
 	}

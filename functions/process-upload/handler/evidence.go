@@ -12,6 +12,7 @@ import (
 
 	"github.com/facepay/platform/shared/domain"
 	"github.com/facepay/platform/shared/evidence"
+	"github.com/facepay/platform/shared/evidence/prescreen"
 	"github.com/facepay/platform/shared/precheck"
 )
 
@@ -74,6 +75,7 @@ func (h *handler) evidenceUpload(ctx context.Context, k precheck.KeyParts, key, 
 		if err != nil {
 			return err
 		}
+		h.count(ctx, kindEvidence, in.ReasonCode)
 		if in.ReasonCode != "" {
 			slog.InfoContext(ctx, "evidence rejected", "key", key, "slot", k.SlotID, "code", in.ReasonCode)
 			return h.objects.Quarantine(ctx, key, in.VersionID)
@@ -118,7 +120,7 @@ func (h *handler) inspectEvidence(ctx context.Context, slot evidence.Slot, a *do
 	if !precheck.Screened(slot) {
 		return in, nil
 	}
-	p, err := slot.Prescreen(bytes.NewReader(data), d.Format)
+	p, err := prescreen.Slot(slot, bytes.NewReader(data), d.Format)
 	if domain.KindOf(err) == domain.TooLarge {
 		return reject(err)
 	}

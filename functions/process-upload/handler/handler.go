@@ -5,6 +5,10 @@
 // (evidence/..., see evidence.go), whose spreadsheets are also pre-screened.
 // Notifications arrive at least once; a redelivered one finds the slot already settled and
 // changes nothing.
+//
+// Every upload it settles is counted in CloudWatch (Embedded Metric Format, on stdout):
+// UploadsReceived with dimension Kind ("application" or "evidence"), or UploadsRejected with
+// Kind and Reason, the stable reason code. A redelivered or stale notification counts nothing.
 package handler
 
 import (
@@ -16,6 +20,7 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -25,6 +30,7 @@ import (
 	"github.com/facepay/platform/shared/blob"
 	"github.com/facepay/platform/shared/domain"
 	"github.com/facepay/platform/shared/lambdafn"
+	"github.com/facepay/platform/shared/metrics"
 	"github.com/facepay/platform/shared/precheck"
 	"github.com/facepay/platform/shared/store"
 )
@@ -50,6 +56,7 @@ type handler struct {
 	subs    evidenceStore
 	objects objects
 	now     func() time.Time
+	metrics io.Writer // EMF lines go to stdout, which Lambda ships to CloudWatch Logs
 }
 
 // New builds the function from its environment.
@@ -63,7 +70,7 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, events.S3E
 		return nil, err
 	}
 	db := store.New(c.DynamoDB, env["TABLE_NAME"])
-	h := &handler{apps: db, subs: db, objects: blob.New(c.S3, env["BUCKET_NAME"]), now: d.Now}
+	h := &handler{apps: db, subs: db, objects: blob.New(c.S3, env["BUCKET_NAME"]), now: d.Now, metrics: os.Stdout}
 	return h.handle, nil
 }
 
@@ -116,11 +123,16 @@ func (h *handler) applicationUpload(ctx context.Context, org, appID, slot, uploa
 			return err
 		}
 		att := a.Attachments[slot]
+		if a.Org == org && att != nil && att.UploadID == uploadID && att.Status == domain.AttachmentRejected {
+			// Redelivered after a rejection: the quarantine may have failed the first time
+			// (the rejection was saved first), and moving it again is harmless.
+			return h.objects.Quarantine(ctx, key, att.VersionID)
+		}
 		if a.Org != org || att == nil || att.UploadID != uploadID || att.Status != domain.AttachmentPending {
 			slog.InfoContext(ctx, "stale or redelivered notification ignored", "key", key)
 			return nil
 		}
-		obj, reason, err := h.inspect(ctx, key, versionID, att.FileName, att.SHA256)
+		obj, code, reason, err := h.inspect(ctx, key, versionID, att.FileName, att.SHA256)
 		if err != nil {
 			return err
 		}
@@ -138,28 +150,52 @@ func (h *handler) applicationUpload(ctx context.Context, org, appID, slot, uploa
 		if err != nil {
 			return err
 		}
-		if reason != "" {
+		h.count(ctx, kindApplication, code)
+		if code != "" {
 			return h.objects.Quarantine(ctx, key, obj.VersionID)
 		}
 		return nil
 	}
 }
 
-// inspect reads the object and returns why it is refused ("" when it is fine).
-func (h *handler) inspect(ctx context.Context, key, versionID, fileName, wantSHA string) (*blob.Object, string, error) {
-	obj, err := h.objects.Open(ctx, key, versionID)
+// inspect reads the object and returns why it is refused: a stable reason code
+// (checksum_mismatch, content_mismatch) and a message, both "" when it is fine.
+func (h *handler) inspect(ctx context.Context, key, versionID, fileName, wantSHA string) (obj *blob.Object, code, reason string, err error) {
+	obj, err = h.objects.Open(ctx, key, versionID)
 	if err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
 	defer obj.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(obj.Body, maxRead+1))
 	if err != nil {
-		return nil, "", fmt.Errorf("read %s: %w", key, err)
+		return nil, "", "", fmt.Errorf("read %s: %w", key, err)
 	}
 	obj.Size = int64(len(data))
 	sum := sha256.Sum256(data)
 	if wantSHA != "" && hex.EncodeToString(sum[:]) != wantSHA {
-		return obj, "the file's SHA-256 differs from the one declared when the upload was requested", nil
+		return obj, "checksum_mismatch", "the file's SHA-256 differs from the one declared when the upload was requested", nil
 	}
-	return obj, checkContent(fileName, data), nil
+	if reason := checkContent(fileName, data); reason != "" {
+		return obj, "content_mismatch", reason, nil
+	}
+	return obj, "", "", nil
+}
+
+// The Kind dimension of the upload metrics.
+const (
+	kindApplication = "application"
+	kindEvidence    = "evidence"
+)
+
+// count publishes one settled upload of kind: UploadsReceived when reasonCode is "", else
+// UploadsRejected with the Reason dimension. A failed write is logged, not returned: the
+// upload is already recorded, and a retry would find it settled and count nothing.
+func (h *handler) count(ctx context.Context, kind, reasonCode string) {
+	name, dims := "UploadsReceived", map[string]string{"Kind": kind}
+	if reasonCode != "" {
+		name, dims["Reason"] = "UploadsRejected", reasonCode
+	}
+	if err := metrics.Count(h.metrics, h.now(), name, 1, dims); err != nil {
+		slog.WarnContext(ctx, "upload metric not written", "metric", name, "err", err)
+	}
 }

@@ -1,4 +1,4 @@
-package evidence_test
+package prescreen_test
 
 import (
 	"bytes"
@@ -13,9 +13,10 @@ import (
 	"github.com/facepay/platform/shared/domain"
 	"github.com/facepay/platform/shared/evidence"
 	"github.com/facepay/platform/shared/evidence/evidencetest"
+	"github.com/facepay/platform/shared/evidence/prescreen"
 )
 
-func TestPrescreenHardwareWorkbook(t *testing.T) {
+func TestHardware(t *testing.T) {
 	climate := domain.CategoryClimateReliability.SheetName()
 	coating := domain.CategoryCoatingReliability.SheetName()
 	perf := domain.CategoryPerformance.SheetName()
@@ -58,7 +59,7 @@ func TestPrescreenHardwareWorkbook(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			data := evidencetest.HardwareWorkbook(tt.std, tt.opts...)
-			p, err := evidence.PrescreenHardwareWorkbook(bytes.NewReader(data), evidence.FormatXLSX, tt.std)
+			p, err := prescreen.Hardware(bytes.NewReader(data), evidence.FormatXLSX, tt.std)
 			require.NoError(t, err)
 			assert.Equal(t, tt.wantPass, p.Passed, "%+v", p.Findings)
 			assert.False(t, p.ManualReview)
@@ -77,7 +78,7 @@ func TestPrescreenHardwareWorkbook(t *testing.T) {
 	}
 }
 
-func TestPrescreenSoftwareWorkbooks(t *testing.T) {
+func TestSoftwareAndCamera(t *testing.T) {
 	sheet := evidencetest.SoftwareSheet
 	tests := []struct {
 		name      string
@@ -106,10 +107,10 @@ func TestPrescreenSoftwareWorkbooks(t *testing.T) {
 			fn   func(*bytes.Reader, evidence.Format) (evidence.Prescreen, error)
 		}{
 			{"results", func(r *bytes.Reader, f evidence.Format) (evidence.Prescreen, error) {
-				return evidence.PrescreenSoftwareResults(r, f)
+				return prescreen.Software(r, f)
 			}},
 			{"checklist", func(r *bytes.Reader, f evidence.Format) (evidence.Prescreen, error) {
-				return evidence.PrescreenCameraChecklist(r, f)
+				return prescreen.Camera(r, f)
 			}},
 		} {
 			t.Run(screen.name+"/"+tt.name, func(t *testing.T) {
@@ -136,23 +137,23 @@ func TestPrescreenSoftwareWorkbooks(t *testing.T) {
 	}
 }
 
-func TestSlotPrescreenDispatch(t *testing.T) {
+func TestSlot(t *testing.T) {
 	wb := evidence.WorkbookSlot(domain.StandardUnattendedVending)
-	p, err := wb.Prescreen(bytes.NewReader(evidencetest.HardwareWorkbook(domain.StandardDesktopCashier)), evidence.FormatXLSX)
+	p, err := prescreen.Slot(wb, bytes.NewReader(evidencetest.HardwareWorkbook(domain.StandardDesktopCashier)), evidence.FormatXLSX)
 	require.NoError(t, err)
 	assert.True(t, p.Passed, "a desktop workbook has the vending sheets too")
 
-	p, err = wb.Prescreen(bytes.NewReader(evidencetest.SoftwareWorkbook()), evidence.FormatXLSX)
+	p, err = prescreen.Slot(wb, bytes.NewReader(evidencetest.SoftwareWorkbook()), evidence.FormatXLSX)
 	require.NoError(t, err)
 	assert.False(t, p.Passed)
 	assert.Len(t, p.Findings, 2, "both vending sheets missing")
 
-	p, err = evidence.SoftwareSlot(2, domain.ModeSDK).Prescreen(bytes.NewReader(evidencetest.SoftwareWorkbook(
+	p, err = prescreen.Slot(evidence.SoftwareSlot(2, domain.ModeSDK), bytes.NewReader(evidencetest.SoftwareWorkbook(
 		evidencetest.Unmark(evidencetest.SoftwareSheet, 0))), evidence.FormatXLSX)
 	require.NoError(t, err)
 	assert.False(t, p.Passed)
 
-	p, err = evidence.SoftwareSlot(4, "").Prescreen(bytes.NewReader(evidencetest.PDF()), evidence.FormatPDF)
+	p, err = prescreen.Slot(evidence.SoftwareSlot(4, ""), bytes.NewReader(evidencetest.PDF()), evidence.FormatPDF)
 	require.NoError(t, err)
 	assert.True(t, p.Passed, "nothing to pre-screen in a manual")
 }
@@ -161,14 +162,14 @@ type errReader struct{}
 
 func (errReader) Read([]byte) (int, error) { return 0, errors.New("connection reset") }
 
-func TestPrescreenReadError(t *testing.T) {
-	_, err := evidence.PrescreenSoftwareResults(errReader{}, evidence.FormatXLSX)
+func TestReadError(t *testing.T) {
+	_, err := prescreen.Software(errReader{}, evidence.FormatXLSX)
 	assert.ErrorContains(t, err, "connection reset")
 	assert.Equal(t, domain.Internal, domain.KindOf(err))
 }
 
-func TestPrescreenJSON(t *testing.T) {
-	p, err := evidence.PrescreenSoftwareResults(bytes.NewReader(evidencetest.SoftwareWorkbook(
+func TestJSON(t *testing.T) {
+	p, err := prescreen.Software(bytes.NewReader(evidencetest.SoftwareWorkbook(
 		evidencetest.Unmark(evidencetest.SoftwareSheet, 0))), evidence.FormatXLSX)
 	require.NoError(t, err)
 	b, err := json.Marshal(p)
@@ -177,7 +178,7 @@ func TestPrescreenJSON(t *testing.T) {
 		"message":"预检测结果 row 2: \"软件检测项1\" has no result (write NA when the item is not supported)"}],"flags":[]}`, string(b))
 }
 
-func TestPrescreenLimits(t *testing.T) {
+func TestLimits(t *testing.T) {
 	perf := domain.CategoryPerformance.SheetName()
 	basic := domain.CategoryBasicFunction.SheetName()
 	rows := [][]string{{"测试项", "结果"}}
@@ -185,19 +186,19 @@ func TestPrescreenLimits(t *testing.T) {
 		rows = append(rows, []string{fmt.Sprintf("item %d", i), ""})
 	}
 	data := evidencetest.XLSX(map[string][][]string{perf: rows, basic + " ": {{"测试项", "结果"}, {"a", "pass"}}})
-	p, err := evidence.PrescreenHardwareWorkbook(bytes.NewReader(data), evidence.FormatXLSX, domain.StandardUnattendedVending)
+	p, err := prescreen.Hardware(bytes.NewReader(data), evidence.FormatXLSX, domain.StandardUnattendedVending)
 	require.NoError(t, err)
 	assert.False(t, p.Passed)
 	require.Len(t, p.Findings, evidence.MaxFindings+1, "the sheet named with a trailing space counts")
 	assert.Equal(t, "too_many_findings", p.Findings[evidence.MaxFindings].Code)
 
-	p, err = evidence.PrescreenHardwareWorkbook(bytes.NewReader(evidencetest.XLS()), evidence.FormatXLS, domain.StandardMedical)
+	p, err = prescreen.Hardware(bytes.NewReader(evidencetest.XLS()), evidence.FormatXLS, domain.StandardMedical)
 	require.NoError(t, err)
 	assert.False(t, p.Passed)
 	assert.True(t, p.ManualReview)
 	assert.Empty(t, p.Findings)
 
-	_, err = evidence.PrescreenSoftwareResults(bytes.NewReader(make([]byte, evidence.MaxFileSize+1)), evidence.FormatXLSX)
+	_, err = prescreen.Software(bytes.NewReader(make([]byte, evidence.MaxFileSize+1)), evidence.FormatXLSX)
 	assert.Equal(t, "file_too_large", domain.CodeOf(err))
 	assert.Equal(t, domain.TooLarge, domain.KindOf(err))
 }

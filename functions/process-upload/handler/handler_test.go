@@ -1,0 +1,264 @@
+package handler
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/facepay/platform/shared/blob"
+	"github.com/facepay/platform/shared/domain"
+	"github.com/facepay/platform/shared/evidence"
+	"github.com/facepay/platform/shared/evidence/evidencetest"
+	"github.com/facepay/platform/shared/metrics"
+	"github.com/facepay/platform/shared/precheck"
+)
+
+var testNow = time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+
+type fakeApps struct{ app *domain.Application }
+
+func (f *fakeApps) Application(_ context.Context, id string) (*domain.Application, error) {
+	if f.app == nil || f.app.ID != id {
+		return nil, domain.Errorf(domain.NotFound, "application_not_found", "no application %s", id)
+	}
+	return f.app, nil
+}
+
+func (f *fakeApps) SaveApplication(context.Context, *domain.Application, ...domain.Change) error {
+	return nil
+}
+
+type fakeSubs struct {
+	model *domain.Model
+	sub   *domain.Submission
+}
+
+func (f *fakeSubs) Model(_ context.Context, id string) (*domain.Model, error) {
+	if f.model == nil || f.model.ID != id {
+		return nil, domain.Errorf(domain.NotFound, "model_not_found", "no model %s", id)
+	}
+	return f.model, nil
+}
+
+func (f *fakeSubs) Submission(context.Context, string, string, domain.SubmissionKind) (*domain.Submission, error) {
+	return f.sub, nil
+}
+
+func (f *fakeSubs) SaveSubmissionVersion(context.Context, *domain.SubmissionVersion, ...domain.Change) error {
+	return nil
+}
+
+type fakeObjects struct {
+	data        map[string][]byte
+	quarantined []string
+}
+
+func (f *fakeObjects) Open(_ context.Context, key, versionID string) (*blob.Object, error) {
+	return &blob.Object{Key: key, VersionID: versionID, Body: io.NopCloser(bytes.NewReader(f.data[key]))}, nil
+}
+
+func (f *fakeObjects) Quarantine(_ context.Context, key, _ string) error {
+	f.quarantined = append(f.quarantined, key)
+	return nil
+}
+
+// upload is one arriving file: the slot it was requested for, its name, its bytes, and the
+// state the slot is in when the notification arrives.
+type upload struct {
+	slot     string // "deck" (an application attachment) or an evidence slot ID
+	fileName string
+	data     []byte
+	sha256   string // declared; "" means the bytes' own
+	settled  bool   // the slot already holds this upload, received (a redelivery)
+	rejected bool   // the slot already holds this upload, rejected (a redelivery)
+	other    bool   // the slot waits for another upload (a superseded notification)
+}
+
+// newTestHandler returns a handler whose stores hold the slot of u pending (or as u says),
+// the key S3 reports for u, and the objects fake.
+func newTestHandler(t *testing.T, u upload, out io.Writer) (*handler, string, *fakeObjects) {
+	t.Helper()
+	sum := sha256.Sum256(u.data)
+	if u.sha256 == "" {
+		u.sha256 = hex.EncodeToString(sum[:])
+	}
+	uploadID := "up_1"
+	if u.other {
+		uploadID = "up_2"
+	}
+	h := &handler{apps: &fakeApps{}, subs: &fakeSubs{}, now: func() time.Time { return testNow }, metrics: out}
+	var key string
+	if u.slot == "deck" {
+		att := &domain.Attachment{Slot: "deck", UploadID: uploadID, FileName: u.fileName, Size: int64(len(u.data)),
+			SHA256: u.sha256, Status: domain.AttachmentPending}
+		if u.settled {
+			att.Status = domain.AttachmentReceived
+		}
+		if u.rejected {
+			att.Status, att.VersionID = domain.AttachmentRejected, "v1"
+		}
+		h.apps = &fakeApps{app: &domain.Application{ID: "app_1", Org: "org_1", PartnerType: domain.PartnerDeviceVendor,
+			Status: domain.AppDraft, Attachments: map[string]*domain.Attachment{"deck": att}}}
+		key = "applications/org_1/app_1/deck/up_1"
+	} else {
+		m := &domain.Model{ID: "mdl_1", VendorOrg: "org_1", ModelSpec: domain.ModelSpec{Name: "K1 Pro",
+			DeviceType: domain.DeviceDesktopDualScreen, SoftwareModes: []domain.SoftwareMode{domain.ModeSDK},
+			Connectivity: []domain.Connectivity{domain.ConnWiFi}}}
+		kind := domain.SubmissionCertificates
+		if strings.HasPrefix(u.slot, "software/") {
+			kind = domain.SubmissionSoftware
+		}
+		a := &domain.Artifact{Slot: u.slot, UploadID: uploadID, FileName: u.fileName, Size: int64(len(u.data)),
+			SHA256: u.sha256, Status: domain.ArtifactPending}
+		if u.settled {
+			a.Status, a.VersionID = domain.ArtifactReceived, "v1"
+		}
+		if u.rejected {
+			a.Status, a.VersionID, a.ReasonCode = domain.ArtifactRejected, "v1", "content_mismatch"
+		}
+		v := &domain.SubmissionVersion{ModelID: m.ID, VendorOrg: m.VendorOrg, Kind: kind, Number: 1,
+			Status: domain.VersionOpen, Artifacts: map[string]*domain.Artifact{u.slot: a}}
+		h.subs = &fakeSubs{model: m, sub: &domain.Submission{ModelID: m.ID, VendorOrg: m.VendorOrg, Kind: kind,
+			Versions: []*domain.SubmissionVersion{v}}}
+		key = precheck.Key("org_1", m.ID, kind, 1, u.slot, "up_1")
+	}
+	objs := &fakeObjects{data: map[string][]byte{key: u.data}}
+	h.objects = objs
+	return h, key, objs
+}
+
+// record is one EMF line, reduced to what the upload metrics vary in.
+type record struct {
+	Metric     string
+	Dimensions map[string]string
+}
+
+// parseRecords checks every line of out is an EMF record of one Count metric in our
+// namespace, stamped with testNow, and returns them.
+func parseRecords(t *testing.T, out string) []record {
+	t.Helper()
+	var recs []record
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if line == "" {
+			continue
+		}
+		var raw struct {
+			AWS struct {
+				Timestamp         int64
+				CloudWatchMetrics []struct {
+					Namespace  string
+					Dimensions [][]string
+					Metrics    []struct{ Name, Unit string }
+				}
+			} `json:"_aws"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(line), &raw), line)
+		var fields map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &fields), line)
+		assert.Equal(t, testNow.UnixMilli(), raw.AWS.Timestamp)
+		require.Len(t, raw.AWS.CloudWatchMetrics, 1, line)
+		cw := raw.AWS.CloudWatchMetrics[0]
+		assert.Equal(t, metrics.Namespace, cw.Namespace)
+		require.Len(t, cw.Metrics, 1, line)
+		assert.Equal(t, "Count", cw.Metrics[0].Unit)
+		name := cw.Metrics[0].Name
+		assert.Equal(t, float64(1), fields[name], "the metric's value: %s", line)
+		require.Len(t, cw.Dimensions, 1, line)
+		rec := record{Metric: name, Dimensions: map[string]string{}}
+		for _, d := range cw.Dimensions[0] {
+			v, ok := fields[d].(string)
+			assert.True(t, ok, "dimension %s has a string value: %s", d, line)
+			rec.Dimensions[d] = v
+		}
+		assert.Len(t, fields, len(rec.Dimensions)+2, "nothing but _aws, the metric and its dimensions: %s", line)
+		recs = append(recs, rec)
+	}
+	return recs
+}
+
+func TestUploadMetrics(t *testing.T) {
+	deck := "deck.pdf"
+	cert := evidence.CertificateSlot(domain.Cert3C)
+	results := evidence.SoftwareSlot(evidence.SoftwareResults, domain.ModeSDK)
+	received := func(kind string) []record {
+		return []record{{"UploadsReceived", map[string]string{"Kind": kind}}}
+	}
+	rejected := func(kind, reason string) []record {
+		return []record{{"UploadsRejected", map[string]string{"Kind": kind, "Reason": reason}}}
+	}
+	tests := []struct {
+		name        string
+		upload      upload
+		want        []record
+		quarantined bool
+	}{
+		{"application received", upload{slot: "deck", fileName: deck, data: evidencetest.PDF()},
+			received("application"), false},
+		{"application content mismatch", upload{slot: "deck", fileName: deck, data: evidencetest.EXE()},
+			rejected("application", "content_mismatch"), true},
+		{"application checksum mismatch", upload{slot: "deck", fileName: deck, data: evidencetest.PDF(), sha256: strings.Repeat("0", 64)},
+			rejected("application", "checksum_mismatch"), true},
+		{"application redelivered", upload{slot: "deck", fileName: deck, data: evidencetest.PDF(), settled: true},
+			nil, false},
+		{"application rejection redelivered (quarantine retried, not counted)", upload{slot: "deck", fileName: deck,
+			data: evidencetest.EXE(), rejected: true}, nil, true},
+		{"application superseded", upload{slot: "deck", fileName: deck, data: evidencetest.PDF(), other: true},
+			nil, false},
+		{"evidence received", upload{slot: cert.ID(), fileName: cert.ExpectedFileName("示例科技", "K1 Pro", ".pdf"),
+			data: evidencetest.PDF()}, received("evidence"), false},
+		{"evidence content mismatch", upload{slot: cert.ID(), fileName: cert.ExpectedFileName("示例科技", "K1 Pro", ".pdf"),
+			data: evidencetest.EXE()}, rejected("evidence", "content_mismatch"), true},
+		{"evidence checksum mismatch", upload{slot: cert.ID(), fileName: cert.ExpectedFileName("示例科技", "K1 Pro", ".pdf"),
+			data: evidencetest.PDF(), sha256: strings.Repeat("0", 64)}, rejected("evidence", "checksum_mismatch"), true},
+		{"evidence pre-screening failed", upload{slot: results.ID(), fileName: results.ExpectedFileName("示例科技", "K1 Pro", ".xlsx"),
+			data: evidencetest.SoftwareWorkbook(evidencetest.Unmark(evidencetest.SoftwareSheet, 0))},
+			rejected("evidence", evidence.FindingEmptyItem), true},
+		{"evidence pre-screening passed", upload{slot: results.ID(), fileName: results.ExpectedFileName("示例科技", "K1 Pro", ".xlsx"),
+			data: evidencetest.SoftwareWorkbook()}, received("evidence"), false},
+		{"evidence redelivered", upload{slot: cert.ID(), fileName: cert.ExpectedFileName("示例科技", "K1 Pro", ".pdf"),
+			data: evidencetest.PDF(), settled: true}, nil, false},
+		{"evidence rejection redelivered", upload{slot: cert.ID(), fileName: cert.ExpectedFileName("示例科技", "K1 Pro", ".pdf"),
+			data: evidencetest.EXE(), rejected: true}, nil, true},
+		{"evidence superseded", upload{slot: cert.ID(), fileName: cert.ExpectedFileName("示例科技", "K1 Pro", ".pdf"),
+			data: evidencetest.PDF(), other: true}, nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			h, key, objs := newTestHandler(t, tt.upload, &out)
+			e := events.S3Event{Records: []events.S3EventRecord{{S3: events.S3Entity{
+				Object: events.S3Object{Key: key, VersionID: "v1"}}}}}
+			_, err := h.handle(context.Background(), e)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, parseRecords(t, out.String()))
+			if tt.quarantined {
+				assert.Equal(t, []string{key}, objs.quarantined)
+			} else {
+				assert.Empty(t, objs.quarantined)
+			}
+		})
+	}
+}
+
+// Two notifications for the same upload, as S3 may deliver them: the upload is counted once.
+func TestUploadMetricsCountOnce(t *testing.T) {
+	var out bytes.Buffer
+	h, key, _ := newTestHandler(t, upload{slot: "deck", fileName: "deck.pdf", data: evidencetest.EXE()}, &out)
+	rec := events.S3EventRecord{S3: events.S3Entity{Object: events.S3Object{Key: key, VersionID: "v1"}}}
+	for range 2 {
+		_, err := h.handle(context.Background(), events.S3Event{Records: []events.S3EventRecord{rec}})
+		require.NoError(t, err)
+	}
+	assert.Equal(t, []record{{"UploadsRejected", map[string]string{"Kind": "application", "Reason": "content_mismatch"}}},
+		parseRecords(t, out.String()))
+}
