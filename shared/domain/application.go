@@ -2,6 +2,7 @@ package domain
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -172,14 +173,19 @@ func roleToPartner(r Role) string {
 	return "no partner type"
 }
 
-// Edit changes a draft (or a rejected application being reworked). It returns Conflict
+// Edit changes a draft (or a rejected application being reworked). An edit that changes
+// nothing returns a zero Change, so a retried edit records nothing. It returns Conflict
 // ("not_editable") once the application is submitted, approved or withdrawn.
 func (a *Application) Edit(c Caller, d ApplicationDraft, now time.Time) (Change, error) {
 	if err := a.editable("edit"); err != nil {
 		return Change{}, err
 	}
+	before := Application{Company: a.Company, AgreementAccepted: a.AgreementAccepted, Survey: a.Survey}
 	if err := a.apply(d); err != nil {
 		return Change{}, err
+	}
+	if reflect.DeepEqual(before, Application{Company: a.Company, AgreementAccepted: a.AgreementAccepted, Survey: a.Survey}) {
+		return Change{}, nil // nothing changed (a retried edit): nothing to record
 	}
 	a.UpdatedAt = now
 	return Change{At: now, By: c.Subject, Action: "edited"}, nil

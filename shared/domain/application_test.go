@@ -255,3 +255,14 @@ func TestModelLifecycle(t *testing.T) {
 	_, err = m.Decide(reviewer, false, "late", t0)
 	assert.Equal(t, "already_released", domain.CodeOf(err))
 }
+
+func TestEditThatChangesNothingRecordsNothing(t *testing.T) {
+	a := ready(t)
+	ch, err := a.Edit(vendorA, domain.ApplicationDraft{Survey: map[string]string{"q": "a"}, AgreementAccepted: &yes}, t0.Add(time.Hour))
+	require.NoError(t, err)
+	assert.Empty(t, ch.Action, "the same values again")
+	assert.Equal(t, t0, a.UpdatedAt)
+	ch, err = a.Edit(vendorA, domain.ApplicationDraft{Survey: map[string]string{"q": "b"}}, t0.Add(time.Hour))
+	require.NoError(t, err)
+	assert.Equal(t, "edited", ch.Action)
+}
