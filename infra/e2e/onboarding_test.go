@@ -239,3 +239,52 @@ func TestOnboarding_BadInput(t *testing.T) {
 	assert.Equal(t, http.StatusConflict, r.Status)
 	assert.Equal(t, "already_released", r.Code())
 }
+
+// The other partner types follow the same flow: their own slots, no deck or account rule, the
+// Monday release, no vendor code; each applies only as its own role's partner type.
+func TestOnboarding_OtherPartnerTypes(t *testing.T) {
+	c := cloudtest.Start(t, tuesday)
+	partners := []struct {
+		id   cloud.Identity
+		typ  string
+		slot string
+	}{
+		{cloud.Identity{Subject: "s", Org: "soft-1", Role: "software_provider", AccountType: "merchant"}, "software_provider", "business_licence"},
+		{cloud.Identity{Subject: "d", Org: "deploy-1", Role: "deployer"}, "deployer", "deployment_plan"},
+		{cloud.Identity{Subject: "m", Org: "shop-1", Role: "merchant"}, "merchant", "store_photo"},
+	}
+	ids := map[string]string{}
+	for _, p := range partners {
+		cl := cloudtest.As(t, c, p.id)
+		r := cl.Do("POST", "/applications", map[string]any{"partnerType": "device_vendor"})
+		assert.Equal(t, "wrong_role", r.Code(), "%s cannot apply as a device vendor", p.typ)
+		r = cl.Do("POST", "/applications", map[string]any{"partnerType": p.typ, "company": map[string]any{"name": p.id.Org}})
+		require.Equal(t, http.StatusCreated, r.Status, string(r.Raw))
+		id := r.Body["id"].(string)
+		r = cl.Do("PUT", "/applications/"+id+"/attachments/deck", map[string]any{
+			"fileName": "deck.pdf", "contentType": "application/pdf", "size": 10, "sha256": cloudtest.SHA256([]byte("x"))})
+		assert.Equal(t, "unknown_slot", r.Code(), "%s has no deck slot", p.typ)
+		r = cl.Do("PUT", "/applications/"+id+"/attachments/"+p.slot, map[string]any{
+			"fileName": "doc.pdf", "contentType": "application/pdf", "size": len(minimalPDF), "sha256": cloudtest.SHA256(minimalPDF)})
+		require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
+		status, body := cloudtest.Put(t, r.Body["upload"].(map[string]any), minimalPDF)
+		require.Equal(t, http.StatusOK, status, body)
+		cloudtest.Eventually(t, p.slot+" received", func() bool {
+			att, _ := cl.Do("GET", "/applications/"+id, nil).Body["attachments"].(map[string]any)[p.slot].(map[string]any)
+			return att["status"] == "received"
+		})
+		r = cl.Do("POST", "/applications/"+id+"/submit", nil)
+		require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
+		queue := cloudtest.As(t, c, reviewer).Do("GET", "/admin/applications?partnerType="+p.typ, nil)
+		require.Len(t, queue.Body["items"], 1, p.typ)
+		require.Equal(t, http.StatusOK, decide(t, c, "applications", id, "approve", "").Status)
+		ids[p.typ] = id
+	}
+	c.Clock.AdvanceTo(monday.Add(time.Minute))
+	for _, p := range partners {
+		got := cloudtest.As(t, c, p.id).Do("GET", "/applications/"+ids[p.typ], nil)
+		assert.Equal(t, "approved", got.Body["status"], p.typ)
+		assert.Nil(t, got.Body["vendorCode"], "only device vendors get a vendor code")
+		assert.Len(t, cloudtest.As(t, c, p.id).Do("GET", "/messages", nil).Body["items"], 1, p.typ)
+	}
+}
