@@ -81,6 +81,24 @@ func (r apiRequest) required(k string) (string, error) {
 	return s, nil
 }
 
+// execution looks up the execution named by the request's executionArn.
+func (r apiRequest) execution(e *Executor) (*execution, error) {
+	arn, err := r.required("executionArn")
+	if err != nil {
+		return nil, err
+	}
+	return e.execution(arn)
+}
+
+// machine looks up the state machine named by the request's stateMachineArn.
+func (r apiRequest) machine(e *Executor) (*stateMachine, error) {
+	arn, err := r.required("stateMachineArn")
+	if err != nil {
+		return nil, err
+	}
+	return e.machine(arn)
+}
+
 func (r apiRequest) integer(k string) int {
 	n, _ := toInt(r[k])
 	return int(n)
@@ -152,11 +170,7 @@ func (sm *stateMachine) describe() map[string]any {
 }
 
 func apiDescribeStateMachine(e *Executor, r apiRequest) (any, error) {
-	arn, err := r.required("stateMachineArn")
-	if err != nil {
-		return nil, err
-	}
-	sm, err := e.machine(arn)
+	sm, err := r.machine(e)
 	if err != nil {
 		return nil, err
 	}
@@ -166,11 +180,7 @@ func apiDescribeStateMachine(e *Executor, r apiRequest) (any, error) {
 }
 
 func apiDescribeStateMachineForExecution(e *Executor, r apiRequest) (any, error) {
-	arn, err := r.required("executionArn")
-	if err != nil {
-		return nil, err
-	}
-	x, err := e.execution(arn)
+	x, err := r.execution(e)
 	if err != nil {
 		return nil, err
 	}
@@ -288,11 +298,7 @@ func (x *execution) describeLocked() map[string]any {
 }
 
 func apiDescribeExecution(e *Executor, r apiRequest) (any, error) {
-	arn, err := r.required("executionArn")
-	if err != nil {
-		return nil, err
-	}
-	x, err := e.execution(arn)
+	x, err := r.execution(e)
 	if err != nil {
 		return nil, err
 	}
@@ -302,11 +308,7 @@ func apiDescribeExecution(e *Executor, r apiRequest) (any, error) {
 }
 
 func apiListExecutions(e *Executor, r apiRequest) (any, error) {
-	arn, err := r.required("stateMachineArn")
-	if err != nil {
-		return nil, err
-	}
-	sm, err := e.machine(arn)
+	sm, err := r.machine(e)
 	if err != nil {
 		return nil, err
 	}
@@ -339,11 +341,7 @@ func apiListExecutions(e *Executor, r apiRequest) (any, error) {
 }
 
 func apiGetExecutionHistory(e *Executor, r apiRequest) (any, error) {
-	arn, err := r.required("executionArn")
-	if err != nil {
-		return nil, err
-	}
-	x, err := e.execution(arn)
+	x, err := r.execution(e)
 	if err != nil {
 		return nil, err
 	}
