@@ -6,32 +6,16 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/facepay/platform/infra/local/engines/enginestest"
 	"github.com/facepay/platform/shared/domain"
 	"github.com/facepay/platform/shared/store"
+	"github.com/facepay/platform/shared/store/storetest"
 )
-
-var tableSeq atomic.Int64
-
-// newTable creates a table of its own, from store.TableInput, on the local DynamoDB engine
-// (moto_server) and deletes it when the test ends.
-func newTable(t *testing.T) *store.DB {
-	t.Helper()
-	client := enginestest.DynamoDB(t)
-	name := fmt.Sprintf("store-test-%d-%d", time.Now().UnixNano(), tableSeq.Add(1))
-	_, err := client.CreateTable(context.Background(), store.TableInput(name))
-	require.NoError(t, err)
-	t.Cleanup(func() { _, _ = client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &name}) })
-	return store.New(client, name)
-}
 
 // t0 has whole seconds; fixtures space their times by minutes.
 var t0 = time.Date(2026, 11, 23, 2, 0, 0, 0, time.UTC)
@@ -207,3 +191,6 @@ func TestVendor(t *testing.T) {
 	_, err = db.Vendor(ctx, "org-b")
 	assert.Equal(t, "vendor_not_approved", domain.CodeOf(err))
 }
+
+// newTable is a table of its own on the local engine (shared/store/storetest).
+func newTable(t *testing.T) *store.DB { return storetest.NewDB(t) }

@@ -2,32 +2,20 @@ package store_test
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/facepay/platform/infra/local/engines/enginestest"
 	"github.com/facepay/platform/shared/domain"
 	"github.com/facepay/platform/shared/store"
+	"github.com/facepay/platform/shared/store/storetest"
 )
 
 func TestMain(m *testing.M) { enginestest.Main(m) }
-
-// newDB creates a table of its own on the local DynamoDB engine (moto_server).
-func newDB(t *testing.T) *store.DB {
-	t.Helper()
-	client := enginestest.DynamoDB(t)
-	name := fmt.Sprintf("test-%d", time.Now().UnixNano())
-	_, err := client.CreateTable(context.Background(), store.TableInput(name))
-	require.NoError(t, err)
-	t.Cleanup(func() { _, _ = client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &name}) })
-	return store.New(client, name)
-}
 
 func TestSubmissions_VersionsHistoryAndPreconditions(t *testing.T) {
 	ctx := context.Background()
@@ -133,3 +121,6 @@ func codeOrEmpty(err error) string {
 	}
 	return domain.CodeOf(err)
 }
+
+// newDB is a table of its own on the local engine (shared/store/storetest).
+func newDB(t *testing.T) *store.DB { return storetest.NewDB(t) }

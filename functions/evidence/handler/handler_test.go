@@ -3,7 +3,6 @@ package handler
 import (
 	"context"
 	"encoding/json"
-	"github.com/facepay/platform/shared/lambdafn/eventstest"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"github.com/facepay/platform/shared/blob"
 	"github.com/facepay/platform/shared/domain"
 	"github.com/facepay/platform/shared/httpapi"
+	"github.com/facepay/platform/shared/lambdafn/eventstest"
 	"github.com/facepay/platform/shared/store"
 )
 

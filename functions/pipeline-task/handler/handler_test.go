@@ -3,7 +3,6 @@ package handler
 import (
 	"context"
 	"errors"
-	"github.com/facepay/platform/shared/lambdafn/eventstest"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/facepay/platform/shared/domain"
+	"github.com/facepay/platform/shared/lambdafn/eventstest"
 	"github.com/facepay/platform/shared/store"
 )
 

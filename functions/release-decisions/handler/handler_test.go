@@ -6,19 +6,17 @@ package handler
 import (
 	"context"
 	"errors"
-	"fmt"
-	"github.com/facepay/platform/shared/lambdafn/eventstest"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/facepay/platform/infra/local/engines/enginestest"
 	"github.com/facepay/platform/shared/domain"
+	"github.com/facepay/platform/shared/lambdafn/eventstest"
 	"github.com/facepay/platform/shared/store"
+	"github.com/facepay/platform/shared/store/storetest"
 )
 
 // loadEvent reads events/release-decisions/<name> (shared/lambdafn/eventstest).
@@ -27,18 +25,6 @@ func loadEvent(t *testing.T, name string, mutators ...func(*Event)) Event {
 }
 
 func TestMain(m *testing.M) { enginestest.Main(m) }
-
-var tableSeq atomic.Int64
-
-func newDB(t *testing.T) *store.DB {
-	t.Helper()
-	client := enginestest.DynamoDB(t)
-	name := fmt.Sprintf("release-test-%d-%d", time.Now().UnixNano(), tableSeq.Add(1))
-	_, err := client.CreateTable(context.Background(), store.TableInput(name))
-	require.NoError(t, err)
-	t.Cleanup(func() { _, _ = client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &name}) })
-	return store.New(client, name)
-}
 
 // cutoff is the sample's scheduledTime; the run itself happens a few minutes later.
 var (
@@ -393,3 +379,6 @@ func TestRelease_ScheduledTime(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, Result{Applications: 1}, res)
 }
+
+// newDB is a table of its own on the local engine (shared/store/storetest).
+func newDB(t *testing.T) *store.DB { return storetest.NewDB(t) }
