@@ -23,6 +23,8 @@ import (
 // settled: a redelivered or superseded notification changes nothing (a rejected one is
 // quarantined again, which is idempotent, in case the first attempt stopped before it).
 func (h *handler) evidenceUpload(ctx context.Context, k precheck.KeyParts, key, versionID string) error {
+	// The bytes are read and checked once; a lost race only repeats the load and the save.
+	var in *domain.Arrival
 	for attempt := 0; ; attempt++ {
 		m, err := h.subs.Model(ctx, k.ModelID)
 		if domain.KindOf(err) == domain.NotFound {
@@ -57,11 +59,14 @@ func (h *handler) evidenceUpload(ctx context.Context, k precheck.KeyParts, key, 
 		if err != nil {
 			return fmt.Errorf("slot of %s: %w", key, err)
 		}
-		in, err := h.inspectEvidence(ctx, slot, a, key, versionID)
-		if err != nil {
-			return err
+		if in == nil {
+			got, err := h.inspectEvidence(ctx, slot, a, key, versionID)
+			if err != nil {
+				return err
+			}
+			in = &got
 		}
-		ch, err := v.Receive(k.SlotID, in, h.now())
+		ch, err := v.Receive(k.SlotID, *in, h.now())
 		if errors.Is(err, domain.ErrStaleUpload) {
 			return nil
 		}

@@ -112,7 +112,10 @@ func (h *handler) process(ctx context.Context, key, versionID string) error {
 const maxRead = 64 << 20
 
 func (h *handler) applicationUpload(ctx context.Context, org, appID, slot, uploadID, key, versionID string) error {
-	// Retry on a lost race with the applicant editing the same application.
+	// Retry on a lost race with the applicant editing the same application. The bytes are read
+	// and checked once; a retry only repeats the load and the save.
+	var obj *blob.Object
+	var code, reason string
 	for attempt := 0; ; attempt++ {
 		a, err := h.apps.Application(ctx, appID)
 		if domain.KindOf(err) == domain.NotFound {
@@ -132,9 +135,10 @@ func (h *handler) applicationUpload(ctx context.Context, org, appID, slot, uploa
 			slog.InfoContext(ctx, "stale or redelivered notification ignored", "key", key)
 			return nil
 		}
-		obj, code, reason, err := h.inspect(ctx, key, versionID, att.FileName, att.SHA256)
-		if err != nil {
-			return err
+		if obj == nil {
+			if obj, code, reason, err = h.inspect(ctx, key, versionID, att.FileName, att.SHA256); err != nil {
+				return err
+			}
 		}
 		ch, err := a.ReceiveAttachment(slot, uploadID, obj.VersionID, obj.Size, reason, h.now())
 		if errors.Is(err, domain.ErrStaleUpload) {

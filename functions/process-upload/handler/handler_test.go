@@ -25,22 +25,41 @@ import (
 
 var testNow = time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 
-type fakeApps struct{ app *domain.Application }
+// copyOf returns a copy of v, as a store's read does (every load is a fresh value).
+func copyOf[T any](v *T) *T {
+	b, _ := json.Marshal(v)
+	var out T
+	_ = json.Unmarshal(b, &out)
+	return &out
+}
+
+var errLostRace = domain.Errorf(domain.Conflict, "conflict", "changed meanwhile")
+
+type fakeApps struct {
+	app       *domain.Application
+	conflicts int // saves that lose a race before one succeeds
+}
 
 func (f *fakeApps) Application(_ context.Context, id string) (*domain.Application, error) {
 	if f.app == nil || f.app.ID != id {
 		return nil, domain.Errorf(domain.NotFound, "application_not_found", "no application %s", id)
 	}
-	return f.app, nil
+	return copyOf(f.app), nil
 }
 
-func (f *fakeApps) SaveApplication(context.Context, *domain.Application, ...domain.Change) error {
+func (f *fakeApps) SaveApplication(_ context.Context, a *domain.Application, _ ...domain.Change) error {
+	if f.conflicts > 0 {
+		f.conflicts--
+		return errLostRace
+	}
+	f.app = copyOf(a)
 	return nil
 }
 
 type fakeSubs struct {
-	model *domain.Model
-	sub   *domain.Submission
+	model     *domain.Model
+	sub       *domain.Submission
+	conflicts int // saves that lose a race before one succeeds
 }
 
 func (f *fakeSubs) Model(_ context.Context, id string) (*domain.Model, error) {
@@ -51,19 +70,26 @@ func (f *fakeSubs) Model(_ context.Context, id string) (*domain.Model, error) {
 }
 
 func (f *fakeSubs) Submission(context.Context, string, string, domain.SubmissionKind) (*domain.Submission, error) {
-	return f.sub, nil
+	return copyOf(f.sub), nil
 }
 
-func (f *fakeSubs) SaveSubmissionVersion(context.Context, *domain.SubmissionVersion, ...domain.Change) error {
+func (f *fakeSubs) SaveSubmissionVersion(_ context.Context, v *domain.SubmissionVersion, _ ...domain.Change) error {
+	if f.conflicts > 0 {
+		f.conflicts--
+		return errLostRace
+	}
+	f.sub.Versions[v.Number-1] = copyOf(v)
 	return nil
 }
 
 type fakeObjects struct {
 	data        map[string][]byte
 	quarantined []string
+	opened      int
 }
 
 func (f *fakeObjects) Open(_ context.Context, key, versionID string) (*blob.Object, error) {
+	f.opened++
 	return &blob.Object{Key: key, VersionID: versionID, Body: io.NopCloser(bytes.NewReader(f.data[key]))}, nil
 }
 
@@ -261,4 +287,31 @@ func TestUploadMetricsCountOnce(t *testing.T) {
 	}
 	assert.Equal(t, []record{{"UploadsRejected", map[string]string{"Kind": "application", "Reason": "content_mismatch"}}},
 		parseRecords(t, out.String()))
+}
+
+// A save that loses a race with the vendor is retried on a fresh load, but the object is read
+// and checked once.
+func TestLostRaceRereadsTheRecordNotTheObject(t *testing.T) {
+	cert := evidence.CertificateSlot(domain.Cert3C)
+	for _, u := range []upload{
+		{slot: "deck", fileName: "deck.pdf", data: evidencetest.PDF()},
+		{slot: cert.ID(), fileName: cert.ExpectedFileName("示例科技", "K1 Pro", ".pdf"), data: evidencetest.PDF()},
+	} {
+		t.Run(u.slot, func(t *testing.T) {
+			var out bytes.Buffer
+			h, key, objs := newTestHandler(t, u, &out)
+			h.apps.(*fakeApps).conflicts, h.subs.(*fakeSubs).conflicts = 2, 2
+			e := events.S3Event{Records: []events.S3EventRecord{{S3: events.S3Entity{Object: events.S3Object{Key: key, VersionID: "v1"}}}}}
+			_, err := h.handle(context.Background(), e)
+			require.NoError(t, err)
+			assert.Equal(t, 1, objs.opened, "the object is read once")
+			if u.slot == "deck" {
+				assert.Equal(t, domain.AttachmentReceived, h.apps.(*fakeApps).app.Attachments["deck"].Status)
+			} else {
+				assert.Equal(t, domain.ArtifactReceived, h.subs.(*fakeSubs).sub.Versions[0].Artifacts[u.slot].Status)
+			}
+			assert.Equal(t, []record{{"UploadsReceived", map[string]string{"Kind": map[bool]string{true: "application", false: "evidence"}[u.slot == "deck"]}}},
+				parseRecords(t, out.String()), "counted once")
+		})
+	}
 }
