@@ -440,32 +440,36 @@ func (h *handler) decide(ctx context.Context, c domain.Caller, req httpapi.Reque
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	if o := v.Outcome; o != nil && o.Approve == approve && o.Reason == strings.TrimSpace(body.Reason) {
-		// A retried decision: nothing to record, but the pipeline step may still need its nudge.
+	// A retried decision records nothing; it still nudges the pipeline, in case the resume
+	// after the first attempt failed.
+	if o := v.Outcome; o == nil || o.Approve != approve || o.Reason != strings.TrimSpace(body.Reason) {
+		if err := h.record(ctx, c, t, v, approve, body.Reason); err != nil {
+			return httpapi.Response{}, err
+		}
+	}
+	// Saved before resuming: the decision stays recorded even if the resume fails. Only an
+	// approval can complete the prototype-evidence step.
+	if approve {
 		if err := h.advancePipeline(ctx, t.model); err != nil {
 			return httpapi.Response{}, err
 		}
-		return httpapi.JSON(http.StatusOK, v), nil
 	}
+	return httpapi.JSON(http.StatusOK, v), nil
+}
+
+// record decides version v and saves it with the vendor's outcome message.
+func (h *handler) record(ctx context.Context, c domain.Caller, t target, v *domain.SubmissionVersion, approve bool, reason string) error {
 	now := h.now()
-	ch, err := v.Decide(c, approve, body.Reason, now)
+	ch, err := v.Decide(c, approve, reason, now)
 	if err != nil {
-		return httpapi.Response{}, err
+		return err
 	}
 	what := fmt.Sprintf("%s pre-check of model %s (version %d)", t.kind, t.model.Name, v.Number)
 	if t.kind == domain.SubmissionCertificates {
 		what = fmt.Sprintf("certificates of model %s (version %d)", t.model.Name, v.Number)
 	}
 	msg := domain.OutcomeMessage(h.newID("msg"), t.model.VendorOrg, "model", t.model.ID, what, v.Outcome, "", now)
-	if err := h.db.Tx().SaveSubmissionVersion(v, ch).PutMessage(msg).Commit(ctx, what); err != nil {
-		return httpapi.Response{}, err
-	}
-	// Save before resuming: the decision stays recorded even if the resume fails, and
-	// repeating the call resumes then.
-	if err := h.advancePipeline(ctx, t.model); err != nil {
-		return httpapi.Response{}, err
-	}
-	return httpapi.JSON(http.StatusOK, v), nil
+	return h.db.Tx().SaveSubmissionVersion(v, ch).PutMessage(msg).Commit(ctx, what)
 }
 
 // advancePipeline completes the model's prototype-evidence step once every submission kind is
