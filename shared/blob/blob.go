@@ -32,9 +32,6 @@ func New(client *s3.Client, bucket string) *Store {
 	return &Store{client: client, presign: s3.NewPresignClient(client), bucket: bucket}
 }
 
-// Bucket is the bucket's name.
-func (s *Store) Bucket() string { return s.bucket }
-
 // Upload is a presigned PUT: the caller sends exactly these headers and a body whose SHA-256 is
 // the one declared. The signature covers key, content type and checksum, so the engine refuses
 // another body (a different size or content), another type, or a missing header.

@@ -1,7 +1,6 @@
 package domain
 
 import (
-	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -338,9 +337,4 @@ func (a *Application) Release(vendorCode string, now time.Time) (Change, error) 
 		}
 	}
 	return Change{At: now, By: "weekly-release", Action: "released", From: string(from), To: string(a.Status), Reason: out.Reason}, nil
-}
-
-// Describe is a short human description used in messages.
-func (a *Application) Describe() string {
-	return fmt.Sprintf("%s application %s (%s)", a.PartnerType, a.ID, a.Company.Name)
 }
