@@ -266,3 +266,12 @@ func TestEditThatChangesNothingRecordsNothing(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "edited", ch.Action)
 }
+
+func TestDecisionSame(t *testing.T) {
+	var none *domain.Decision
+	assert.False(t, none.Same(true, ""), "no decision is never the same")
+	d := &domain.Decision{Approve: false, Reason: "Deck incomplete."}
+	assert.True(t, d.Same(false, "  Deck incomplete. "), "compared as stored: trimmed")
+	assert.False(t, d.Same(true, "Deck incomplete."))
+	assert.False(t, d.Same(false, "Deck incomplete"))
+}

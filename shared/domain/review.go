@@ -23,6 +23,12 @@ func decide(held **Decision, reviewer Caller, approve bool, reason string, now t
 	return Change{At: now, By: reviewer.Subject, Action: action, To: verdict(approve), Reason: reason}, nil
 }
 
+// Same reports whether d is the decision approve/reason would record (the reason compared as
+// decide stores it, trimmed): a retried call that changes nothing. A nil d is never the same.
+func (d *Decision) Same(approve bool, reason string) bool {
+	return d != nil && d.Approve == approve && d.Reason == strings.TrimSpace(reason)
+}
+
 func verdict(approve bool) string {
 	if approve {
 		return "approve"

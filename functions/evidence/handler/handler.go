@@ -442,7 +442,7 @@ func (h *handler) decide(ctx context.Context, c domain.Caller, req httpapi.Reque
 	}
 	// A retried decision records nothing; it still nudges the pipeline, in case the resume
 	// after the first attempt failed.
-	if o := v.Outcome; o == nil || o.Approve != approve || o.Reason != strings.TrimSpace(body.Reason) {
+	if !v.Outcome.Same(approve, body.Reason) {
 		if err := h.record(ctx, c, t, v, approve, body.Reason); err != nil {
 			return httpapi.Response{}, err
 		}

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/facepay/platform/shared/awsx"
@@ -165,11 +164,6 @@ func decodeDecision(req httpapi.Request) (approve bool, reason string, err error
 	return approve, body.Reason, err
 }
 
-// sameDecision: repeating the held decision (a retried call) changes nothing.
-func sameDecision(held *domain.Decision, approve bool, reason string) bool {
-	return held != nil && held.Approve == approve && held.Reason == strings.TrimSpace(reason) // decide stores it trimmed
-}
-
 func (h *handler) decideApplication(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
 	approve, reason, err := decodeDecision(req)
 	if err != nil {
@@ -179,7 +173,7 @@ func (h *handler) decideApplication(ctx context.Context, c domain.Caller, req ht
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	if !sameDecision(a.Decision, approve, reason) || a.Status != domain.AppSubmitted {
+	if !a.Decision.Same(approve, reason) || a.Status != domain.AppSubmitted {
 		ch, err := a.Decide(c, approve, reason, h.now())
 		if err != nil {
 			return httpapi.Response{}, err
@@ -228,7 +222,7 @@ func (h *handler) decideModel(ctx context.Context, c domain.Caller, req httpapi.
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	if !sameDecision(m.Decision, approve, reason) || m.Status != domain.ModelUnderReview {
+	if !m.Decision.Same(approve, reason) || m.Status != domain.ModelUnderReview {
 		ch, err := m.Decide(c, approve, reason, h.now())
 		if err != nil {
 			return httpapi.Response{}, err
