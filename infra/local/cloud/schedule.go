@@ -32,11 +32,11 @@ type schedule struct {
 	name       string // the event's name in the template
 	function   string
 	deadLetter string // queue ARN
-	spec     cron.Schedule
-	expr     string
-	input    string
-	next     time.Time
-	timer    *clock.Timer
+	spec       cron.Schedule
+	expr       string
+	input      string
+	next       time.Time
+	timer      *clock.Timer
 }
 
 // ScheduleInfo describes a schedule for the admin endpoint.
