@@ -266,19 +266,3 @@ func sortedSlots(m map[string]*Artifact) []string {
 	slices.Sort(out)
 	return out
 }
-
-// StepPrototypeEvidence is the certification pipeline's step that waits for the prototype
-// evidence: the software and hardware pre-checks and the national certificates.
-const StepPrototypeEvidence = "prototype_evidence"
-
-// PrototypeEvidenceApproved reports whether every submission kind's current version is
-// approved: the pipeline's prototype-evidence step may then complete.
-func PrototypeEvidenceApproved(subs map[SubmissionKind]*Submission) bool {
-	for _, k := range SubmissionKinds() {
-		s := subs[k]
-		if s == nil || s.Current() == nil || s.Current().Status != VersionApproved {
-			return false
-		}
-	}
-	return true
-}

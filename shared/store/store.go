@@ -7,6 +7,7 @@
 //	application   APP#<id>            META               ORG#<org> / APP#<created>#<id>     QUEUE#APP#<type>#<pending|decided> / <submitted>#<id>
 //	model         MODEL#<id>          META               ORG#<org> / MODEL#<created>#<id>   QUEUE#MODEL#<pending|decided> / <submitted>#<id>
 //	task token    MODEL#<id>          TOKEN#<step>       –                                  –
+//	pipeline      MODEL#<id>          PIPELINE           –                                  –   (stage, tracks, inspection: written by the workflow's record steps)
 //	history       <entity pk>         HIST#<at>#<seq>    –                                  –
 //	vendor        VENDOR#<org>        META               –                                  –
 //	outbox msg    ORG#<org>           MSG#<at>#<id>      –                                  –

@@ -16,6 +16,10 @@ type TaskToken struct {
 	Step    string    `json:"step"`
 	Token   string    `json:"token"`
 	Since   time.Time `json:"since"`
+	Run     int       `json:"run,omitempty"`
+	// CompletedWith is the fingerprint of the request that completed the step, so a repeat of
+	// the same request gets the same answer once the pipeline has moved on.
+	CompletedWith string `json:"completedWith,omitempty"`
 }
 
 func tokenSK(step string) string { return "TOKEN#" + step }
@@ -55,4 +59,30 @@ func (db *DB) TaskTokenOf(ctx context.Context, modelID, step string) (TaskToken,
 	}
 	var t TaskToken
 	return t, unmarshalJSON(it.Data, &t)
+}
+
+// MarkTaskTokenCompleted records that the step's token was completed by the request with
+// fingerprint. A token replaced meanwhile (a newer wait) is left alone.
+func (db *DB) MarkTaskTokenCompleted(ctx context.Context, modelID, step, token, fingerprint string) error {
+	cur, err := db.get(ctx, "MODEL#"+modelID, tokenSK(step), "not_waiting", "token")
+	if err != nil {
+		return err
+	}
+	var t TaskToken
+	if err := unmarshalJSON(cur.Data, &t); err != nil {
+		return err
+	}
+	if t.Token != token || t.CompletedWith == fingerprint {
+		return nil
+	}
+	t.CompletedWith = fingerprint
+	data, err := marshalJSON(t)
+	if err != nil {
+		return err
+	}
+	w, err := db.put(item{PK: cur.PK, SK: cur.SK, Data: data}, cur.Version)
+	if err != nil {
+		return err
+	}
+	return db.write(ctx, "task token "+modelID+"/"+step, w)
 }

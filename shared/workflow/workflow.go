@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
@@ -68,4 +69,19 @@ func taskErr(err error) error {
 		return fmt.Errorf("complete task: %w", err)
 	}
 	return nil
+}
+
+// TrackTimeoutDays reads PIPELINE_TRACK_TIMEOUT_DAYS, how long a pipeline track waits for its
+// vendor before it expires: domain.DefaultTrackTimeoutDays when unset, an error unless it is a
+// whole number of days from 1 to 3650.
+func TrackTimeoutDays(getenv func(string) string) (int, error) {
+	s := getenv("PIPELINE_TRACK_TIMEOUT_DAYS")
+	if s == "" {
+		return domain.DefaultTrackTimeoutDays, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 3650 {
+		return 0, fmt.Errorf("PIPELINE_TRACK_TIMEOUT_DAYS %q: want a number of days from 1 to 3650", s)
+	}
+	return n, nil
 }

@@ -448,9 +448,9 @@ func (h *handler) decide(ctx context.Context, c domain.Caller, req httpapi.Reque
 		}
 	}
 	// Saved before resuming: the decision stays recorded even if the resume fails. Only an
-	// approval can complete the prototype-evidence step.
+	// approval completes the kind's track; a rejection leaves it waiting for the resubmission.
 	if approve {
-		if err := h.advancePipeline(ctx, t.model); err != nil {
+		if err := h.resumeTrack(ctx, t); err != nil {
 			return httpapi.Response{}, err
 		}
 	}
@@ -472,35 +472,27 @@ func (h *handler) record(ctx context.Context, c domain.Caller, t target, v *doma
 	return h.db.Tx().SaveSubmissionVersion(v, ch).PutMessage(msg).Commit(ctx, what)
 }
 
-// advancePipeline completes the model's prototype-evidence step once every submission kind is
-// approved. A pipeline not (or no longer) waiting there is left alone.
-func (h *handler) advancePipeline(ctx context.Context, m *domain.Model) error {
-	subs := map[domain.SubmissionKind]*domain.Submission{}
-	for _, k := range domain.SubmissionKinds() {
-		s, err := h.db.Submission(ctx, m.ID, m.VendorOrg, k)
-		if err != nil {
-			return err
-		}
-		subs[k] = s
-	}
-	if !domain.PrototypeEvidenceApproved(subs) {
+// resumeTrack completes the pipeline track of t's submission kind (the software or hardware
+// pre-check, or the national certification) once its current version is approved. Joins and
+// gates are the state machine's; this only resumes the one callback waiting on this kind. A
+// track not (or no longer) waiting is left alone.
+func (h *handler) resumeTrack(ctx context.Context, t target) error {
+	cur := t.sub.Current()
+	if cur == nil || cur.Status != domain.VersionApproved {
 		return nil
 	}
-	tok, err := h.db.TaskTokenOf(ctx, m.ID, domain.StepPrototypeEvidence)
+	track := domain.TrackOf(t.kind)
+	tok, err := h.db.TaskTokenOf(ctx, t.model.ID, string(track))
 	if domain.KindOf(err) == domain.NotFound {
-		slog.WarnContext(ctx, "prototype evidence approved but no pipeline step waits for it", "model", m.ID)
+		slog.WarnContext(ctx, "submission approved but no pipeline track waits for it", "model", t.model.ID, "track", track)
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	versions := map[domain.SubmissionKind]int{}
-	for k, s := range subs {
-		versions[k] = s.Current().Number
-	}
-	err = h.pipelines.Resume(ctx, tok.Token, map[string]any{"approvedVersions": versions, "approvedAt": h.now()})
+	err = h.pipelines.Resume(ctx, tok.Token, map[string]any{"approvedVersion": cur.Number, "approvedAt": h.now()})
 	if domain.CodeOf(err) == "not_waiting" {
-		return nil // resumed before (a retried decision) or the step timed out
+		return nil // resumed before (a retried decision) or the track expired
 	}
 	return err
 }

@@ -1,6 +1,10 @@
-// Package handler receives a pipeline step's task token and keeps it in the table, keyed by
-// model and step, so the API call that completes the step (a reviewer's decision, a vendor's
-// submission) can resume the execution. The token never reaches a client.
+// Package handler is the target of the certification pipeline's tasks. A callback task
+// (waitForTaskToken) hands it the step's task token, which it keeps in the table keyed by model
+// and step, so the API call that completes the step (a reviewer's decision, a vendor's
+// declaration) can resume the execution; the token never reaches a client. A record task
+// ("step": "record") writes what the workflow decided into the model's pipeline record: the
+// stage, a track's status, the inspection, with history, so other capabilities read the stage
+// with one GetItem.
 package handler
 
 import (
@@ -10,17 +14,24 @@ import (
 	"time"
 
 	"github.com/facepay/platform/shared/awsx"
+	"github.com/facepay/platform/shared/domain"
 	"github.com/facepay/platform/shared/lambdafn"
 	"github.com/facepay/platform/shared/store"
 )
 
-// Event is the Payload the state machine's callback tasks send.
+// Event is the Payload the state machine's tasks send: a callback (taskToken set) or a record
+// step (step "record").
 type Event struct {
 	Step      string `json:"step"`
 	ModelID   string `json:"modelId"`
 	VendorOrg string `json:"vendorOrg"`
-	TaskToken string `json:"taskToken"`
+	Run       int    `json:"run,omitempty"`
+	TaskToken string `json:"taskToken,omitempty"`
+	domain.PipelineRecord
 }
+
+// StepRecord is the step of the workflow's record tasks.
+const StepRecord = "record"
 
 // InvalidEvent is returned for an event the pipeline should never send; its type name is what
 // a Catch in ASL would match.
@@ -28,13 +39,16 @@ type InvalidEvent struct{ Reason string }
 
 func (e *InvalidEvent) Error() string { return "invalid pipeline task event: " + e.Reason }
 
-type tokenStore interface {
+type pipelineStore interface {
 	PutTaskToken(ctx context.Context, t store.TaskToken) error
+	Pipeline(ctx context.Context, id string) (*domain.Pipeline, error)
+	SavePipeline(ctx context.Context, p *domain.Pipeline, changes ...domain.Change) error
+	Submission(ctx context.Context, modelID, vendorOrg string, kind domain.SubmissionKind) (*domain.Submission, error)
 }
 
 type handler struct {
-	tokens tokenStore
-	now    func() time.Time
+	db  pipelineStore
+	now func() time.Time
 }
 
 // New builds the function from its environment.
@@ -47,21 +61,58 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, Event) (st
 	if err != nil {
 		return nil, err
 	}
-	table := env["TABLE_NAME"]
-	h := &handler{tokens: store.New(c.DynamoDB, table), now: d.Now}
+	h := &handler{db: store.New(c.DynamoDB, env["TABLE_NAME"]), now: d.Now}
 	return h.handle, nil
 }
 
 var stepName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 
 func (h *handler) handle(ctx context.Context, e Event) (struct{}, error) {
+	e.PipelineRecord.Run = e.Run
 	switch {
 	case !stepName.MatchString(e.Step):
 		return struct{}{}, &InvalidEvent{Reason: fmt.Sprintf("step %q", e.Step)}
 	case e.ModelID == "":
 		return struct{}{}, &InvalidEvent{Reason: "no modelId"}
+	case e.Step == StepRecord:
+		return struct{}{}, h.record(ctx, e)
 	case e.TaskToken == "":
 		return struct{}{}, &InvalidEvent{Reason: "no taskToken"}
 	}
-	return struct{}{}, h.tokens.PutTaskToken(ctx, store.TaskToken{ModelID: e.ModelID, Step: e.Step, Token: e.TaskToken, Since: h.now()})
+	return struct{}{}, h.db.PutTaskToken(ctx, store.TaskToken{ModelID: e.ModelID, Step: e.Step, Token: e.TaskToken, Since: h.now(), Run: e.Run})
+}
+
+// record applies the record step to the model's pipeline. Parallel branches record at the
+// same moment: a lost race is read again and reapplied (Apply is idempotent).
+func (h *handler) record(ctx context.Context, e Event) error {
+	r := e.PipelineRecord
+	if r.Status == domain.TrackExpired {
+		if kind := r.Track.SubmissionOf(); kind != "" {
+			sub, err := h.db.Submission(ctx, e.ModelID, e.VendorOrg, kind)
+			if err != nil {
+				return err
+			}
+			for _, v := range sub.Versions {
+				r.Submitted = r.Submitted || v.SubmittedAt != nil
+			}
+		}
+	}
+	var err error
+	for range 5 {
+		p, gerr := h.db.Pipeline(ctx, e.ModelID)
+		switch {
+		case domain.KindOf(gerr) == domain.NotFound:
+			p = &domain.Pipeline{ModelID: e.ModelID, VendorOrg: e.VendorOrg, Stage: domain.StageRegistered}
+		case gerr != nil:
+			return gerr
+		}
+		changes := p.Apply(r, h.now())
+		if len(changes) == 0 {
+			return nil
+		}
+		if err = h.db.SavePipeline(ctx, p, changes...); domain.KindOf(err) != domain.Conflict {
+			return err
+		}
+	}
+	return err
 }

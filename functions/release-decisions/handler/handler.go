@@ -60,6 +60,7 @@ type handler struct {
 	pipelines pipelines
 	now       func() time.Time
 	metrics   io.Writer // CloudWatch EMF lines (stdout in Lambda); nil writes none
+	trackDays int       // how long a pipeline track waits for its vendor (0: the default)
 }
 
 // New builds the function from its environment.
@@ -72,8 +73,12 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, Event) (Re
 	if err != nil {
 		return nil, err
 	}
+	days, err := workflow.TrackTimeoutDays(d.Getenv)
+	if err != nil {
+		return nil, err
+	}
 	table, sm := env["TABLE_NAME"], env["STATE_MACHINE_ARN"]
-	h := &handler{db: store.New(c.DynamoDB, table), pipelines: workflow.New(c.SFN, sm), now: d.Now, metrics: os.Stdout}
+	h := &handler{db: store.New(c.DynamoDB, table), pipelines: workflow.New(c.SFN, sm), now: d.Now, metrics: os.Stdout, trackDays: days}
 	return h.handle, nil
 }
 
@@ -241,19 +246,9 @@ func decidedAfter(d *domain.Decision, cutoff time.Time) bool {
 	return d.DecidedAt.Truncate(time.Second).After(cutoff)
 }
 
-// PipelineInput is what a model's certification pipeline starts with.
-type PipelineInput struct {
-	ModelID       string                `json:"modelId"`
-	VendorOrg     string                `json:"vendorOrg"`
-	VendorCode    string                `json:"vendorCode"`
-	ModelCode     string                `json:"modelCode"`
-	DeviceType    domain.DeviceType     `json:"deviceType"`
-	SoftwareModes []domain.SoftwareMode `json:"softwareModes"`
-	Connectivity  []domain.Connectivity `json:"connectivity"`
-}
-
-// startPipeline starts the model's pipeline, named after the model so a repeat finds the same
-// execution, and records its ARN.
+// startPipeline starts the first run of the model's pipeline, named after the model and the run
+// (domain.ExecutionName) so a repeat finds the same execution and a restart gets a new one,
+// and records its ARN.
 func (h *handler) startPipeline(ctx context.Context, id string) (bool, error) {
 	return retry(func() (bool, error) {
 		m, err := h.db.Model(ctx, id)
@@ -263,10 +258,11 @@ func (h *handler) startPipeline(ctx context.Context, id string) (bool, error) {
 		if m.Status != domain.ModelApproved || m.Pipeline != "" {
 			return false, nil
 		}
-		arn, err := h.pipelines.Start(ctx, m.ID, PipelineInput{
-			ModelID: m.ID, VendorOrg: m.VendorOrg, VendorCode: m.VendorCode, ModelCode: m.ModelCode,
-			DeviceType: m.DeviceType, SoftwareModes: m.SoftwareModes, Connectivity: m.Connectivity,
-		})
+		days := h.trackDays
+		if days == 0 {
+			days = domain.DefaultTrackTimeoutDays
+		}
+		arn, err := h.pipelines.Start(ctx, domain.ExecutionName(m.ID, 1), domain.NewPipelineInput(m, 1, days))
 		if err != nil {
 			return false, err
 		}

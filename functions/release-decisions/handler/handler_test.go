@@ -34,7 +34,7 @@ var (
 
 type startCall struct {
 	name  string
-	input PipelineInput
+	input domain.PipelineInput
 }
 
 type fakePipelines struct {
@@ -46,7 +46,7 @@ func (f *fakePipelines) Start(_ context.Context, name string, input any) (string
 	if f.err != nil {
 		return "", f.err
 	}
-	f.calls = append(f.calls, startCall{name: name, input: input.(PipelineInput)})
+	f.calls = append(f.calls, startCall{name: name, input: input.(domain.PipelineInput)})
 	return "arn:aws:states:us-east-1:000000000000:execution:pipeline:" + name, nil
 }
 
@@ -206,16 +206,17 @@ func TestRelease_PublishesDecisionsMadeBeforeTheCutoff(t *testing.T) {
 			assert.Equal(t, tt.wantCode, m.ModelCode)
 			assert.Equal(t, tt.wantHist, historyActions(t)(db.ModelHistory(ctx, tt.id)))
 			if tt.wantStatus == domain.ModelApproved {
-				assert.Equal(t, "arn:aws:states:us-east-1:000000000000:execution:pipeline:"+tt.id, m.Pipeline)
+				assert.Equal(t, "arn:aws:states:us-east-1:000000000000:execution:pipeline:"+tt.id+"-run1", m.Pipeline)
 			} else {
 				assert.Empty(t, m.Pipeline)
 			}
 		})
 	}
 	require.Len(t, pipelines.calls, 2)
-	assert.Equal(t, startCall{name: "mdl_first", input: PipelineInput{ModelID: "mdl_first", VendorOrg: "org-v0", VendorCode: "05", ModelCode: "00",
-		DeviceType: domain.DeviceVendingMachine, SoftwareModes: []domain.SoftwareMode{domain.ModeSDK, domain.ModeAPP},
-		Connectivity: []domain.Connectivity{domain.ConnWiFi}}}, pipelines.calls[0])
+	assert.Equal(t, startCall{name: "mdl_first-run1", input: domain.PipelineInput{ModelID: "mdl_first", VendorOrg: "org-v0", VendorCode: "05", ModelCode: "00",
+		Run: 1, DeviceType: domain.DeviceVendingMachine, SoftwareModes: []domain.SoftwareMode{domain.ModeSDK, domain.ModeAPP},
+		Connectivity: []domain.Connectivity{domain.ConnWiFi}, Certificates: []domain.Certificate{domain.Cert3C, domain.CertSRRC},
+		Settings: domain.PipelineSettings{TrackTimeoutDays: 180, TrackTimeoutSeconds: 180 * 86400}}}, pipelines.calls[0])
 	msgs, err := db.Messages(ctx, "org-v0", "", 10)
 	require.NoError(t, err)
 	var subjects []string

@@ -5,6 +5,7 @@ import (
 	evidencefn "github.com/facepay/platform/functions/evidence/handler"
 	modelsfn "github.com/facepay/platform/functions/models/handler"
 	pipelinefn "github.com/facepay/platform/functions/pipeline-task/handler"
+	pipelineapifn "github.com/facepay/platform/functions/pipeline/handler"
 	uploadfn "github.com/facepay/platform/functions/process-upload/handler"
 	releasefn "github.com/facepay/platform/functions/release-decisions/handler"
 	reviewslafn "github.com/facepay/platform/functions/review-sla/handler"
@@ -18,6 +19,7 @@ var Functions = map[string]lambdafn.Factory{
 	"functions/applications":      lambdafn.Of(appsfn.New),
 	"functions/process-upload":    lambdafn.Of(uploadfn.New),
 	"functions/pipeline-task":     lambdafn.Of(pipelinefn.New),
+	"functions/pipeline":          lambdafn.Of(pipelineapifn.New),
 	"functions/review":            lambdafn.Of(reviewfn.New),
 	"functions/models":            lambdafn.Of(modelsfn.New),
 	"functions/evidence":          lambdafn.Of(evidencefn.New),
