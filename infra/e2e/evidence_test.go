@@ -340,9 +340,9 @@ func TestEvidence_Authorization(t *testing.T) {
 	assert.Equal(t, "model_not_approved", r.Code())
 }
 
-// Once the software and hardware pre-checks and the certificates are all approved, the model's
-// certification pipeline leaves its prototype-evidence step (the token never left the server).
-func TestEvidence_AllApprovedCompletesThePipelineStep(t *testing.T) {
+// Each approval completes its own pipeline track (the token never left the server): once the
+// software and hardware pre-checks and the certificates are all approved, the model is in PVT.
+func TestEvidence_AllApprovedCompletesThePipelineTracks(t *testing.T) {
 	c := cloudtest.Start(t, tuesday)
 	m := approvedModel(t, c, vendor(1), evModel)
 	e := evidenceClient{t: t, v: cloudtest.As(t, c, vendor(1)), model: m["id"].(string)}
@@ -370,8 +370,8 @@ func TestEvidence_AllApprovedCompletesThePipelineStep(t *testing.T) {
 		}{pdfType, evidencetest.PDF()}
 	}
 
-	arn := m["pipelineExecutionArn"].(string)
-	for i, kind := range []string{"software", "hardware", "certificates"} {
+	p := &pipelineRun{t: t, c: c, e: e, rev: rev, std: std}
+	for _, kind := range []string{"software", "hardware", "certificates"} {
 		names := expectedNames(t, e, kind)
 		for slot, f := range sets[kind] {
 			art, _ := e.upload(kind, slot, names[slot], f.ct, f.data)
@@ -381,13 +381,11 @@ func TestEvidence_AllApprovedCompletesThePipelineStep(t *testing.T) {
 		require.Equal(t, http.StatusOK, r.Status, "%s: %s", kind, r.Raw)
 		r = rev.Do("POST", "/admin/models/"+e.model+"/submissions/"+kind+"/versions/1/decision", map[string]any{"decision": "approve"})
 		require.Equal(t, http.StatusOK, r.Status, "%s: %s", kind, r.Raw)
-		want := "RUNNING"
-		if i == 2 {
-			want = "SUCCEEDED"
-		}
-		assert.Equal(t, want, executionStatus(t, c, arn), "after approving %s", kind)
+		track := map[string]string{"software": "software_precheck", "hardware": "hardware_precheck", "certificates": "certification"}[kind]
+		assert.Equal(t, "approved", p.timeline().track(track)["status"], "after approving %s", kind)
 	}
-	// A retried final decision is harmless: the step is no longer waiting.
+	assert.Equal(t, "pvt", p.timeline().stage())
+	// A retried final decision is harmless: the track is no longer waiting.
 	r := rev.Do("POST", "/admin/models/"+e.model+"/submissions/certificates/versions/1/decision", map[string]any{"decision": "approve"})
 	assert.Equal(t, http.StatusOK, r.Status, string(r.Raw))
 }

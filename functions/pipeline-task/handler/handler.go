@@ -33,6 +33,13 @@ type Event struct {
 // StepRecord is the step of the workflow's record tasks.
 const StepRecord = "record"
 
+// Result is what a task answers. A record step entering DVT answers, for each DVT track,
+// whether its submission is approved already (a restarted model keeps its approvals), so the
+// state machine's Choice skips that track's wait; every other step answers nothing.
+type Result struct {
+	Approved map[domain.Track]bool `json:"approved,omitempty"`
+}
+
 // InvalidEvent is returned for an event the pipeline should never send; its type name is what
 // a Catch in ASL would match.
 type InvalidEvent struct{ Reason string }
@@ -52,7 +59,7 @@ type handler struct {
 }
 
 // New builds the function from its environment.
-func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, Event) (struct{}, error), error) {
+func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, Event) (Result, error), error) {
 	env, err := d.Require("TABLE_NAME")
 	if err != nil {
 		return nil, err
@@ -67,19 +74,39 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, Event) (st
 
 var stepName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 
-func (h *handler) handle(ctx context.Context, e Event) (struct{}, error) {
+func (h *handler) handle(ctx context.Context, e Event) (Result, error) {
 	e.PipelineRecord.Run = e.Run
 	switch {
 	case !stepName.MatchString(e.Step):
-		return struct{}{}, &InvalidEvent{Reason: fmt.Sprintf("step %q", e.Step)}
+		return Result{}, &InvalidEvent{Reason: fmt.Sprintf("step %q", e.Step)}
 	case e.ModelID == "":
-		return struct{}{}, &InvalidEvent{Reason: "no modelId"}
+		return Result{}, &InvalidEvent{Reason: "no modelId"}
 	case e.Step == StepRecord:
-		return struct{}{}, h.record(ctx, e)
+		if err := h.record(ctx, e); err != nil {
+			return Result{}, err
+		}
+		if e.Stage != domain.StageDVT {
+			return Result{}, nil
+		}
+		return h.approvedTracks(ctx, e)
 	case e.TaskToken == "":
-		return struct{}{}, &InvalidEvent{Reason: "no taskToken"}
+		return Result{}, &InvalidEvent{Reason: "no taskToken"}
 	}
-	return struct{}{}, h.db.PutTaskToken(ctx, store.TaskToken{ModelID: e.ModelID, Step: e.Step, Token: e.TaskToken, Since: h.now(), Run: e.Run})
+	return Result{}, h.db.PutTaskToken(ctx, store.TaskToken{ModelID: e.ModelID, Step: e.Step, Token: e.TaskToken, Since: h.now(), Run: e.Run})
+}
+
+// approvedTracks answers, for every DVT track, whether its submission's current version is approved.
+func (h *handler) approvedTracks(ctx context.Context, e Event) (Result, error) {
+	res := Result{Approved: map[domain.Track]bool{}}
+	for _, t := range []domain.Track{domain.TrackSoftware, domain.TrackHardware, domain.TrackCertification} {
+		sub, err := h.db.Submission(ctx, e.ModelID, e.VendorOrg, t.SubmissionOf())
+		if err != nil {
+			return Result{}, err
+		}
+		cur := sub.Current()
+		res.Approved[t] = cur != nil && cur.Status == domain.VersionApproved
+	}
+	return res, nil
 }
 
 // record applies the record step to the model's pipeline. Parallel branches record at the

@@ -131,8 +131,10 @@ func TestRecord(t *testing.T) {
 	f := &fakeTokens{conflict: 1}
 	h := &handler{db: f, now: func() time.Time { return testNow }}
 	e := loadEvent(t, "record-stage.json")
-	_, err := h.handle(context.Background(), e)
+	res, err := h.handle(context.Background(), e)
 	require.NoError(t, err)
+	assert.Equal(t, Result{Approved: map[domain.Track]bool{domain.TrackSoftware: false, domain.TrackHardware: false, domain.TrackCertification: false}}, res,
+		"entering DVT answers which tracks are approved already")
 	require.NotNil(t, f.pipeline)
 	assert.Equal(t, domain.StageDVT, f.pipeline.Stage)
 	assert.Equal(t, []domain.Certificate{"3c", "srrc", "cta"}, f.pipeline.Certificates)
