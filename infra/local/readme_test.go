@@ -53,24 +53,33 @@ func TestReadmeWalkthroughsRunVerbatim(t *testing.T) {
 	makeToken := regexp.MustCompile(`make -s token ROLE=(\w+) ORG=([\w-]*)`)
 	for _, section := range []struct {
 		name, from, to string
-		want           []string // what the README says the steps print
+		want           []string  // what the README says the steps print
+		then           [2]string // a later part that continues this one's shell (same variables)
 	}{
-		{"walkthrough", "## Walkthrough", "## Evidence uploads", []string{
-			`"deck": "received"`, `"application_not_found"`, `404`, `{"status":"under_review","round":1}`,
-			`{"status":"approved","vendorCode":"01"}`, `["partner application approved"]`, `"status": "RUNNING"`, `"ExecutionStarted"`,
-		}},
 		{"evidence walkthrough", "### Evidence walkthrough", "\nRoutes (all in", []string{
 			`{"version":1,"status":"pending"}`, `PUT 200`, `"status": "received"`, `"status": "under_review"`,
 			`"status": "rejected"`, `The SRRC certificate names another model.`,
-		}},
+		}, [2]string{}},
+		// Last: it moves the virtual clock half a year on.
+		{"walkthrough and pipeline", "## Walkthrough", "## Evidence uploads", []string{
+			`"deck": "received"`, `"application_not_found"`, `404`, `{"status":"under_review","round":1}`,
+			`{"status":"approved","vendorCode":"01"}`, `["partner application approved"]`, `"stage":"dvt"`, `"status": "RUNNING"`, `"ExecutionStarted"`,
+			`"track": "software_precheck"`, `{"stage":"expired","reason":"no `, `"run":2}`, `{"stage":"dvt","run":2}`,
+		}, [2]string{"## The certification pipeline", "## The API"}},
 	} {
 		t.Run(section.name, func(t *testing.T) {
 			text := string(readme)
 			i, j := strings.Index(text, section.from), strings.Index(text, section.to)
 			require.True(t, i >= 0 && j > i, "README has the section %q", section.from)
+			part := text[i:j]
+			if section.then[0] != "" {
+				k, l := strings.Index(text, section.then[0]), strings.Index(text, section.then[1])
+				require.True(t, k >= 0 && l > k, "README has the section %q", section.then[0])
+				part += text[k:l]
+			}
 			var script strings.Builder
 			script.WriteString("set -euo pipefail\n")
-			for _, m := range shellBlock.FindAllStringSubmatch(text[i:j], -1) {
+			for _, m := range shellBlock.FindAllStringSubmatch(part, -1) {
 				block := makeToken.ReplaceAllStringFunc(m[1], func(s string) string {
 					g := makeToken.FindStringSubmatch(s)
 					cmd := token + " -role " + g[1]
@@ -82,9 +91,6 @@ func TestReadmeWalkthroughsRunVerbatim(t *testing.T) {
 					}
 					return cmd
 				})
-				// The one placeholder the README leaves to the reader.
-				block = strings.ReplaceAll(block, "--execution-arn <arn>",
-					`--execution-arn "$(curl -s $API/models/$MODEL -H "Authorization: Bearer $VENDOR" | jq -r .pipelineExecutionArn)"`)
 				script.WriteString(rewrite.Replace(block))
 			}
 			run := exec.Command("bash", "-c", script.String())
