@@ -79,7 +79,7 @@ func (f *fakeModels) CreateModel(_ context.Context, m *domain.Model, c domain.Ch
 	return nil
 }
 
-func (f *fakeModels) SaveModel(_ context.Context, m *domain.Model, changes ...domain.Change) error {
+func (f *fakeModels) ResubmitModel(_ context.Context, m *domain.Model, _ string, changes ...domain.Change) error {
 	if f.saveErr != nil {
 		return f.saveErr
 	}
