@@ -370,7 +370,7 @@ func TestEvidence_AllApprovedCompletesThePipelineStep(t *testing.T) {
 		}{pdfType, evidencetest.PDF()}
 	}
 
-	arn := m["pipelineExecutionArn"].(string)
+	arn := pipelineARN(t, c, m["id"].(string))
 	for i, kind := range []string{"software", "hardware", "certificates"} {
 		names := expectedNames(t, e, kind)
 		for slot, f := range sets[kind] {
