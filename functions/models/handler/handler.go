@@ -87,11 +87,15 @@ func (h *handler) register(ctx context.Context, c domain.Caller, req httpapi.Req
 	m, ch := domain.RegisterModel(id, c, v, spec, h.now())
 	if err := h.db.CreateModel(ctx, m, ch); err != nil {
 		if key != "" && domain.KindOf(err) == domain.Conflict {
+			// A retry finds the model its first attempt made; without one, the conflict was
+			// something else (a name already taken) and stands.
 			prev, gerr := h.owned(ctx, c, id)
-			if gerr != nil {
+			if gerr == nil {
+				return httpapi.JSON(http.StatusOK, prev.ForOwner()), nil
+			}
+			if domain.KindOf(gerr) != domain.NotFound {
 				return httpapi.Response{}, gerr
 			}
-			return httpapi.JSON(http.StatusOK, prev.ForOwner()), nil
 		}
 		return httpapi.Response{}, err
 	}

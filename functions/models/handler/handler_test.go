@@ -191,6 +191,15 @@ func TestRoutes(t *testing.T) {
 				f.createErr = errConflict
 			},
 			wantStatus: http.StatusOK},
+		{name: "register duplicate name", event: "register-model.json",
+			setup:      func(f *fakeModels) { f.createErr = domain.Errorf(domain.Conflict, "duplicate_model_name", "taken") },
+			wantStatus: http.StatusConflict, wantCode: "duplicate_model_name"},
+		{name: "register duplicate name with a new idempotency key", event: "register-model.json", mutators: []func(*httpapi.Request){withHeader("idempotency-key", "new")},
+			setup:      func(f *fakeModels) { f.createErr = domain.Errorf(domain.Conflict, "duplicate_model_name", "taken") },
+			wantStatus: http.StatusConflict, wantCode: "duplicate_model_name"},
+		{name: "register name with a bracket", event: "register-model.json",
+			mutators:   []func(*httpapi.Request){withBody(`{"name":"K1 [Pro]","deviceType":"handheld","os":"android","softwareModes":["sdk"],"cameraModel":"C"}`)},
+			wantStatus: http.StatusBadRequest, wantCode: "invalid_model_name"},
 
 		// list
 		{name: "list", event: "list-models.json", model: fixture(sampleOrg, domain.ModelUnderReview, 1), wantStatus: http.StatusOK},
