@@ -57,7 +57,7 @@ func TestReadmeWalkthroughsRunVerbatim(t *testing.T) {
 	}{
 		{"walkthrough", "## Walkthrough", "## Evidence uploads", []string{
 			`"deck": "received"`, `"application_not_found"`, `404`, `{"status":"under_review","round":1}`,
-			`{"status":"approved","vendorCode":"01"}`, `["partner application approved"]`, `{"status":"approved","modelCode":"00"}`,
+			`{"status":"approved","vendorCode":"01"}`, `["partner application approved"]`, `["created","attachment_requested","attachment_received","submitted"]`, `duplicate_model_name`, `{"status":"approved","modelCode":"00"}`,
 			`arn:aws:states:`, `"status": "RUNNING"`, `"ExecutionStarted"`,
 		}},
 		{"evidence walkthrough", "### Evidence walkthrough", "\nRoutes (all in", []string{
