@@ -23,6 +23,9 @@ import (
 // store retires the held item when a save takes the entity out of review (the release, a
 // withdrawal), checking the item's version: a revision made after the release read it makes
 // the release fail (Conflict) and reload, so a release never publishes a superseded decision.
+// A decision taken between a withdrawal's read and its write is left behind unread: loads
+// ignore the held item of an entity that is not under review, and a withdrawn application is
+// off the queues for good.
 const heldSK = "META#DECISION"
 
 // loadEntity reads the entity item at pk (sk META) and its held decision, nil when there is
