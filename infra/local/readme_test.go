@@ -63,7 +63,8 @@ func TestReadmeWalkthroughsRunVerbatim(t *testing.T) {
 		// Last: it moves the virtual clock half a year on.
 		{"walkthrough and pipeline", "## Walkthrough", "## Evidence uploads", []string{
 			`"deck": "received"`, `"application_not_found"`, `404`, `{"status":"under_review","round":1}`,
-			`{"status":"approved","vendorCode":"01"}`, `["partner application approved"]`, `"stage":"dvt"`, `"status": "RUNNING"`, `"ExecutionStarted"`,
+			`{"status":"approved","vendorCode":"01"}`, `["partner application approved"]`, `["created","attachment_requested","attachment_received","submitted"]`, `duplicate_model_name`, `{"status":"approved","modelCode":"00"}`,
+			`"stage":"dvt"`, `arn:aws:states:`, `"status": "RUNNING"`, `"ExecutionStarted"`,
 			`"track": "software_precheck"`, `{"stage":"expired","reason":"no `, `"run":2}`, `{"stage":"dvt","run":2}`,
 		}, [2]string{"## The certification pipeline", "## The API"}},
 	} {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/facepay/platform/shared/domain"
 )
 
@@ -47,7 +49,7 @@ func (db *DB) PutTaskToken(ctx context.Context, t TaskToken) error {
 	if err != nil {
 		return err
 	}
-	return db.write(ctx, "task token "+t.ModelID+"/"+t.Step, w)
+	return db.write(ctx, "task token "+t.ModelID+"/"+t.Step, []types.TransactWriteItem{w}, nil)
 }
 
 // TaskTokenOf returns the token waiting on (model, step). It returns NotFound
@@ -84,5 +86,5 @@ func (db *DB) MarkTaskTokenCompleted(ctx context.Context, modelID, step, token, 
 	if err != nil {
 		return err
 	}
-	return db.write(ctx, "task token "+modelID+"/"+step, w)
+	return db.write(ctx, "task token "+modelID+"/"+step, []types.TransactWriteItem{w}, nil)
 }

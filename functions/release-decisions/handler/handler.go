@@ -267,8 +267,8 @@ func (h *handler) startPipeline(ctx context.Context, id string) (bool, error) {
 			return false, err
 		}
 		m.Pipeline = arn
-		// The history is the vendor's to read: it names the run, never the execution ARN.
-		return true, h.db.SaveModel(ctx, m, domain.Change{At: h.now(), By: "weekly-release", Action: "pipeline_started", To: "run 1"})
+		// The ARN stays on the model for reviewers; the vendor's history says only that it started.
+		return true, h.db.SaveModel(ctx, m, domain.Change{At: h.now(), By: "weekly-release", Action: "pipeline_started"})
 	})
 }
 
