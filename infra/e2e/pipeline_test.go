@@ -182,6 +182,19 @@ func TestPipeline_NoRadioModelNeedsOnly3C(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.Status)
 	require.Len(t, r.Body["slots"], 1, "only the 3C slot")
 
+	// Free test cameras in DVT: 2 per model at most, from the supported list; a reviewer ships them.
+	cams := "/models/" + p.e.model + "/test-cameras"
+	assert.Equal(t, "unsupported_camera", p.e.v.Do("POST", cams, map[string]any{"cameraModel": "XYZ-1", "quantity": 1}).Code())
+	r = p.e.v.Do("POST", cams, map[string]any{"cameraModel": "FC-300", "quantity": 2})
+	require.Equal(t, http.StatusCreated, r.Status, string(r.Raw))
+	reqID := r.Body["id"].(string)
+	assert.Equal(t, "test_camera_model_limit", p.e.v.Do("POST", cams, map[string]any{"cameraModel": "FC-300", "quantity": 1}).Code())
+	r = p.rev.Do("POST", "/admin/models/"+p.e.model+"/test-cameras/"+reqID+"/shipment", map[string]any{"trackingNumber": "SF300"})
+	require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
+	list := p.e.v.Do("GET", cams, nil)
+	require.Len(t, list.Body["items"], 1)
+	assert.Equal(t, "shipped", list.Body["items"].([]any)[0].(map[string]any)["status"])
+
 	for _, kind := range []string{"certificates", "software", "hardware"} {
 		p.decide(kind, p.submit(kind), "approve", "")
 	}

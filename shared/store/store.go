@@ -10,6 +10,8 @@
 //	model name    MODELNAME#<org>#<name, lower case>  META  –                               –   (a vendor's model name is taken once; models.go)
 //	task token    MODEL#<id>          TOKEN#<step>       –                                  –
 //	pipeline      MODEL#<id>          PIPELINE           –                                  –   (stage, tracks, inspection: written by the workflow's record steps)
+//	test cameras  MODEL#<id>          TESTCAM#<request>  –                                  –   (a vendor's request for free test cameras)
+//	camera count  MODEL#<id> | VENDOR#<org>  TESTCAM#COUNT  –                           –   (cameras given; conditions hold 2 per model, 4 per vendor)
 //	history       <entity pk>         HIST#<at>#<seq>    –                                  –
 //	vendor        VENDOR#<org>        META               –                                  –
 //	outbox msg    ORG#<org>           MSG#<at>#<id>      –                                  –

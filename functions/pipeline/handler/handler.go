@@ -1,5 +1,5 @@
 // Package handler serves a model's certification pipeline: the timeline (stage, tracks, what
-// the platform waits for and from whom), the PVT steps — a reviewer invites a third-party
+// the platform waits for and from whom), free test cameras in DVT, the PVT steps — a reviewer invites a third-party
 // inspection, the vendor records the shipment, the reviewer records the lab's result and lifts
 // a restriction, the vendor declares PVT done — and the restart of an expired model. Every
 // step only completes the callback the state machine waits on; the gates are the ASL's, and
@@ -38,6 +38,7 @@ type pipelines interface {
 
 type handler struct {
 	db        pipelineStore
+	cameras   testCameraStore
 	pipelines pipelines
 	now       func() time.Time
 	trackDays int
@@ -58,20 +59,24 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, httpapi.Re
 	if err != nil {
 		return nil, err
 	}
-	h := &handler{db: store.New(c.DynamoDB, env["TABLE_NAME"]), pipelines: workflow.New(c.SFN, env["STATE_MACHINE_ARN"]),
+	db := store.New(c.DynamoDB, env["TABLE_NAME"])
+	h := &handler{db: db, cameras: db, pipelines: workflow.New(c.SFN, env["STATE_MACHINE_ARN"]),
 		now: d.Now, trackDays: days}
 	return h.router().Handle, nil
 }
 
 func (h *handler) router() httpapi.Router {
 	return httpapi.Router{
-		"GET /models/{id}/timeline":                 h.timeline,
-		"POST /models/{id}/inspection/shipment":     h.recordShipment,
-		"POST /models/{id}/pvt/declaration":         h.declarePVTDone,
-		"POST /models/{id}/restart":                 h.restart,
-		"POST /admin/models/{id}/inspection":        h.inviteInspection,
-		"POST /admin/models/{id}/inspection/result": h.recordInspectionResult,
-		"POST /admin/models/{id}/restriction/lift":  h.liftRestriction,
+		"GET /models/{id}/timeline":                                 h.timeline,
+		"POST /models/{id}/inspection/shipment":                     h.recordShipment,
+		"POST /models/{id}/pvt/declaration":                         h.declarePVTDone,
+		"POST /models/{id}/restart":                                 h.restart,
+		"POST /admin/models/{id}/inspection":                        h.inviteInspection,
+		"POST /admin/models/{id}/inspection/result":                 h.recordInspectionResult,
+		"POST /admin/models/{id}/restriction/lift":                  h.liftRestriction,
+		"POST /models/{id}/test-cameras":                            h.requestTestCameras,
+		"GET /models/{id}/test-cameras":                             h.listTestCameras,
+		"POST /admin/models/{id}/test-cameras/{requestId}/shipment": h.shipTestCameras,
 	}
 }
 
