@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	cleartestdevices "github.com/facepay/platform/functions/clear-test-devices/handler"
 	pipelinetask "github.com/facepay/platform/functions/pipeline-task/handler"
 	releasedecisions "github.com/facepay/platform/functions/release-decisions/handler"
 	reviewsla "github.com/facepay/platform/functions/review-sla/handler"
@@ -32,6 +33,8 @@ func eventType(t *testing.T, codeURI string, hasRoutes bool) any {
 		return &reviewsla.Event{}
 	case codeURI == "functions/pipeline-task":
 		return &pipelinetask.Event{}
+	case codeURI == "functions/clear-test-devices":
+		return &cleartestdevices.Event{}
 	}
 	t.Fatalf("%s: no event type known; add it here", codeURI)
 	return nil

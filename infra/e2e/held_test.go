@@ -41,6 +41,13 @@ func applicantProbes(spec map[string]any) (map[string]probe, map[string]string) 
 		"PUT /models/{id}/submissions/{kind}/slots/{slot}": {map[string]any{"fileName": "[3C证书]-[x][y].pdf", "contentType": "application/pdf",
 			"size": 10, "sha256": strings.Repeat("0", 64)}, nil},
 		"POST /models/{id}/submissions/{kind}/submit": {nil, nil},
+		// The pipeline's vendor steps: refused (409) while the model has no pipeline.
+		"POST /models/{id}/pvt/declaration":         {map[string]any{"camerasPurchased": true, "factoryChecksRunning": true}, nil},
+		"POST /models/{id}/inspection/shipment":     {map[string]any{"carrier": "SF Express", "trackingNumber": "SF1"}, nil},
+		"POST /models/{id}/restart":                 {nil, nil},
+		"POST /models/{id}/test-cameras":            {map[string]any{"cameraModel": "FC-200", "quantity": 1}, nil},
+		"POST /models/{id}/test-devices":            {map[string]any{"sn": "00A000000000001AAAAAAAA", "deviceType": "handheld", "expectedCompletion": "2027-01-15"}, nil},
+		"POST /models/{id}/test-devices/{sn}/clear": {nil, nil},
 	}
 	skipped := map[string]string{
 		"POST /applications/{id}/withdraw": "withdrawing ends the review (it is what the applicant may do, not a read)",

@@ -19,6 +19,7 @@ import (
 
 // pipelineRun drives one model through the pipeline's API as its vendor and a reviewer.
 type pipelineRun struct {
+	m   map[string]any // the model as its vendor read it once approved
 	t   *testing.T
 	c   *cloud.Cloud
 	e   evidenceClient
@@ -29,7 +30,7 @@ type pipelineRun struct {
 func newPipelineRun(t *testing.T, c *cloud.Cloud, id cloud.Identity, spec map[string]any) *pipelineRun {
 	t.Helper()
 	m := approvedModel(t, c, id, spec)
-	return &pipelineRun{t: t, c: c, e: evidenceClient{t: t, v: cloudtest.As(t, c, id), model: m["id"].(string)},
+	return &pipelineRun{m: m, t: t, c: c, e: evidenceClient{t: t, v: cloudtest.As(t, c, id), model: m["id"].(string)},
 		rev: cloudtest.As(t, c, reviewer), std: domain.DeviceType(spec["deviceType"].(string)).Standard()}
 }
 

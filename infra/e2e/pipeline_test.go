@@ -195,6 +195,36 @@ func TestPipeline_NoRadioModelNeedsOnly3C(t *testing.T) {
 	require.Len(t, list.Body["items"], 1)
 	assert.Equal(t, "shipped", list.Body["items"].([]any)[0].(map[string]any)["status"])
 
+	// Vendor test devices: SNs valid for the vendor's and model's codes; cleared on their
+	// expected pre-check completion date by the daily schedule, or early by the vendor.
+	devs := "/models/" + p.e.model + "/test-devices"
+	sn := func(serial string) string {
+		return p.m["vendorCode"].(string) + "L" + p.m["modelCode"].(string) + serial + "K7Q2M9ZA"
+	}
+	until := c.Clock.Now().In(shanghai).AddDate(0, 0, 10).Format(time.DateOnly)
+	reg := map[string]any{"sn": sn("0000000001"), "deviceType": "vending_machine", "expectedCompletion": until}
+	r = p.e.v.Do("POST", devs, reg)
+	require.Equal(t, http.StatusCreated, r.Status, string(r.Raw))
+	assert.Equal(t, http.StatusOK, p.e.v.Do("POST", devs, reg).Status, "the same registration again")
+	assert.Equal(t, "sn_system_type_mismatch", p.e.v.Do("POST", devs, map[string]any{"sn": p.m["vendorCode"].(string) + "A" + p.m["modelCode"].(string) + "0000000002K7Q2M9ZA",
+		"deviceType": "vending_machine", "expectedCompletion": until}).Code(), "a Linux model's SN has system type L")
+	early := map[string]any{"sn": sn("0000000003"), "deviceType": "vending_machine", "expectedCompletion": until}
+	require.Equal(t, http.StatusCreated, p.e.v.Do("POST", devs, early).Status)
+	r = p.e.v.Do("POST", devs+"/"+sn("0000000003")+"/clear", nil)
+	require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
+	assert.Equal(t, "cleared early by the vendor", r.Body["clearedReason"])
+	c.Clock.Advance(9 * 24 * time.Hour)
+	byStatus := func() map[string]string {
+		out := map[string]string{}
+		for _, d := range p.e.v.Do("GET", devs, nil).Body["items"].([]any) {
+			out[d.(map[string]any)["sn"].(string)] = d.(map[string]any)["status"].(string)
+		}
+		return out
+	}
+	assert.Equal(t, map[string]string{sn("0000000001"): "active", sn("0000000003"): "cleared"}, byStatus())
+	c.Clock.Advance(2 * 24 * time.Hour)
+	assert.Equal(t, map[string]string{sn("0000000001"): "cleared", sn("0000000003"): "cleared"}, byStatus(), "cleared on the date")
+
 	for _, kind := range []string{"certificates", "software", "hardware"} {
 		p.decide(kind, p.submit(kind), "approve", "")
 	}

@@ -12,6 +12,7 @@
 //	pipeline      MODEL#<id>          PIPELINE           –                                  –   (stage, tracks, inspection: written by the workflow's record steps)
 //	test cameras  MODEL#<id>          TESTCAM#<request>  –                                  –   (a vendor's request for free test cameras)
 //	camera count  MODEL#<id> | VENDOR#<org>  TESTCAM#COUNT  –                           –   (cameras given; conditions hold 2 per model, 4 per vendor)
+//	test device   TESTDEV#<sn>        META               ORG#<org> / TESTDEV#<model>#<sn>   TESTDEV#ACTIVE / <clearAt>#<sn>   (while active: the daily clearing)
 //	history       <entity pk>         HIST#<at>#<seq>    –                                  –
 //	vendor        VENDOR#<org>        META               –                                  –
 //	outbox msg    ORG#<org>           MSG#<at>#<id>      –                                  –

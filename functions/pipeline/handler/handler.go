@@ -1,5 +1,5 @@
 // Package handler serves a model's certification pipeline: the timeline (stage, tracks, what
-// the platform waits for and from whom), free test cameras in DVT, the PVT steps — a reviewer invites a third-party
+// the platform waits for and from whom), free test cameras and vendor test devices in DVT, the PVT steps — a reviewer invites a third-party
 // inspection, the vendor records the shipment, the reviewer records the lab's result and lifts
 // a restriction, the vendor declares PVT done — and the restart of an expired model. Every
 // step only completes the callback the state machine waits on; the gates are the ASL's, and
@@ -39,6 +39,7 @@ type pipelines interface {
 type handler struct {
 	db        pipelineStore
 	cameras   testCameraStore
+	devices   testDeviceStore
 	pipelines pipelines
 	now       func() time.Time
 	trackDays int
@@ -60,7 +61,7 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, httpapi.Re
 		return nil, err
 	}
 	db := store.New(c.DynamoDB, env["TABLE_NAME"])
-	h := &handler{db: db, cameras: db, pipelines: workflow.New(c.SFN, env["STATE_MACHINE_ARN"]),
+	h := &handler{db: db, cameras: db, devices: db, pipelines: workflow.New(c.SFN, env["STATE_MACHINE_ARN"]),
 		now: d.Now, trackDays: days}
 	return h.router().Handle, nil
 }
@@ -77,6 +78,9 @@ func (h *handler) router() httpapi.Router {
 		"POST /models/{id}/test-cameras":                            h.requestTestCameras,
 		"GET /models/{id}/test-cameras":                             h.listTestCameras,
 		"POST /admin/models/{id}/test-cameras/{requestId}/shipment": h.shipTestCameras,
+		"POST /models/{id}/test-devices":                            h.registerTestDevice,
+		"GET /models/{id}/test-devices":                             h.listTestDevices,
+		"POST /models/{id}/test-devices/{sn}/clear":                 h.clearTestDevice,
 	}
 }
 

@@ -2,6 +2,7 @@ package cloud
 
 import (
 	appsfn "github.com/facepay/platform/functions/applications/handler"
+	cleartestdevicesfn "github.com/facepay/platform/functions/clear-test-devices/handler"
 	evidencefn "github.com/facepay/platform/functions/evidence/handler"
 	modelsfn "github.com/facepay/platform/functions/models/handler"
 	pipelinefn "github.com/facepay/platform/functions/pipeline-task/handler"
@@ -16,13 +17,14 @@ import (
 // Functions maps each function folder (the template's CodeUri) to its constructor. Every
 // function in template.yaml must appear here; infra/template_test.go checks both ways.
 var Functions = map[string]lambdafn.Factory{
-	"functions/applications":      lambdafn.Of(appsfn.New),
-	"functions/process-upload":    lambdafn.Of(uploadfn.New),
-	"functions/pipeline-task":     lambdafn.Of(pipelinefn.New),
-	"functions/pipeline":          lambdafn.Of(pipelineapifn.New),
-	"functions/review":            lambdafn.Of(reviewfn.New),
-	"functions/models":            lambdafn.Of(modelsfn.New),
-	"functions/evidence":          lambdafn.Of(evidencefn.New),
-	"functions/release-decisions": lambdafn.Of(releasefn.New),
-	"functions/review-sla":        lambdafn.Of(reviewslafn.New),
+	"functions/applications":       lambdafn.Of(appsfn.New),
+	"functions/process-upload":     lambdafn.Of(uploadfn.New),
+	"functions/pipeline-task":      lambdafn.Of(pipelinefn.New),
+	"functions/pipeline":           lambdafn.Of(pipelineapifn.New),
+	"functions/clear-test-devices": lambdafn.Of(cleartestdevicesfn.New),
+	"functions/review":             lambdafn.Of(reviewfn.New),
+	"functions/models":             lambdafn.Of(modelsfn.New),
+	"functions/evidence":           lambdafn.Of(evidencefn.New),
+	"functions/release-decisions":  lambdafn.Of(releasefn.New),
+	"functions/review-sla":         lambdafn.Of(reviewslafn.New),
 }
