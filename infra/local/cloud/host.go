@@ -32,10 +32,12 @@ type host struct {
 	arns      map[string]string            // ARN → name
 	built     map[string]lambda.Handler
 	deps      func(template.Function) lambdafn.Deps
+	faults    map[string]int // name → invocations still to fail (FailNext)
 }
 
 func newHost(t *template.Template, deps func(template.Function) lambdafn.Deps) (*host, error) {
-	h := &host{functions: map[string]template.Function{}, arns: map[string]string{}, built: map[string]lambda.Handler{}, deps: deps}
+	h := &host{functions: map[string]template.Function{}, arns: map[string]string{}, built: map[string]lambda.Handler{}, deps: deps,
+		faults: map[string]int{}}
 	for _, f := range t.Functions {
 		if _, ok := Functions[f.CodeURI]; !ok {
 			return nil, fmt.Errorf("function %s: no constructor registered for %s in infra/local/cloud/functions.go", f.LogicalID, f.CodeURI)
@@ -116,6 +118,9 @@ func (h *host) Invoke(ctx context.Context, nameOrARN string, payload []byte) ([]
 	if err != nil {
 		return nil, err
 	}
+	if h.injectedFault(name) {
+		return nil, &FunctionError{Type: "InjectedFault", Message: "failure injected by the local cloud (FailNext)"}
+	}
 	timeout := h.functions[name].Timeout
 	if timeout <= 0 {
 		timeout = 3 * time.Second // Lambda's default
@@ -155,6 +160,29 @@ func (h *host) Invoke(ctx context.Context, nameOrARN string, payload []byte) ([]
 			Message: fmt.Sprintf("Response payload size (%d bytes) exceeded maximum allowed payload size (%d bytes).", len(r.out), MaxPayload)}
 	}
 	return r.out, nil
+}
+
+// failNext makes the next n invocations of function fail with an InjectedFault error, before
+// its handler runs, so the retry and failure-destination paths can be exercised.
+func (h *host) failNext(function string, n int) error {
+	name := h.resolve(function)
+	if _, ok := h.functions[name]; !ok {
+		return fmt.Errorf("function %s does not exist", function)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.faults[name] = n
+	return nil
+}
+
+func (h *host) injectedFault(name string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.faults[name] > 0 {
+		h.faults[name]--
+		return true
+	}
+	return false
 }
 
 // invokeJSON marshals event, invokes and decodes the result into out (when not nil).

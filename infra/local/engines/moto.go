@@ -108,8 +108,12 @@ func newSerialProxy(target string) *serialProxy {
 }
 
 func (p *serialProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	// An SQS receive may long-poll for up to 20 s; it touches only SQS's own state, so it must
+	// not hold every DynamoDB request behind it.
+	if r.Header.Get("X-Amz-Target") != "AmazonSQS.ReceiveMessage" {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+	}
 	p.proxy.ServeHTTP(w, r)
 }
 
