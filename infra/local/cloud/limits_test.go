@@ -41,6 +41,7 @@ func limitsAPI(t *testing.T, fnTimeout, routeTimeout time.Duration,
 	}}}
 	h, err := newHost(tpl, func(template.Function) lambdafn.Deps { return lambdafn.Deps{} })
 	require.NoError(t, err)
+	require.NoError(t, h.start(context.Background())) // cold start now, as the cloud does: Functions is not read again
 	auth, err := NewAuthority("", "https://issuer.test", "facepay")
 	require.NoError(t, err)
 	srv := httptest.NewServer(newGateway(tpl, map[string]template.Operation{"POST /fn": {Method: "POST", Path: "/fn"}}, auth, h))
@@ -158,6 +159,7 @@ func TestHost_Limits(t *testing.T) {
 	h, err := newHost(&template.Template{Functions: []template.Function{{Name: "Fn", CodeURI: code, Timeout: 15 * time.Second}}},
 		func(template.Function) lambdafn.Deps { return lambdafn.Deps{} })
 	require.NoError(t, err)
+	require.NoError(t, h.start(context.Background()))
 
 	out, err := h.Invoke(context.Background(), "Fn", []byte(`"hi"`))
 	require.NoError(t, err)
