@@ -31,9 +31,9 @@ type MotoOptions struct {
 // Why the proxy: moto_server is not thread-safe. Under concurrent
 // TransactWriteItems about one request in ten fails with an HTML 500
 // ("RuntimeError: dictionary changed size during iteration" in its log),
-// which real DynamoDB never does. moto serialises on Python's GIL anyway, so
-// handing it one request at a time costs no throughput (it gains some: no
-// thread contention); it only removes the races. Everything that talks to
+// which real DynamoDB never does. moto runs its Python on one core at a time
+// anyway (the GIL), so handing it one request at a time costs little
+// throughput (README, "Performance"); it removes the races. Everything that talks to
 // moto (the local cloud, enginestest, storetest) gets the proxy's address as
 // Endpoint and never sees moto's own.
 type Moto struct {
