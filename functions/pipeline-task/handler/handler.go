@@ -64,11 +64,11 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, Event) (Re
 	if err != nil {
 		return nil, err
 	}
-	c, err := awsx.FromEnv(ctx, d.Getenv)
+	c, err := awsx.LoadSettings(d.Getenv)
 	if err != nil {
 		return nil, err
 	}
-	h := &handler{db: store.New(c.DynamoDB, env["TABLE_NAME"]), now: d.Now}
+	h := &handler{db: store.New(store.NewClient(c), env["TABLE_NAME"]), now: d.Now}
 	return h.handle, nil
 }
 

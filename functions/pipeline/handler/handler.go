@@ -56,12 +56,12 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, httpapi.Re
 	if err != nil {
 		return nil, err
 	}
-	c, err := awsx.FromEnv(ctx, d.Getenv)
+	c, err := awsx.LoadSettings(d.Getenv)
 	if err != nil {
 		return nil, err
 	}
-	db := store.New(c.DynamoDB, env["TABLE_NAME"])
-	h := &handler{db: db, cameras: db, devices: db, pipelines: workflow.New(c.SFN, env["STATE_MACHINE_ARN"]),
+	db := store.New(store.NewClient(c), env["TABLE_NAME"])
+	h := &handler{db: db, cameras: db, devices: db, pipelines: workflow.New(workflow.NewClient(c), env["STATE_MACHINE_ARN"]),
 		now: d.Now, trackDays: days}
 	return h.router().Handle, nil
 }

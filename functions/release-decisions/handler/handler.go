@@ -69,7 +69,7 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, Event) (Re
 	if err != nil {
 		return nil, err
 	}
-	c, err := awsx.FromEnv(ctx, d.Getenv)
+	c, err := awsx.LoadSettings(d.Getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +78,7 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, Event) (Re
 		return nil, err
 	}
 	table, sm := env["TABLE_NAME"], env["STATE_MACHINE_ARN"]
-	h := &handler{db: store.New(c.DynamoDB, table), pipelines: workflow.New(c.SFN, sm), now: d.Now, metrics: os.Stdout, trackDays: days}
+	h := &handler{db: store.New(store.NewClient(c), table), pipelines: workflow.New(workflow.NewClient(c), sm), now: d.Now, metrics: os.Stdout, trackDays: days}
 	return h.handle, nil
 }
 
