@@ -65,17 +65,16 @@ type PrescreenFinding struct {
 	Message string `json:"message"`
 }
 
-// PrescreenResult is the outcome of pre-screening a spreadsheet, shown to vendor and reviewer.
-// ManualReview means the file could not be checked by machine and goes to the reviewer as is.
+// PrescreenResult is the outcome of pre-screening a spreadsheet, shown to vendor and reviewer:
+// findings refuse the file, flags point the reviewer at entries worth a look.
 type PrescreenResult struct {
-	Passed       bool               `json:"passed"`
-	ManualReview bool               `json:"manualReview,omitempty"`
-	Findings     []PrescreenFinding `json:"findings"`
-	Flags        []PrescreenFinding `json:"flags"`
+	Passed   bool               `json:"passed"`
+	Findings []PrescreenFinding `json:"findings"`
+	Flags    []PrescreenFinding `json:"flags"`
 }
 
 // Acceptable reports whether the pre-screening lets the file into a submission.
-func (p *PrescreenResult) Acceptable() bool { return p == nil || p.Passed || p.ManualReview }
+func (p *PrescreenResult) Acceptable() bool { return p == nil || p.Passed }
 
 // Artifact is one file uploaded to one slot of a submission version.
 type Artifact struct {

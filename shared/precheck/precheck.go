@@ -124,7 +124,7 @@ func Result(p evidence.Prescreen) *domain.PrescreenResult {
 		}
 		return out
 	}
-	return &domain.PrescreenResult{Passed: p.Passed, ManualReview: p.ManualReview, Findings: conv(p.Findings), Flags: conv(p.Flags)}
+	return &domain.PrescreenResult{Passed: p.Passed, Findings: conv(p.Findings), Flags: conv(p.Flags)}
 }
 
 // Screened reports whether uploads to s are pre-screened (the spreadsheets).
