@@ -23,8 +23,8 @@ import (
 const (
 	// xlsx: the zip's central directory is checked before excelize opens it.
 	maxZipEntries       = 1000
-	maxUnpacked         = 64 << 20 // all parts together, uncompressed
-	maxSharedStrings    = 8 << 20  // xl/sharedStrings.xml, which excelize holds in memory whole
+	maxUnpacked         = 16 << 20 // all parts together, uncompressed (a real test-case workbook: well under 1 MiB)
+	maxSharedStrings    = 2 << 20  // xl/sharedStrings.xml, which excelize holds in memory whole
 	unzipXMLMemoryLimit = 4 << 20  // larger sheet parts are unpacked to a temporary file and streamed
 	// xls: the BIFF8 record stream is walked before xlsReader decodes it (it holds every cell).
 	maxCells = 200_000
