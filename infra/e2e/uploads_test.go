@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"net/http"
@@ -101,3 +102,39 @@ func TestUploads_ObjectsNoSlotTakesAreQuarantined(t *testing.T) {
 	srrc := e.v.Do("GET", e.base("certificates"), nil).Body["current"].(map[string]any)["artifacts"].(map[string]any)["certificate/srrc"].(map[string]any)
 	assert.Equal(t, "pending", srrc["status"], "the slot still waits for the second upload")
 }
+
+// A category zip is opened through its central directory: a small zip of many MiB of zeros or
+// one holding an executable is refused with its own code, and the reviewer sees what an
+// accepted zip holds.
+func TestUploads_ZipsAreOpened(t *testing.T) {
+	c := cloudtest.Start(t, tuesday)
+	m := approvedModel(t, c, vendor(1), evModel)
+	e := evidenceClient{t: t, v: cloudtest.As(t, c, vendor(1)), model: m["id"].(string)}
+	name := "[2温升测试]-[vendor-1 Ltd][K1].zip"
+	var zeros bytes.Buffer
+	zw := zip.NewWriter(&zeros)
+	w, err := zw.Create("温升测试/报告.pdf")
+	require.NoError(t, err)
+	_, err = w.Write(make([]byte, 40<<20))
+	require.NoError(t, err)
+	require.NoError(t, zw.Close())
+	for data, code := range map[*[]byte]string{
+		ptr(zeros.Bytes()): "zip_compression_ratio",
+		ptr(evidencetest.Zip(map[string][]byte{"温升测试/tool.exe": evidencetest.EXE()})): "zip_executable",
+	} {
+		art, _ := e.upload("hardware", "hardware.climate_reliability", name, zipType, *data)
+		assert.Equal(t, "rejected", art["status"])
+		assert.Equal(t, code, art["reasonCode"], "%v", art["reason"])
+	}
+	art, _ := e.upload("hardware", "hardware.climate_reliability", name, zipType,
+		evidencetest.Zip(map[string][]byte{"温升测试/报告.pdf": evidencetest.PDF(), "温升测试/照片.jpg": []byte("\xff\xd8\xff\xe0")}))
+	require.Equal(t, "received", art["status"], "%v", art)
+	r := cloudtest.As(t, c, reviewer).Do("GET", "/admin/models/"+e.model+"/submissions/hardware/versions/1", nil)
+	require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
+	listing := r.Body["version"].(map[string]any)["artifacts"].(map[string]any)["hardware/climate_reliability"].(map[string]any)["listing"].(map[string]any)
+	assert.EqualValues(t, 2, listing["entries"])
+	assert.EqualValues(t, len(evidencetest.PDF())+4, listing["unpacked"])
+	assert.Len(t, listing["files"], 2)
+}
+
+func ptr(b []byte) *[]byte { return &b }

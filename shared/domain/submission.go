@@ -76,6 +76,20 @@ type PrescreenResult struct {
 // Acceptable reports whether the pre-screening lets the file into a submission.
 func (p *PrescreenResult) Acceptable() bool { return p == nil || p.Passed }
 
+// ArchiveListing is what an uploaded zip holds, shown to the reviewer: the entry count, the
+// total unpacked size in bytes and the first entries.
+type ArchiveListing struct {
+	Entries  int            `json:"entries"`
+	Unpacked int64          `json:"unpacked"`
+	Files    []ArchiveEntry `json:"files"`
+}
+
+// ArchiveEntry is one entry of an uploaded zip (Size uncompressed, in bytes).
+type ArchiveEntry struct {
+	Name string `json:"name"`
+	Size int64  `json:"size"`
+}
+
 // Artifact is one file uploaded to one slot of a submission version.
 type Artifact struct {
 	Slot        string           `json:"slot"` // evidence slot ID, e.g. "software/2/sdk"
@@ -89,6 +103,7 @@ type Artifact struct {
 	ReasonCode  string           `json:"reasonCode,omitempty"`
 	Reason      string           `json:"reason,omitempty"`
 	Prescreen   *PrescreenResult `json:"prescreen,omitempty"`
+	Listing     *ArchiveListing  `json:"listing,omitempty"` // a zip's contents
 	RequestedBy string           `json:"requestedBy"`
 	RequestedAt time.Time        `json:"requestedAt"`
 	ReceivedAt  *time.Time       `json:"receivedAt,omitempty"`
@@ -166,7 +181,7 @@ func (s *Submission) RequestUpload(c Caller, a Artifact, now time.Time) (*Submis
 		return nil, Change{}, Errorf(Conflict, "submission_approved", "the %s submission was approved (version %d)", s.Kind, v.Number)
 	}
 	a.Status, a.RequestedBy, a.RequestedAt = ArtifactPending, c.Subject, now
-	a.VersionID, a.ReasonCode, a.Reason, a.Prescreen, a.ReceivedAt = "", "", "", nil, nil
+	a.VersionID, a.ReasonCode, a.Reason, a.Prescreen, a.Listing, a.ReceivedAt = "", "", "", nil, nil, nil
 	v.Artifacts[a.Slot] = &a
 	v.UpdatedAt = now
 	return v, Change{At: now, By: c.Subject, Action: "upload_requested", To: fmt.Sprintf("v%d %s: %s", v.Number, a.Slot, a.FileName)}, nil
@@ -181,6 +196,7 @@ type Arrival struct {
 	ReasonCode string
 	Reason     string
 	Prescreen  *PrescreenResult
+	Listing    *ArchiveListing
 }
 
 // Receive marks the slot's pending upload received or rejected. A notification for another
@@ -191,7 +207,7 @@ func (v *SubmissionVersion) Receive(slot string, in Arrival, now time.Time) (Cha
 	if v.Status != VersionOpen || a == nil || a.UploadID != in.UploadID || a.Status != ArtifactPending {
 		return Change{}, ErrStaleUpload
 	}
-	a.VersionID, a.Size, a.Prescreen, a.ReceivedAt = in.VersionID, in.Size, in.Prescreen, &now
+	a.VersionID, a.Size, a.Prescreen, a.Listing, a.ReceivedAt = in.VersionID, in.Size, in.Prescreen, in.Listing, &now
 	a.Status = ArtifactReceived
 	if in.ReasonCode != "" {
 		a.Status, a.ReasonCode, a.Reason = ArtifactRejected, in.ReasonCode, in.Reason

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 
 	"github.com/facepay/platform/shared/domain"
 	"github.com/facepay/platform/shared/evidence"
@@ -124,6 +125,13 @@ func (h *handler) inspectEvidence(ctx context.Context, slot evidence.Slot, a *do
 	}
 	if err := slot.Verify(d, a.FileName); err != nil {
 		return reject(err)
+	}
+	if slices.Contains(slot.Formats(), evidence.FormatZip) {
+		l, err := evidence.InspectZip(bytes.NewReader(data), in.Size)
+		in.Listing = precheck.Listing(l)
+		if err != nil {
+			return reject(err)
+		}
 	}
 	if !precheck.Screened(slot) {
 		return in, nil
