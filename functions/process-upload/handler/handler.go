@@ -108,7 +108,6 @@ func (h *handler) process(ctx context.Context, key, versionID string) error {
 	}
 }
 
-
 func (h *handler) applicationUpload(ctx context.Context, org, appID, slot, uploadID, key, versionID string) error {
 	// Retry on a lost race with the applicant editing the same application. The bytes are read
 	// and checked once; a retry only repeats the load and the save.
