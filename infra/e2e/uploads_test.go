@@ -138,3 +138,26 @@ func TestUploads_ZipsAreOpened(t *testing.T) {
 }
 
 func ptr(b []byte) *[]byte { return &b }
+
+// Asking for the next slot's upload while the previous file is being checked never conflicts:
+// each slot's file is an item of its own (shared/store/store.go).
+func TestUploads_SlotsDoNotBlockEachOther(t *testing.T) {
+	c := cloudtest.Start(t, tuesday)
+	m := approvedModel(t, c, vendor(1), evModel)
+	e := evidenceClient{t: t, v: cloudtest.As(t, c, vendor(1)), model: m["id"].(string)}
+	names := expectedNames(t, e, "certificates")
+	slots := []string{"certificate.3c", "certificate.srrc"}
+	for i := range 20 {
+		slot := slots[i%2]
+		pdf := append(evidencetest.PDF(), bytes.Repeat([]byte{'\n'}, i)...) // a new file each time
+		r := e.ask("certificates", slot, names[slot], pdfType, pdf)
+		require.Equal(t, http.StatusOK, r.Status, "try %d: %s", i, r.Raw)
+		status, body := cloudtest.Put(t, r.Body["upload"].(map[string]any), pdf)
+		require.Equal(t, http.StatusOK, status, body)
+		// No waiting: the next request races the notification of this PUT.
+	}
+	cloudtest.Eventually(t, "both last files received", func() bool {
+		cur := e.v.Do("GET", e.base("certificates"), nil).Body["current"].(map[string]any)["artifacts"].(map[string]any)
+		return cur["certificate/3c"].(map[string]any)["status"] == "received" && cur["certificate/srrc"].(map[string]any)["status"] == "received"
+	})
+}

@@ -104,6 +104,7 @@ type Artifact struct {
 	Reason      string           `json:"reason,omitempty"`
 	Prescreen   *PrescreenResult `json:"prescreen,omitempty"`
 	Listing     *ArchiveListing  `json:"listing,omitempty"` // a zip's contents
+	Revision    int              `json:"-"`                 // the store's optimistic-concurrency version of this file
 	RequestedBy string           `json:"requestedBy"`
 	RequestedAt time.Time        `json:"requestedAt"`
 	ReceivedAt  *time.Time       `json:"receivedAt,omitempty"`
@@ -181,6 +182,10 @@ func (s *Submission) RequestUpload(c Caller, a Artifact, now time.Time) (*Submis
 		return nil, Change{}, Errorf(Conflict, "submission_approved", "the %s submission was approved (version %d)", s.Kind, v.Number)
 	}
 	a.Status, a.RequestedBy, a.RequestedAt = ArtifactPending, c.Subject, now
+	a.Revision = 0
+	if prev := v.Artifacts[a.Slot]; prev != nil {
+		a.Revision = prev.Revision // the slot's stored file is replaced, not created
+	}
 	a.VersionID, a.ReasonCode, a.Reason, a.Prescreen, a.Listing, a.ReceivedAt = "", "", "", nil, nil, nil
 	v.Artifacts[a.Slot] = &a
 	v.UpdatedAt = now

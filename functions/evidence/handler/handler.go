@@ -34,6 +34,7 @@ type evidenceStore interface {
 	Submission(ctx context.Context, modelID, vendorOrg string, kind domain.SubmissionKind) (*domain.Submission, error)
 	SubmissionHistory(ctx context.Context, modelID string, kind domain.SubmissionKind) ([]domain.Change, error)
 	SaveSubmissionVersion(ctx context.Context, v *domain.SubmissionVersion, changes ...domain.Change) error
+	SaveArtifact(ctx context.Context, v *domain.SubmissionVersion, slot string, changes ...domain.Change) error
 	SubmissionQueue(ctx context.Context, f store.QueueFilter) (store.Page[domain.SubmissionVersion], error)
 	TaskTokenOf(ctx context.Context, modelID, step string) (store.TaskToken, error)
 }
@@ -277,7 +278,13 @@ func (h *handler) requestUpload(ctx context.Context, c domain.Caller, req httpap
 		if err != nil {
 			return httpapi.Response{}, err
 		}
-		if err := h.db.SaveSubmissionVersion(ctx, v, ch); err != nil {
+		// A new version is written whole; in an open one only this slot's file is, so asking
+		// for one slot's upload never contends with another slot's file arriving.
+		save := func() error { return h.db.SaveArtifact(ctx, v, slot.ID(), ch) }
+		if v.Revision == 0 {
+			save = func() error { return h.db.SaveSubmissionVersion(ctx, v, ch) }
+		}
+		if err := save(); err != nil {
 			return httpapi.Response{}, err
 		}
 		a = v.Artifacts[slot.ID()]

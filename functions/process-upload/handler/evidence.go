@@ -77,9 +77,9 @@ func (h *handler) evidenceUpload(ctx context.Context, k precheck.KeyParts, key, 
 		if err != nil {
 			return err
 		}
-		err = h.subs.SaveSubmissionVersion(ctx, v, ch)
+		err = h.subs.SaveArtifact(ctx, v, k.SlotID, ch)
 		if domain.KindOf(err) == domain.Conflict && attempt < 5 {
-			continue // the vendor changed another slot meanwhile
+			continue // the vendor replaced this slot's file or submitted meanwhile: reload
 		}
 		if err != nil {
 			return err

@@ -43,7 +43,7 @@ type applicationStore interface {
 type evidenceStore interface {
 	Model(ctx context.Context, id string) (*domain.Model, error)
 	Submission(ctx context.Context, modelID, vendorOrg string, kind domain.SubmissionKind) (*domain.Submission, error)
-	SaveSubmissionVersion(ctx context.Context, v *domain.SubmissionVersion, changes ...domain.Change) error
+	SaveArtifact(ctx context.Context, v *domain.SubmissionVersion, slot string, changes ...domain.Change) error
 }
 
 type objects interface {

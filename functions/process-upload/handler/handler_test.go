@@ -73,7 +73,7 @@ func (f *fakeSubs) Submission(context.Context, string, string, domain.Submission
 	return copyOf(f.sub), nil
 }
 
-func (f *fakeSubs) SaveSubmissionVersion(_ context.Context, v *domain.SubmissionVersion, _ ...domain.Change) error {
+func (f *fakeSubs) SaveArtifact(_ context.Context, v *domain.SubmissionVersion, _ string, _ ...domain.Change) error {
 	if f.conflicts > 0 {
 		f.conflicts--
 		return errLostRace
