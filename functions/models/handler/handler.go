@@ -20,7 +20,7 @@ import (
 type modelStore interface {
 	Vendor(ctx context.Context, org string) (domain.Vendor, error)
 	CreateModel(ctx context.Context, m *domain.Model, c domain.Change) error
-	SaveModel(ctx context.Context, m *domain.Model, changes ...domain.Change) error
+	ResubmitModel(ctx context.Context, m *domain.Model, previousName string, changes ...domain.Change) error
 	Model(ctx context.Context, id string) (*domain.Model, error)
 	ModelHistory(ctx context.Context, id string) ([]domain.Change, error)
 	ModelsOf(ctx context.Context, org, cursor string, limit int) (store.Page[domain.Model], error)
@@ -87,15 +87,19 @@ func (h *handler) register(ctx context.Context, c domain.Caller, req httpapi.Req
 	m, ch := domain.RegisterModel(id, c, v, spec, h.now())
 	if err := h.db.CreateModel(ctx, m, ch); err != nil {
 		if key != "" && domain.KindOf(err) == domain.Conflict {
+			// A retry finds the model its first attempt made; without one, the conflict was
+			// something else (a name already taken) and stands.
 			prev, gerr := h.owned(ctx, c, id)
-			if gerr != nil {
+			if gerr == nil {
+				return httpapi.JSON(http.StatusOK, prev.ForOwner()), nil
+			}
+			if domain.KindOf(gerr) != domain.NotFound {
 				return httpapi.Response{}, gerr
 			}
-			return httpapi.JSON(http.StatusOK, prev), nil
 		}
 		return httpapi.Response{}, err
 	}
-	return httpapi.JSON(http.StatusCreated, m), nil
+	return httpapi.JSON(http.StatusCreated, m.ForOwner()), nil
 }
 
 func (h *handler) list(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
@@ -110,7 +114,11 @@ func (h *handler) list(ctx context.Context, c domain.Caller, req httpapi.Request
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	return httpapi.JSON(http.StatusOK, page), nil
+	out := store.Page[*domain.Model]{Next: page.Next, Items: make([]*domain.Model, len(page.Items))}
+	for i := range page.Items {
+		out.Items[i] = page.Items[i].ForOwner()
+	}
+	return httpapi.JSON(http.StatusOK, out), nil
 }
 
 // owned loads a model of the caller's organisation; another vendor's model is "not found".
@@ -133,7 +141,7 @@ func (h *handler) get(ctx context.Context, c domain.Caller, req httpapi.Request)
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	return httpapi.JSON(http.StatusOK, m), nil
+	return httpapi.JSON(http.StatusOK, m.ForOwner()), nil
 }
 
 func (h *handler) history(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
@@ -145,7 +153,7 @@ func (h *handler) history(ctx context.Context, c domain.Caller, req httpapi.Requ
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	return httpapi.JSON(http.StatusOK, map[string]any{"items": hist}), nil
+	return httpapi.JSON(http.StatusOK, map[string]any{"items": domain.OwnerHistory(hist)}), nil
 }
 
 // resubmit changes a rejected model and sends it back to review; repeating it is harmless.
@@ -163,14 +171,15 @@ func (h *handler) resubmit(ctx context.Context, c domain.Caller, req httpapi.Req
 		return httpapi.Response{}, err
 	}
 	if m.Status == domain.ModelUnderReview && m.Round > 1 {
-		return httpapi.JSON(http.StatusOK, m), nil // a retried resubmit
+		return httpapi.JSON(http.StatusOK, m.ForOwner()), nil // a retried resubmit
 	}
+	previousName := m.Name
 	ch, err := m.Resubmit(c, spec, h.now())
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	if err := h.db.SaveModel(ctx, m, ch); err != nil {
+	if err := h.db.ResubmitModel(ctx, m, previousName, ch); err != nil {
 		return httpapi.Response{}, err
 	}
-	return httpapi.JSON(http.StatusOK, m), nil
+	return httpapi.JSON(http.StatusOK, m.ForOwner()), nil
 }

@@ -20,11 +20,11 @@ import (
 
 type reviewStore interface {
 	Application(ctx context.Context, id string) (*domain.Application, error)
-	SaveApplication(ctx context.Context, a *domain.Application, changes ...domain.Change) error
+	HoldApplicationDecision(ctx context.Context, a *domain.Application, ch domain.Change) error
 	ApplicationHistory(ctx context.Context, id string) ([]domain.Change, error)
 	ApplicationQueue(ctx context.Context, t domain.PartnerType, f store.QueueFilter) (store.Page[domain.Application], error)
 	Model(ctx context.Context, id string) (*domain.Model, error)
-	SaveModel(ctx context.Context, m *domain.Model, changes ...domain.Change) error
+	HoldModelDecision(ctx context.Context, m *domain.Model, ch domain.Change) error
 	ModelHistory(ctx context.Context, id string) ([]domain.Change, error)
 	ModelQueue(ctx context.Context, f store.QueueFilter) (store.Page[domain.Model], error)
 }
@@ -93,7 +93,9 @@ func (h *handler) queueFilter(req httpapi.Request) (store.QueueFilter, error) {
 	return f, err
 }
 
-// reviewItem is what a reviewer sees of an entity: all of it, the held decision included.
+// reviewItem is what a reviewer sees of an entity: all of it, the held decision, the history
+// as stored (held decisions and reviewers' names included) and, for a model, its pipeline's
+// execution ARN.
 type reviewItem[T any] struct {
 	Item      T                        `json:"item"`
 	Decision  *domain.Decision         `json:"decision,omitempty"`
@@ -178,7 +180,7 @@ func (h *handler) decideApplication(ctx context.Context, c domain.Caller, req ht
 		if err != nil {
 			return httpapi.Response{}, err
 		}
-		if err := h.db.SaveApplication(ctx, a, ch); err != nil {
+		if err := h.db.HoldApplicationDecision(ctx, a, ch); err != nil {
 			return httpapi.Response{}, err
 		}
 	}
@@ -227,7 +229,7 @@ func (h *handler) decideModel(ctx context.Context, c domain.Caller, req httpapi.
 		if err != nil {
 			return httpapi.Response{}, err
 		}
-		if err := h.db.SaveModel(ctx, m, ch); err != nil {
+		if err := h.db.HoldModelDecision(ctx, m, ch); err != nil {
 			return httpapi.Response{}, err
 		}
 	}
