@@ -46,6 +46,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/facepay/platform/shared/awsx"
 	"github.com/facepay/platform/shared/domain"
 )
 
@@ -57,6 +58,12 @@ type DB struct {
 
 // New returns the store for table.
 func New(client *dynamodb.Client, table string) *DB { return &DB{client: client, table: table} }
+
+// NewClient is a function's DynamoDB client, built from its settings (endpoint override:
+// AWS_ENDPOINT_URL_DYNAMODB).
+func NewClient(s awsx.Settings) *dynamodb.Client {
+	return dynamodb.NewFromConfig(s.Config(s.DynamoDBURL))
+}
 
 // TableInput is the table's definition: the template's Table resource declares the same keys
 // and indexes (infra/template_test.go checks), and tests create per-test tables from it.
