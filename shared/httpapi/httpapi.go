@@ -32,6 +32,7 @@ var statusOf = map[domain.Kind]int{
 	domain.NotFound:        http.StatusNotFound,
 	domain.Conflict:        http.StatusConflict,
 	domain.TooLarge:        http.StatusRequestEntityTooLarge,
+	domain.Unprocessable:   http.StatusUnprocessableEntity,
 }
 
 // ErrorBody is the JSON body of every error response.

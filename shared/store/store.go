@@ -143,7 +143,7 @@ func (db *DB) write(ctx context.Context, what string, writes ...types.TransactWr
 			// TransactionConflict: another transaction was writing the same item at that moment.
 			switch aws.ToString(r.Code) {
 			case "ConditionalCheckFailed", "TransactionConflict":
-				return domain.Errorf(domain.Conflict, "conflict", "%s changed meanwhile; reload and retry", what)
+				return domain.ErrConflict.Withf("%s changed meanwhile; reload and retry", what)
 			}
 		}
 	}

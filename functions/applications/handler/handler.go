@@ -184,17 +184,23 @@ func (h *handler) history(ctx context.Context, c domain.Caller, req httpapi.Requ
 }
 
 // change loads the caller's application, applies f and saves it with f's history entry.
-// f returning a zero Change means "nothing to do" (an idempotent repeat).
+// f returning a zero Change means "nothing to do" (an idempotent repeat). A save that loses a
+// race loads and applies f again, so a request that lost to an identical one finds the work
+// done and answers as the winner did.
 func (h *handler) change(ctx context.Context, c domain.Caller, id string, f func(a *domain.Application) (domain.Change, error)) (*domain.Application, error) {
-	a, err := h.owned(ctx, c, id)
-	if err != nil {
-		return nil, err
-	}
-	ch, err := f(a)
-	if err != nil || ch.Action == "" {
-		return a, err
-	}
-	return a, h.apps.SaveApplication(ctx, a, ch)
+	var a *domain.Application
+	err := store.Retry(ctx, store.RetryAttempts, func() error {
+		var err error
+		if a, err = h.owned(ctx, c, id); err != nil {
+			return err
+		}
+		ch, err := f(a)
+		if err != nil || ch.Action == "" {
+			return err
+		}
+		return h.apps.SaveApplication(ctx, a, ch)
+	})
+	return a, err
 }
 
 func (h *handler) edit(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {

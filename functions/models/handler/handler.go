@@ -158,18 +158,21 @@ func (h *handler) resubmit(ctx context.Context, c domain.Caller, req httpapi.Req
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	m, err := h.owned(ctx, c, req.PathParameters["id"])
+	var m *domain.Model
+	err = store.Retry(ctx, store.RetryAttempts, func() error { // a loser of a race reloads and finds it done
+		if m, err = h.owned(ctx, c, req.PathParameters["id"]); err != nil {
+			return err
+		}
+		if m.Status == domain.ModelUnderReview && m.Round > 1 {
+			return nil // a retried resubmit
+		}
+		ch, err := m.Resubmit(c, spec, h.now())
+		if err != nil {
+			return err
+		}
+		return h.db.SaveModel(ctx, m, ch)
+	})
 	if err != nil {
-		return httpapi.Response{}, err
-	}
-	if m.Status == domain.ModelUnderReview && m.Round > 1 {
-		return httpapi.JSON(http.StatusOK, m), nil // a retried resubmit
-	}
-	ch, err := m.Resubmit(c, spec, h.now())
-	if err != nil {
-		return httpapi.Response{}, err
-	}
-	if err := h.db.SaveModel(ctx, m, ch); err != nil {
 		return httpapi.Response{}, err
 	}
 	return httpapi.JSON(http.StatusOK, m), nil

@@ -14,6 +14,7 @@ import (
 	"github.com/facepay/platform/shared/evidence"
 	"github.com/facepay/platform/shared/evidence/prescreen"
 	"github.com/facepay/platform/shared/precheck"
+	"github.com/facepay/platform/shared/store"
 )
 
 // evidenceUpload checks one evidence file: its bytes against its name and slot (evidence.Sniff
@@ -24,8 +25,11 @@ import (
 // quarantined again, which is idempotent, in case the first attempt stopped before it).
 func (h *handler) evidenceUpload(ctx context.Context, k precheck.KeyParts, key, versionID string) error {
 	// The bytes are read and checked once; a lost race only repeats the load and the save.
+	// What follows a settled upload (metric, quarantine) runs once, after the save.
 	var in *domain.Arrival
-	for attempt := 0; ; attempt++ {
+	var then func() error
+	err := store.Retry(ctx, store.RetryAttempts, func() error { // the vendor may change another slot meanwhile
+		then = nil
 		m, err := h.subs.Model(ctx, k.ModelID)
 		if domain.KindOf(err) == domain.NotFound {
 			slog.WarnContext(ctx, "evidence for unknown model", "key", key)
@@ -49,7 +53,8 @@ func (h *handler) evidenceUpload(ctx context.Context, k precheck.KeyParts, key, 
 			return nil
 		}
 		if a.Status == domain.ArtifactRejected {
-			return h.objects.Quarantine(ctx, key, a.VersionID)
+			then = func() error { return h.objects.Quarantine(ctx, key, a.VersionID) }
+			return nil
 		}
 		if a.Status != domain.ArtifactPending || v.Status != domain.VersionOpen {
 			slog.InfoContext(ctx, "redelivered notification ignored", "key", key)
@@ -73,21 +78,24 @@ func (h *handler) evidenceUpload(ctx context.Context, k precheck.KeyParts, key, 
 		if err != nil {
 			return err
 		}
-		err = h.subs.SaveSubmissionVersion(ctx, v, ch)
-		if domain.KindOf(err) == domain.Conflict && attempt < 5 {
-			continue // the vendor changed another slot meanwhile
-		}
-		if err != nil {
+		if err := h.subs.SaveSubmissionVersion(ctx, v, ch); err != nil {
 			return err
 		}
-		h.count(ctx, kindEvidence, in.ReasonCode)
-		if in.ReasonCode != "" {
-			slog.InfoContext(ctx, "evidence rejected", "key", key, "slot", k.SlotID, "code", in.ReasonCode)
-			return h.objects.Quarantine(ctx, key, in.VersionID)
+		then = func() error {
+			h.count(ctx, kindEvidence, in.ReasonCode)
+			if in.ReasonCode != "" {
+				slog.InfoContext(ctx, "evidence rejected", "key", key, "slot", k.SlotID, "code", in.ReasonCode)
+				return h.objects.Quarantine(ctx, key, in.VersionID)
+			}
+			slog.InfoContext(ctx, "evidence received", "key", key, "slot", k.SlotID, "size", in.Size)
+			return nil
 		}
-		slog.InfoContext(ctx, "evidence received", "key", key, "slot", k.SlotID, "size", in.Size)
 		return nil
+	})
+	if err != nil || then == nil {
+		return err
 	}
+	return then()
 }
 
 // inspectEvidence reads the object and returns what the checks found.

@@ -113,10 +113,13 @@ const maxRead = 64 << 20
 
 func (h *handler) applicationUpload(ctx context.Context, org, appID, slot, uploadID, key, versionID string) error {
 	// Retry on a lost race with the applicant editing the same application. The bytes are read
-	// and checked once; a retry only repeats the load and the save.
+	// and checked once; a retry only repeats the load and the save. What follows a settled
+	// upload (metric, quarantine) runs once, after the save.
 	var obj *blob.Object
 	var code, reason string
-	for attempt := 0; ; attempt++ {
+	var then func() error
+	err := store.Retry(ctx, store.RetryAttempts, func() error {
+		then = nil
 		a, err := h.apps.Application(ctx, appID)
 		if domain.KindOf(err) == domain.NotFound {
 			slog.WarnContext(ctx, "upload for unknown application", "key", key)
@@ -129,7 +132,8 @@ func (h *handler) applicationUpload(ctx context.Context, org, appID, slot, uploa
 		if a.Org == org && att != nil && att.UploadID == uploadID && att.Status == domain.AttachmentRejected {
 			// Redelivered after a rejection: the quarantine may have failed the first time
 			// (the rejection was saved first), and moving it again is harmless.
-			return h.objects.Quarantine(ctx, key, att.VersionID)
+			then = func() error { return h.objects.Quarantine(ctx, key, att.VersionID) }
+			return nil
 		}
 		if a.Org != org || att == nil || att.UploadID != uploadID || att.Status != domain.AttachmentPending {
 			slog.InfoContext(ctx, "stale or redelivered notification ignored", "key", key)
@@ -147,19 +151,22 @@ func (h *handler) applicationUpload(ctx context.Context, org, appID, slot, uploa
 		if err != nil {
 			return err
 		}
-		err = h.apps.SaveApplication(ctx, a, ch)
-		if domain.KindOf(err) == domain.Conflict && attempt < 5 {
-			continue
-		}
-		if err != nil {
+		if err := h.apps.SaveApplication(ctx, a, ch); err != nil {
 			return err
 		}
-		h.count(ctx, kindApplication, code)
-		if code != "" {
-			return h.objects.Quarantine(ctx, key, obj.VersionID)
+		then = func() error {
+			h.count(ctx, kindApplication, code)
+			if code != "" {
+				return h.objects.Quarantine(ctx, key, obj.VersionID)
+			}
+			return nil
 		}
 		return nil
+	})
+	if err != nil || then == nil {
+		return err
 	}
+	return then()
 }
 
 // inspect reads the object and returns why it is refused: a stable reason code

@@ -169,18 +169,24 @@ func (h *handler) decideApplication(ctx context.Context, c domain.Caller, req ht
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	a, err := h.db.Application(ctx, req.PathParameters["id"])
-	if err != nil {
-		return httpapi.Response{}, err
-	}
-	if !a.Decision.Same(approve, reason) || a.Status != domain.AppSubmitted {
+	// A decision that loses a race reloads: an identical one then finds it held and answers
+	// as the winner did.
+	var a *domain.Application
+	err = store.Retry(ctx, store.RetryAttempts, func() error {
+		if a, err = h.db.Application(ctx, req.PathParameters["id"]); err != nil {
+			return err
+		}
+		if a.Decision.Same(approve, reason) && a.Status == domain.AppSubmitted {
+			return nil
+		}
 		ch, err := a.Decide(c, approve, reason, h.now())
 		if err != nil {
-			return httpapi.Response{}, err
+			return err
 		}
-		if err := h.db.SaveApplication(ctx, a, ch); err != nil {
-			return httpapi.Response{}, err
-		}
+		return h.db.SaveApplication(ctx, a, ch)
+	})
+	if err != nil {
+		return httpapi.Response{}, err
 	}
 	return httpapi.JSON(http.StatusOK, reviewItem[*domain.Application]{Item: a, Decision: a.Decision}), nil
 }
@@ -218,18 +224,22 @@ func (h *handler) decideModel(ctx context.Context, c domain.Caller, req httpapi.
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	m, err := h.db.Model(ctx, req.PathParameters["id"])
-	if err != nil {
-		return httpapi.Response{}, err
-	}
-	if !m.Decision.Same(approve, reason) || m.Status != domain.ModelUnderReview {
+	var m *domain.Model
+	err = store.Retry(ctx, store.RetryAttempts, func() error { // as decideApplication
+		if m, err = h.db.Model(ctx, req.PathParameters["id"]); err != nil {
+			return err
+		}
+		if m.Decision.Same(approve, reason) && m.Status == domain.ModelUnderReview {
+			return nil
+		}
 		ch, err := m.Decide(c, approve, reason, h.now())
 		if err != nil {
-			return httpapi.Response{}, err
+			return err
 		}
-		if err := h.db.SaveModel(ctx, m, ch); err != nil {
-			return httpapi.Response{}, err
-		}
+		return h.db.SaveModel(ctx, m, ch)
+	})
+	if err != nil {
+		return httpapi.Response{}, err
 	}
 	return httpapi.JSON(http.StatusOK, reviewItem[*domain.Model]{Item: m, Decision: m.Decision}), nil
 }
