@@ -27,6 +27,7 @@ package store
 
 import (
 	"context"
+	"crypto/cipher"
 	"errors"
 	"fmt"
 	"strings"
@@ -43,12 +44,20 @@ import (
 
 // DB is the table and the client that reaches it.
 type DB struct {
-	client *dynamodb.Client
-	table  string
+	client  *dynamodb.Client
+	table   string
+	cursors cipher.AEAD // seals page cursors (cursor.go)
 }
 
-// New returns the store for table.
-func New(client *dynamodb.Client, table string) *DB { return &DB{client: client, table: table} }
+// New returns the store for table. Functions that hand page cursors to clients pass
+// WithCursorKey.
+func New(client *dynamodb.Client, table string, opts ...Option) *DB {
+	db := &DB{client: client, table: table, cursors: processSealer}
+	for _, o := range opts {
+		o(db)
+	}
+	return db
+}
 
 // TableInput is the table's definition: the template's Table resource declares the same keys
 // and indexes (infra/template_test.go checks), and tests create per-test tables from it.
@@ -182,8 +191,9 @@ func query[T any](ctx context.Context, db *DB, q *dynamodb.QueryInput, cursor st
 		limit = 100
 	}
 	q.Limit = aws.Int32(int32(limit))
+	listing := listingOf(q)
 	if cursor != "" {
-		start, err := decodeCursor(cursor)
+		start, err := db.openCursor(listing, cursor)
 		if err != nil {
 			return Page[T]{}, err
 		}
@@ -206,7 +216,7 @@ func query[T any](ctx context.Context, db *DB, q *dynamodb.QueryInput, cursor st
 		page.Items = append(page.Items, v)
 	}
 	if len(out.LastEvaluatedKey) > 0 {
-		page.Next, err = encodeCursor(out.LastEvaluatedKey)
+		page.Next, err = db.sealCursor(listing, out.LastEvaluatedKey)
 		if err != nil {
 			return Page[T]{}, err
 		}

@@ -42,7 +42,7 @@ type handler struct {
 
 // New builds the function from its environment.
 func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, httpapi.Request) (httpapi.Response, error), error) {
-	env, err := d.Require("TABLE_NAME", "BUCKET_NAME")
+	env, err := d.Require("TABLE_NAME", "BUCKET_NAME", "CURSOR_KEY")
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +51,7 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, httpapi.Re
 		return nil, err
 	}
 	h := &handler{
-		apps:    store.New(c.DynamoDB, env["TABLE_NAME"]),
+		apps:    store.New(c.DynamoDB, env["TABLE_NAME"], store.WithCursorKey(env["CURSOR_KEY"])),
 		uploads: blob.New(c.S3, env["BUCKET_NAME"]),
 		now:     d.Now,
 		newID:   func() string { return ids.New("app") },

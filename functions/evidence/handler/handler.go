@@ -58,7 +58,7 @@ type handler struct {
 
 // New builds the function from its environment (TABLE_NAME, BUCKET_NAME).
 func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, httpapi.Request) (httpapi.Response, error), error) {
-	env, err := d.Require("TABLE_NAME", "BUCKET_NAME")
+	env, err := d.Require("TABLE_NAME", "BUCKET_NAME", "CURSOR_KEY")
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +67,7 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, httpapi.Re
 		return nil, err
 	}
 	table, bucket := env["TABLE_NAME"], env["BUCKET_NAME"]
-	h := &handler{db: store.New(c.DynamoDB, table), files: blob.New(c.S3, bucket), pipelines: workflow.New(c.SFN, ""),
+	h := &handler{db: store.New(c.DynamoDB, table, store.WithCursorKey(env["CURSOR_KEY"])), files: blob.New(c.S3, bucket), pipelines: workflow.New(c.SFN, ""),
 		now: d.Now, newID: ids.New}
 	return h.router().Handle, nil
 }

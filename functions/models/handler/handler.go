@@ -34,7 +34,7 @@ type handler struct {
 
 // New builds the function from its environment.
 func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, httpapi.Request) (httpapi.Response, error), error) {
-	env, err := d.Require("TABLE_NAME")
+	env, err := d.Require("TABLE_NAME", "CURSOR_KEY")
 	if err != nil {
 		return nil, err
 	}
@@ -43,7 +43,7 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, httpapi.Re
 		return nil, err
 	}
 	table := env["TABLE_NAME"]
-	h := &handler{db: store.New(c.DynamoDB, table), now: d.Now, newID: func() string { return ids.New("mdl") }}
+	h := &handler{db: store.New(c.DynamoDB, table, store.WithCursorKey(env["CURSOR_KEY"])), now: d.Now, newID: func() string { return ids.New("mdl") }}
 	return h.router().Handle, nil
 }
 

@@ -41,7 +41,7 @@ type handler struct {
 
 // New builds the function from its environment.
 func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, httpapi.Request) (httpapi.Response, error), error) {
-	env, err := d.Require("TABLE_NAME", "BUCKET_NAME")
+	env, err := d.Require("TABLE_NAME", "BUCKET_NAME", "CURSOR_KEY")
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +50,7 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, httpapi.Re
 		return nil, err
 	}
 	table, bucket := env["TABLE_NAME"], env["BUCKET_NAME"]
-	h := &handler{db: store.New(c.DynamoDB, table), files: blob.New(c.S3, bucket), now: d.Now}
+	h := &handler{db: store.New(c.DynamoDB, table, store.WithCursorKey(env["CURSOR_KEY"])), files: blob.New(c.S3, bucket), now: d.Now}
 	return h.router().Handle, nil
 }
 

@@ -7,6 +7,8 @@ package cloud
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -81,7 +83,14 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 		c.Clock, c.ownsClock = clock.NewFollowing(100*time.Millisecond), true
 	}
 	stack := Stack
-	stack.Params = opts.Params
+	stack.Params = map[string]string{}
+	for k, v := range opts.Params {
+		stack.Params[k] = v
+	}
+	if stack.Params["CursorKey"] == "" {
+		// The secret that seals page cursors: one per local cloud, shared by every function.
+		stack.Params["CursorKey"] = randomHex(32)
+	}
 	if c.Template, err = template.Load(filepath.Join(opts.Dir, "template.yaml"), stack); err != nil {
 		return nil, err
 	}
@@ -341,3 +350,10 @@ func (c *Cloud) Invoke(ctx context.Context, function string, payload []byte) ([]
 
 // WaitNotifications blocks until every bucket notification received so far is processed.
 func (c *Cloud) WaitNotifications() { c.notifier.wg.Wait() }
+
+// randomHex returns n random bytes in hex.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
