@@ -32,9 +32,14 @@ func (db *DB) modelItem(m *domain.Model) (item, error) {
 
 const pipelinePending = "PIPELINE#PENDING"
 
-// CreateModel stores a newly registered model with its first history entry.
-func (db *DB) CreateModel(ctx context.Context, m *domain.Model, c domain.Change) error {
-	return db.Tx().saveModel(m, 0, c).Commit(ctx, "model "+m.ID)
+// CreateModel stores a newly registered model with its first history entry and, when the
+// request carried an Idempotency-Key, its claim (Conflict when the id or the key is taken).
+func (db *DB) CreateModel(ctx context.Context, m *domain.Model, c domain.Change, claims ...Claim) error {
+	tx := db.Tx().saveModel(m, 0, c)
+	for _, cl := range claims {
+		tx.claim(cl)
+	}
+	return tx.Commit(ctx, "model "+m.ID)
 }
 
 // SaveModel writes a changed model and its history (Conflict if it changed meanwhile).

@@ -12,6 +12,7 @@
 //	outbox msg    ORG#<org>           MSG#<at>#<id>      –                                  –
 //	code counter  COUNTER#<scope>     META               –                                  –   (next code index; only grows)
 //	code claim    CODE#<scope>#<code> META               –                                  –   (a code is taken once, ever)
+//	idem. claim   IDEM#<scope hash>   META               –                                  –   (an Idempotency-Key: request fingerprint, entity id)
 //	sub. version  SUB#<model>#<kind>  VER#<nnnn>         –                                  QUEUE#SUB#pending / <submitted>#<model>#<kind>#VER#<nnnn>
 //	                                                                                            (one item per version, the last is current; queued while under review)
 //

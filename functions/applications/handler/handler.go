@@ -4,6 +4,7 @@ package handler
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"path"
 	"slices"
@@ -20,7 +21,8 @@ import (
 )
 
 type applicationStore interface {
-	CreateApplication(ctx context.Context, a *domain.Application, c domain.Change) error
+	CreateApplication(ctx context.Context, a *domain.Application, c domain.Change, claims ...store.Claim) error
+	ClaimOf(ctx context.Context, scope string) (store.Claim, error)
 	SaveApplication(ctx context.Context, a *domain.Application, changes ...domain.Change) error
 	Application(ctx context.Context, id string) (*domain.Application, error)
 	ApplicationHistory(ctx context.Context, id string) ([]domain.Change, error)
@@ -80,8 +82,9 @@ type createRequest struct {
 	domain.ApplicationDraft
 }
 
-// create starts a draft. With an Idempotency-Key header the id derives from the key, so a
-// retried create returns the draft the first attempt made instead of making another.
+// create starts a draft. With an Idempotency-Key header the id derives from the key (scoped
+// to the caller), so a retried create returns the draft the first attempt made instead of
+// making another; the same key with another body is refused (422 idempotency_key_reused).
 func (h *handler) create(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
 	if err := c.Require(applicantRoles...); err != nil {
 		return httpapi.Response{}, err
@@ -94,26 +97,44 @@ func (h *handler) create(ctx context.Context, c domain.Caller, req httpapi.Reque
 	if err != nil {
 		return httpapi.Response{}, err
 	}
+	idem, err := httpapi.IdempotencyOf(req, c, "createApplication", body)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
 	id := h.newID()
-	key := req.Headers["idempotency-key"]
-	if key != "" {
-		id = ids.Derived("app", c.Org, key)
+	var claims []store.Claim
+	if idem.Key != "" {
+		id = ids.Derived("app", idem.Scope)
+		claims = append(claims, store.Claim{Scope: idem.Scope, Fingerprint: idem.Fingerprint, EntityID: id, At: h.now()})
 	}
 	a, change, err := domain.NewApplication(id, c, t, body.ApplicationDraft, h.now())
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	if err := h.apps.CreateApplication(ctx, a, change); err != nil {
-		if key != "" && domain.KindOf(err) == domain.Conflict {
-			prev, gerr := h.owned(ctx, c, id)
-			if gerr != nil {
-				return httpapi.Response{}, gerr
+	if err := h.apps.CreateApplication(ctx, a, change, claims...); err != nil {
+		if idem.Key != "" && errors.Is(err, domain.ErrConflict) {
+			prev, err := h.replay(ctx, c, idem)
+			if err != nil {
+				return httpapi.Response{}, err
 			}
 			return httpapi.JSON(http.StatusOK, prev), nil
 		}
 		return httpapi.Response{}, err
 	}
 	return httpapi.JSON(http.StatusCreated, a), nil
+}
+
+// replay answers a create whose Idempotency-Key is claimed: with the draft the first request
+// made when the request is the same, else ErrIdempotencyKeyReused.
+func (h *handler) replay(ctx context.Context, c domain.Caller, idem httpapi.Idempotency) (*domain.Application, error) {
+	cl, err := h.apps.ClaimOf(ctx, idem.Scope)
+	if err != nil {
+		return nil, err
+	}
+	if cl.Fingerprint != idem.Fingerprint {
+		return nil, domain.ErrIdempotencyKeyReused.Withf("Idempotency-Key %q was used with a different request; use a new key", idem.Key)
+	}
+	return h.owned(ctx, c, cl.EntityID)
 }
 
 // messages lists the caller organisation's outbox: every released outcome, newest first.

@@ -6,6 +6,7 @@ package handler
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -19,7 +20,8 @@ import (
 
 type modelStore interface {
 	Vendor(ctx context.Context, org string) (domain.Vendor, error)
-	CreateModel(ctx context.Context, m *domain.Model, c domain.Change) error
+	CreateModel(ctx context.Context, m *domain.Model, c domain.Change, claims ...store.Claim) error
+	ClaimOf(ctx context.Context, scope string) (store.Claim, error)
 	SaveModel(ctx context.Context, m *domain.Model, changes ...domain.Change) error
 	Model(ctx context.Context, id string) (*domain.Model, error)
 	ModelHistory(ctx context.Context, id string) ([]domain.Change, error)
@@ -71,6 +73,10 @@ func (h *handler) register(ctx context.Context, c domain.Caller, req httpapi.Req
 	if err != nil {
 		return httpapi.Response{}, err
 	}
+	idem, err := httpapi.IdempotencyOf(req, c, "registerModel", in)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
 	v, err := h.db.Vendor(ctx, c.Org)
 	if domain.KindOf(err) == domain.NotFound {
 		return httpapi.Response{}, domain.Errorf(domain.Forbidden, "vendor_not_approved",
@@ -80,16 +86,25 @@ func (h *handler) register(ctx context.Context, c domain.Caller, req httpapi.Req
 		return httpapi.Response{}, err
 	}
 	id := h.newID()
-	key := req.Headers["idempotency-key"]
-	if key != "" {
-		id = ids.Derived("mdl", c.Org, key)
+	var claims []store.Claim
+	if idem.Key != "" {
+		id = ids.Derived("mdl", idem.Scope)
+		claims = append(claims, store.Claim{Scope: idem.Scope, Fingerprint: idem.Fingerprint, EntityID: id, At: h.now()})
 	}
 	m, ch := domain.RegisterModel(id, c, v, spec, h.now())
-	if err := h.db.CreateModel(ctx, m, ch); err != nil {
-		if key != "" && domain.KindOf(err) == domain.Conflict {
-			prev, gerr := h.owned(ctx, c, id)
-			if gerr != nil {
-				return httpapi.Response{}, gerr
+	if err := h.db.CreateModel(ctx, m, ch, claims...); err != nil {
+		if idem.Key != "" && errors.Is(err, domain.ErrConflict) {
+			// A repeat: the same request gets the model the first made, another one 422.
+			cl, err := h.db.ClaimOf(ctx, idem.Scope)
+			if err != nil {
+				return httpapi.Response{}, err
+			}
+			if cl.Fingerprint != idem.Fingerprint {
+				return httpapi.Response{}, domain.ErrIdempotencyKeyReused.Withf("Idempotency-Key %q was used with a different request; use a new key", idem.Key)
+			}
+			prev, err := h.owned(ctx, c, cl.EntityID)
+			if err != nil {
+				return httpapi.Response{}, err
 			}
 			return httpapi.JSON(http.StatusOK, prev), nil
 		}
