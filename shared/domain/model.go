@@ -37,12 +37,12 @@ type ModelSpec struct {
 
 // ModelSpecInput is a ModelSpec as the API receives it (plain strings, validated by Parse).
 type ModelSpecInput struct {
-	Name          string   `json:"name"`
-	DeviceType    string   `json:"deviceType"`
-	OS            string   `json:"os"`
-	SoftwareModes []string `json:"softwareModes"`
-	Connectivity  []string `json:"connectivity"`
-	CameraModel   string   `json:"cameraModel"`
+	Name          string   `json:"name" maxLength:"100"`
+	DeviceType    string   `json:"deviceType" maxLength:"50"`
+	OS            string   `json:"os" maxLength:"20"`
+	SoftwareModes []string `json:"softwareModes" maxLength:"20" maxItems:"2"`
+	Connectivity  []string `json:"connectivity" maxLength:"20" maxItems:"3"`
+	CameraModel   string   `json:"cameraModel" maxLength:"100"`
 }
 
 // Parse validates the input. Error codes: invalid_model_name, unknown_device_type, unknown_os,

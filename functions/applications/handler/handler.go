@@ -4,6 +4,8 @@ package handler
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"path"
@@ -78,7 +80,7 @@ func (h *handler) router() httpapi.Router {
 var applicantRoles = []domain.Role{domain.RoleVendor, domain.RoleSoftwareProvider, domain.RoleDeployer, domain.RoleMerchant}
 
 type createRequest struct {
-	PartnerType string `json:"partnerType"`
+	PartnerType string `json:"partnerType" maxLength:"50"`
 	domain.ApplicationDraft
 }
 
@@ -260,7 +262,7 @@ func (h *handler) submit(ctx context.Context, c domain.Caller, req httpapi.Reque
 }
 
 type withdrawRequest struct {
-	Reason string `json:"reason"`
+	Reason string `json:"reason" maxLength:"500"`
 }
 
 func (h *handler) withdraw(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
@@ -299,10 +301,10 @@ var attachmentTypes = map[string]string{
 var deckExtensions = []string{".pdf", ".ppt", ".pptx"}
 
 type attachRequest struct {
-	FileName    string `json:"fileName"`
-	ContentType string `json:"contentType"`
+	FileName    string `json:"fileName" maxLength:"255"`
+	ContentType string `json:"contentType" maxLength:"100"`
 	Size        int64  `json:"size"`
-	SHA256      string `json:"sha256"`
+	SHA256      string `json:"sha256" maxLength:"64"`
 }
 
 type attachResponse struct {
@@ -374,6 +376,11 @@ func checkAttachment(slot string, b attachRequest) error {
 	}
 	if b.Size > maxAttachmentSize {
 		return domain.Errorf(domain.TooLarge, "file_too_large", "%q is %d bytes; the limit is %d", b.FileName, b.Size, maxAttachmentSize)
+	}
+	// Checked here, before the slot changes, not only when the upload is signed: a refused
+	// request must leave nothing behind.
+	if sum, err := hex.DecodeString(b.SHA256); err != nil || len(sum) != sha256.Size {
+		return domain.Errorf(domain.Invalid, "invalid_sha256", "sha256 must be the file's SHA-256 as 64 hex digits")
 	}
 	return nil
 }

@@ -219,10 +219,10 @@ func (h *handler) getVersion(ctx context.Context, c domain.Caller, req httpapi.R
 }
 
 type uploadRequest struct {
-	FileName    string `json:"fileName"`
-	ContentType string `json:"contentType"`
+	FileName    string `json:"fileName" maxLength:"255"`
+	ContentType string `json:"contentType" maxLength:"100"`
 	Size        int64  `json:"size"`
-	SHA256      string `json:"sha256"`
+	SHA256      string `json:"sha256" maxLength:"64"`
 }
 
 // UploadResponse is the pending artifact, the version it goes into and its presigned upload.
@@ -436,8 +436,8 @@ func artifactVersion(s *domain.Submission, slot string, a *domain.Artifact) int 
 }
 
 type decisionRequest struct {
-	Decision string `json:"decision"`
-	Reason   string `json:"reason"`
+	Decision string `json:"decision" maxLength:"10"`
+	Reason   string `json:"reason" maxLength:"2000"`
 }
 
 // decide approves or rejects a submitted version with feedback; it takes effect at once and

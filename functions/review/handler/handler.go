@@ -151,8 +151,8 @@ func (h *handler) application(ctx context.Context, c domain.Caller, req httpapi.
 }
 
 type decisionRequest struct {
-	Decision string `json:"decision"` // approve | reject
-	Reason   string `json:"reason"`
+	Decision string `json:"decision" maxLength:"10"` // approve | reject
+	Reason   string `json:"reason" maxLength:"2000"`
 }
 
 func decodeDecision(req httpapi.Request) (approve bool, reason string, err error) {
