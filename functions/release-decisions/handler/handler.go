@@ -11,7 +11,9 @@ package handler
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
 	"strconv"
 	"time"
 
@@ -19,6 +21,7 @@ import (
 	"github.com/facepay/platform/shared/domain"
 	"github.com/facepay/platform/shared/ids"
 	"github.com/facepay/platform/shared/lambdafn"
+	"github.com/facepay/platform/shared/metrics"
 	"github.com/facepay/platform/shared/store"
 	"github.com/facepay/platform/shared/workflow"
 )
@@ -56,6 +59,7 @@ type handler struct {
 	db        releaseStore
 	pipelines pipelines
 	now       func() time.Time
+	metrics   io.Writer // CloudWatch EMF lines (stdout in Lambda); nil writes none
 }
 
 // New builds the function from its environment.
@@ -69,7 +73,7 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, Event) (Re
 		return nil, err
 	}
 	table, sm := env["TABLE_NAME"], env["STATE_MACHINE_ARN"]
-	h := &handler{db: store.New(c.DynamoDB, table), pipelines: workflow.New(c.SFN, sm), now: d.Now}
+	h := &handler{db: store.New(c.DynamoDB, table), pipelines: workflow.New(c.SFN, sm), now: d.Now, metrics: os.Stdout}
 	return h.handle, nil
 }
 
@@ -125,6 +129,7 @@ func (h *handler) handle(ctx context.Context, e Event) (Result, error) {
 	}); err != nil {
 		return res, err
 	}
+	h.count(ctx, cutoff, res)
 	slog.InfoContext(ctx, "weekly release", "cutoff", cutoff, "applications", res.Applications, "models", res.Models, "pipelines", res.PipelinesStarted)
 	return res, nil
 }
@@ -267,4 +272,17 @@ func (h *handler) startPipeline(ctx context.Context, id string) (bool, error) {
 		m.Pipeline = arn
 		return true, h.db.SaveModel(ctx, m, domain.Change{At: h.now(), By: "weekly-release", Action: "pipeline_started", To: arn})
 	})
+}
+
+// count publishes what a run released (DecisionsReleased by Entity) for the dashboard. A failed
+// write is logged, not returned: the release itself is done.
+func (h *handler) count(ctx context.Context, at time.Time, res Result) {
+	if h.metrics == nil {
+		return
+	}
+	for entity, n := range map[string]int{"application": res.Applications, "model": res.Models, "pipeline": res.PipelinesStarted} {
+		if err := metrics.Count(h.metrics, at, "DecisionsReleased", n, map[string]string{"Entity": entity}); err != nil {
+			slog.WarnContext(ctx, "release metric not written", "err", err)
+		}
+	}
 }

@@ -2,6 +2,7 @@ package cloud
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -14,6 +15,9 @@ import (
 //	GET  /_local/schedules                   schedules and their next fire time
 //	POST /_local/schedules/{name}/fire       run a schedule now
 //	POST /_local/token {"sub","org","role","accountType"}   mint a dev token
+//	GET  /_local/queues                      the template's failure queues: URL, ARN, messages waiting
+//	POST /_local/queues/{name}/replay        re-deliver a queue's failed events (infra/ops/replay)
+//	POST /_local/functions/{name}/fail {"times":3}  make a function's next invocations fail
 func (c *Cloud) admin() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_local/clock", func(w http.ResponseWriter, r *http.Request) {
@@ -78,6 +82,49 @@ func (c *Cloud) admin() http.Handler {
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"token": tok})
+	})
+	mux.HandleFunc("GET /_local/queues", func(w http.ResponseWriter, r *http.Request) {
+		type queue struct {
+			Name     string `json:"name"`
+			URL      string `json:"url"`
+			ARN      string `json:"arn"`
+			Messages int    `json:"messages"`
+		}
+		var out []queue
+		for _, q := range c.Template.Queues {
+			n, err := c.queueDepth(r.Context(), c.Queues[q.LogicalID])
+			if err != nil {
+				writeJSON(w, http.StatusInternalServerError, map[string]string{"message": err.Error()})
+				return
+			}
+			out = append(out, queue{Name: q.LogicalID, URL: c.Queues[q.LogicalID], ARN: q.ARN, Messages: n})
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"endpoint": c.SQSEndpoint, "queues": out})
+	})
+	mux.HandleFunc("POST /_local/queues/{name}/replay", func(w http.ResponseWriter, r *http.Request) {
+		rep, err := c.Replay(r.Context(), r.PathValue("name"))
+		switch {
+		case errors.Is(err, errNoQueue):
+			writeJSON(w, http.StatusNotFound, map[string]string{"message": err.Error()})
+		case err != nil:
+			writeJSON(w, http.StatusInternalServerError, map[string]any{"message": err.Error(), "report": rep})
+		default:
+			writeJSON(w, http.StatusOK, rep)
+		}
+	})
+	mux.HandleFunc("POST /_local/functions/{name}/fail", func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Times int `json:"times"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil || body.Times < 0 {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"message": "body must be {\"times\":3}"})
+			return
+		}
+		if err := c.FailNext(r.PathValue("name"), body.Times); err != nil {
+			writeJSON(w, http.StatusNotFound, map[string]string{"message": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"function": r.PathValue("name"), "failNext": body.Times})
 	})
 	return mux
 }

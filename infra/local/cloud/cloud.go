@@ -25,6 +25,7 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/facepay/platform/infra/local/clock"
 	"github.com/facepay/platform/infra/local/engines"
@@ -54,14 +55,18 @@ type Cloud struct {
 	SFNURL           string // the Step Functions API
 	DynamoDBEndpoint string
 	S3Endpoint       string
+	SQSEndpoint      string // moto_server's SQS: the template's failure queues
 	Clock            *clock.Clock
 	Auth             *Authority
 	Template         *template.Template
 	DynamoDB         *dynamodb.Client
 	S3               *s3.Client
+	SQS              *sqs.Client
+	Queues           map[string]string // logical id → queue URL
 
 	creds     aws.Credentials
 	host      *host
+	async     *async
 	sched     *scheduler
 	notifier  *notifier
 	sfn       stepFunctions
@@ -126,13 +131,18 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 	}
 	c.URL, c.SFNURL = "http://"+gwLn.Addr().String(), "http://"+sfnLn.Addr().String()
 	c.DynamoDBEndpoint = opts.DynamoDBEndpoint
-	if c.DynamoDBEndpoint == "" {
+	// moto_server serves DynamoDB and the template's SQS queues; with an external DynamoDB it
+	// still serves the queues.
+	if c.DynamoDBEndpoint == "" || len(c.Template.Queues) > 0 {
 		moto, err := engines.StartMoto(ctx, engines.MotoOptions{Log: opts.Log})
 		if err != nil {
 			return nil, err
 		}
 		c.stoppers = append(c.stoppers, moto.Stop)
-		c.DynamoDBEndpoint = moto.Endpoint
+		c.SQSEndpoint = moto.Endpoint
+		if c.DynamoDBEndpoint == "" {
+			c.DynamoDBEndpoint = moto.Endpoint
+		}
 	}
 	dataDir := ""
 	if opts.StateDir != "" {
@@ -151,7 +161,7 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 	c.stoppers = append(c.stoppers, vgw.Stop)
 	c.S3Endpoint = vgw.Endpoint
 	c.creds = aws.Credentials{AccessKeyID: vgw.AccessKey, SecretAccessKey: vgw.SecretKey, Source: "local"}
-	c.DynamoDB, c.S3 = c.clients()
+	c.DynamoDB, c.S3, c.SQS = c.clients()
 	if err := c.createResources(ctx); err != nil {
 		return nil, err
 	}
@@ -162,13 +172,21 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 	if c.sfn, err = newStepFunctions(ctx, c); err != nil {
 		return nil, err
 	}
-	c.serve(sfnLn, c.sfn)
+	c.async = &async{host: c.host, clock: c.Clock, sqs: c.SQS, queues: map[string]string{}}
+	for _, q := range c.Template.Queues {
+		c.async.queues[q.ARN] = c.Queues[q.LogicalID]
+	}
+	// The AWS API endpoint: Step Functions (JSON protocol on /) and Lambda's Invoke.
+	awsAPI := http.NewServeMux()
+	awsAPI.Handle("/2015-03-31/functions/", c.lambdaAPI())
+	awsAPI.Handle("/", c.sfn)
+	c.serve(sfnLn, awsAPI)
 	if err := c.host.start(ctx); err != nil {
 		return nil, err
 	}
-	c.notifier = newNotifier(c.Template, c.host, c.S3, Stack.Region)
+	c.notifier = newNotifier(c.Template, c.async, c.S3, Stack.Region)
 	c.serve(hookLn, c.notifier)
-	if c.sched, err = newScheduler(c.Template, c.Clock, c.host, func(name string) string {
+	if c.sched, err = newScheduler(c.Template, c.Clock, c.async, func(name string) string {
 		return fmt.Sprintf("arn:aws:scheduler:%s:%s:schedule/default/%s", Stack.Region, Stack.AccountID, name)
 	}); err != nil {
 		return nil, err
@@ -231,8 +249,8 @@ func (c *Cloud) Stop() {
 	if c.sched != nil {
 		c.sched.stop()
 	}
-	if c.notifier != nil {
-		c.notifier.wg.Wait()
+	if c.async != nil {
+		c.async.wg.Wait()
 	}
 	if c.sfn != nil {
 		c.sfn.Close()
@@ -268,11 +286,15 @@ func (c *Cloud) deps(f template.Function) lambdafn.Deps {
 	return lambdafn.Deps{Getenv: func(k string) string { return env[k] }, Now: c.Clock.Now}
 }
 
-func (c *Cloud) clients() (*dynamodb.Client, *s3.Client) {
+func (c *Cloud) clients() (*dynamodb.Client, *s3.Client, *sqs.Client) {
 	creds := credentials.StaticCredentialsProvider{Value: c.creds}
 	cfg := aws.Config{Region: Stack.Region, Credentials: creds, HTTPClient: awsx.HTTPClient()}
+	var q *sqs.Client
+	if c.SQSEndpoint != "" {
+		q = sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(c.SQSEndpoint) })
+	}
 	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(c.DynamoDBEndpoint) }),
-		s3.NewFromConfig(cfg, func(o *s3.Options) { o.BaseEndpoint = aws.String(c.S3Endpoint); o.UsePathStyle = true })
+		s3.NewFromConfig(cfg, func(o *s3.Options) { o.BaseEndpoint = aws.String(c.S3Endpoint); o.UsePathStyle = true }), q
 }
 
 // createResources makes the template's tables and buckets (existing ones are kept).
@@ -297,6 +319,15 @@ func (c *Cloud) createResources(ctx context.Context) error {
 				slog.Warn("table TTL not enabled locally", "table", t.Name, "err", err)
 			}
 		}
+	}
+	c.Queues = map[string]string{}
+	for _, q := range c.Template.Queues {
+		// CreateQueue with the same name and attributes returns the existing queue.
+		out, err := c.SQS.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(q.Name)})
+		if err != nil {
+			return fmt.Errorf("create queue %s: %w", q.Name, err)
+		}
+		c.Queues[q.LogicalID] = aws.ToString(out.QueueUrl)
 	}
 	for _, b := range c.Template.Buckets {
 		_, err := c.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &b.Name})
@@ -348,8 +379,14 @@ func (c *Cloud) Invoke(ctx context.Context, function string, payload []byte) ([]
 	return c.host.Invoke(ctx, function, payload)
 }
 
-// WaitNotifications blocks until every bucket notification received so far is processed.
-func (c *Cloud) WaitNotifications() { c.notifier.wg.Wait() }
+// WaitNotifications blocks until the first attempt of every asynchronous invocation started
+// so far (bucket notifications, Invoke with InvocationType Event) has finished. Retries run later,
+// on the clock.
+func (c *Cloud) WaitNotifications() { c.async.wg.Wait() }
+
+// FailNext makes the next n invocations of function (name or ARN) fail with an InjectedFault
+// error before its handler runs: the way to see retries and failure destinations locally.
+func (c *Cloud) FailNext(function string, n int) error { return c.host.failNext(function, n) }
 
 // randomHex returns n random bytes in hex.
 func randomHex(n int) string {

@@ -30,10 +30,12 @@ type host struct {
 	arns      map[string]string            // ARN → name
 	built     map[string]lambda.Handler
 	deps      func(template.Function) lambdafn.Deps
+	faults    map[string]int // name → invocations still to fail (FailNext)
 }
 
 func newHost(t *template.Template, deps func(template.Function) lambdafn.Deps) (*host, error) {
-	h := &host{functions: map[string]template.Function{}, arns: map[string]string{}, built: map[string]lambda.Handler{}, deps: deps}
+	h := &host{functions: map[string]template.Function{}, arns: map[string]string{}, built: map[string]lambda.Handler{}, deps: deps,
+		faults: map[string]int{}}
 	for _, f := range t.Functions {
 		if _, ok := Functions[f.CodeURI]; !ok {
 			return nil, fmt.Errorf("function %s: no constructor registered for %s in infra/local/cloud/functions.go", f.LogicalID, f.CodeURI)
@@ -89,15 +91,42 @@ func (h *host) resolve(nameOrARN string) string {
 // Invoke runs a function with a JSON event, as Lambda's synchronous invoke does. A handler
 // error comes back as *FunctionError.
 func (h *host) Invoke(ctx context.Context, nameOrARN string, payload []byte) ([]byte, error) {
-	b, err := h.handler(ctx, h.resolve(nameOrARN))
+	name := h.resolve(nameOrARN)
+	b, err := h.handler(ctx, name)
 	if err != nil {
 		return nil, err
+	}
+	if h.injectedFault(name) {
+		return nil, &FunctionError{Type: "InjectedFault", Message: "failure injected by the local cloud (FailNext)"}
 	}
 	out, err := b.Invoke(ctx, payload)
 	if err != nil {
 		return nil, &FunctionError{Type: errorType(err), Message: err.Error()}
 	}
 	return out, nil
+}
+
+// failNext makes the next n invocations of function fail with an InjectedFault error, before
+// its handler runs, so the retry and failure-destination paths can be exercised.
+func (h *host) failNext(function string, n int) error {
+	name := h.resolve(function)
+	if _, ok := h.functions[name]; !ok {
+		return fmt.Errorf("function %s does not exist", function)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.faults[name] = n
+	return nil
+}
+
+func (h *host) injectedFault(name string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.faults[name] > 0 {
+		h.faults[name]--
+		return true
+	}
+	return false
 }
 
 // invokeJSON marshals event, invokes and decodes the result into out (when not nil).

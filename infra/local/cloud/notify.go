@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -23,10 +22,9 @@ import (
 // Delivery is asynchronous with retries, as S3 → Lambda is.
 type notifier struct {
 	targets []notifyTarget
-	host    *host
+	async   *async
 	s3      *s3.Client
 	region  string
-	wg      sync.WaitGroup
 }
 
 type notifyTarget struct {
@@ -34,8 +32,8 @@ type notifyTarget struct {
 	n        template.Notification
 }
 
-func newNotifier(t *template.Template, h *host, client *s3.Client, region string) *notifier {
-	nt := &notifier{host: h, s3: client, region: region}
+func newNotifier(t *template.Template, a *async, client *s3.Client, region string) *notifier {
+	nt := &notifier{async: a, s3: client, region: region}
 	for _, f := range t.Functions {
 		for _, n := range f.Notifications {
 			nt.targets = append(nt.targets, notifyTarget{function: f.Name, n: n})
@@ -143,18 +141,13 @@ func (t notifyTarget) matches(r events.S3EventRecord) bool {
 	return false
 }
 
-// deliver invokes function with ev in the background, retrying twice on error as Lambda's
-// asynchronous invoke does.
+// deliver invokes function with ev asynchronously, as S3 invokes Lambda: retries and the
+// failure destination follow the function's EventInvokeConfig.
 func (nt *notifier) deliver(function string, ev events.S3Event) {
-	nt.wg.Add(1)
-	go func() {
-		defer nt.wg.Done()
-		for attempt := 1; attempt <= 3; attempt++ {
-			err := nt.host.invokeJSON(context.Background(), function, ev, nil)
-			if err == nil {
-				return
-			}
-			slog.Error("bucket notification failed", "function", function, "attempt", attempt, "err", err)
-		}
-	}()
+	payload, err := json.Marshal(ev)
+	if err != nil {
+		slog.Error("bucket notification not encodable", "err", err)
+		return
+	}
+	nt.async.start(function, payload)
 }

@@ -3,6 +3,7 @@ package cloud
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -20,7 +21,7 @@ import (
 // scheduler runs the template's EventBridge Scheduler schedules on the virtual clock.
 type scheduler struct {
 	clock *clock.Clock
-	host  *host
+	async *async
 	arnOf func(name string) string
 
 	mu        sync.Mutex
@@ -28,13 +29,14 @@ type scheduler struct {
 }
 
 type schedule struct {
-	name     string // the event's name in the template
-	function string
-	spec     cron.Schedule
-	expr     string
-	input    string
-	next     time.Time
-	timer    *clock.Timer
+	name       string // the event's name in the template
+	function   string
+	deadLetter string // queue ARN
+	spec       cron.Schedule
+	expr       string
+	input      string
+	next       time.Time
+	timer      *clock.Timer
 }
 
 // ScheduleInfo describes a schedule for the admin endpoint.
@@ -45,8 +47,8 @@ type ScheduleInfo struct {
 	Next       time.Time `json:"next"`
 }
 
-func newScheduler(t *template.Template, c *clock.Clock, h *host, arnOf func(string) string) (*scheduler, error) {
-	s := &scheduler{clock: c, host: h, arnOf: arnOf, schedules: map[string]*schedule{}}
+func newScheduler(t *template.Template, c *clock.Clock, a *async, arnOf func(string) string) (*scheduler, error) {
+	s := &scheduler{clock: c, async: a, arnOf: arnOf, schedules: map[string]*schedule{}}
 	for _, f := range t.Functions {
 		for _, sc := range f.Schedules {
 			spec, err := parseSchedule(sc.Expression, sc.Timezone)
@@ -56,7 +58,8 @@ func newScheduler(t *template.Template, c *clock.Clock, h *host, arnOf func(stri
 			if _, dup := s.schedules[sc.Event]; dup {
 				return nil, fmt.Errorf("schedule name %s is used twice", sc.Event)
 			}
-			s.schedules[sc.Event] = &schedule{name: sc.Event, function: f.Name, spec: spec, expr: sc.Expression, input: sc.Input}
+			s.schedules[sc.Event] = &schedule{name: sc.Event, function: f.Name, spec: spec, expr: sc.Expression, input: sc.Input,
+				deadLetter: sc.DeadLetter}
 		}
 	}
 	return s, nil
@@ -163,8 +166,21 @@ func (s *scheduler) fire(ctx context.Context, sc *schedule, at time.Time) error 
 	if !json.Valid([]byte(input)) {
 		return fmt.Errorf("schedule %s: input is not JSON", sc.name)
 	}
-	if _, err := s.host.Invoke(ctx, sc.function, []byte(input)); err != nil {
-		slog.Error("scheduled invocation failed", "schedule", sc.name, "at", at, "err", err)
+	// The scheduler invokes Lambda asynchronously: a function error is retried by Lambda and
+	// then goes to the function's OnFailure destination; only an invocation that could not be
+	// delivered at all goes to the schedule's dead-letter queue.
+	if err := s.async.run(ctx, sc.function, []byte(input)); err != nil {
+		var fnErr *FunctionError
+		if errors.As(err, &fnErr) {
+			slog.Error("scheduled invocation failed; Lambda retries it", "schedule", sc.name, "at", at, "err", err)
+			return err
+		}
+		slog.Error("schedule not delivered", "schedule", sc.name, "at", at, "err", err)
+		if sc.deadLetter != "" {
+			if dlqErr := s.async.deadLetter(ctx, sc.deadLetter, arn, sc.function, []byte(input), err); dlqErr != nil {
+				slog.Error("schedule lost: dead-letter queue not reachable", "schedule", sc.name, "err", dlqErr)
+			}
+		}
 		return err
 	}
 	slog.Info("schedule fired", "schedule", sc.name, "at", at)

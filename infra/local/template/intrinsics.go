@@ -137,6 +137,13 @@ func (r *resolver) physical(id string) string {
 			}
 		}
 		return r.stack.Name + "-" + id
+	case "AWS::SQS::Queue":
+		if n, ok := props["QueueName"]; ok {
+			if v, err := r.resolve(n); err == nil {
+				return str(v)
+			}
+		}
+		return r.stack.Name + "-" + id
 	default:
 		return id
 	}
@@ -153,6 +160,8 @@ func (r *resolver) arn(id string) string {
 		return fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", s.Region, s.AccountID, r.physical(id))
 	case "AWS::S3::Bucket":
 		return "arn:aws:s3:::" + r.physical(id)
+	case "AWS::SQS::Queue":
+		return fmt.Sprintf("arn:aws:sqs:%s:%s:%s", s.Region, s.AccountID, r.physical(id))
 	default:
 		return fmt.Sprintf("arn:aws:local:%s:%s:%s", s.Region, s.AccountID, id)
 	}
@@ -192,7 +201,7 @@ func (r *resolver) getAtt(id, attr string) (string, error) {
 	switch attr {
 	case "Arn":
 		return r.arn(id), nil
-	case "Name":
+	case "Name", "QueueName":
 		return r.physical(id), nil
 	}
 	return "", fmt.Errorf("!GetAtt %s.%s: attribute not supported locally", id, attr)

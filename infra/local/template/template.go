@@ -31,6 +31,14 @@ type Template struct {
 	Buckets       []Bucket
 	StateMachines []StateMachine
 	APIs          []API
+	Queues        []Queue
+}
+
+// Queue is an AWS::SQS::Queue (failure destinations and dead-letter queues).
+type Queue struct {
+	LogicalID string
+	Name      string
+	ARN       string
 }
 
 // Function is an AWS::Serverless::Function.
@@ -43,6 +51,14 @@ type Function struct {
 	Routes        []Route
 	Notifications []Notification
 	Schedules     []Schedule
+	Async         AsyncConfig // how Lambda treats its asynchronous invocations (EventInvokeConfig)
+}
+
+// AsyncConfig is a function's EventInvokeConfig: retries after a failed asynchronous
+// invocation, and where the event goes once they are spent.
+type AsyncConfig struct {
+	MaximumRetryAttempts int    // 0–2; Lambda's default is 2
+	OnFailure            string // destination ARN (an SQS queue); "" drops the event, as Lambda does
 }
 
 // Route is one HttpApi event: METHOD and path template ("/applications/{id}").
@@ -69,6 +85,7 @@ type Schedule struct {
 	Expression string // cron(0 9 ? * MON *) or rate(1 day)
 	Timezone   string
 	Input      string
+	DeadLetter string // DeadLetterConfig.Arn: where the scheduler puts what it cannot deliver
 }
 
 // Table is an AWS::DynamoDB::Table with its resolved definition.
@@ -177,6 +194,8 @@ func (t *Template) add(r *resolver, id, typ string, props map[string]any) error 
 		t.StateMachines = append(t.StateMachines, StateMachine{
 			LogicalID: id, Name: r.physical(id), ARN: r.arn(id), DefinitionURI: str(p["DefinitionUri"]), Substitutions: subs,
 		})
+	case "AWS::SQS::Queue":
+		t.Queues = append(t.Queues, Queue{LogicalID: id, Name: r.physical(id), ARN: r.arn(id)})
 	case "AWS::Serverless::HttpApi":
 		p, err := r.resolveMap(props)
 		if err != nil {
@@ -209,6 +228,19 @@ func (t *Template) addFunction(r *resolver, id string, props map[string]any) err
 		merged[k] = v
 	}
 	f.CodeURI = str(merged["CodeUri"])
+	f.Async.MaximumRetryAttempts = 2
+	if eic, ok := merged["EventInvokeConfig"].(map[string]any); ok {
+		p, err := r.resolveMap(eic)
+		if err != nil {
+			return fmt.Errorf("EventInvokeConfig: %w", err)
+		}
+		if n, ok := p["MaximumRetryAttempts"].(int); ok {
+			f.Async.MaximumRetryAttempts = n
+		}
+		dc, _ := p["DestinationConfig"].(map[string]any)
+		of, _ := dc["OnFailure"].(map[string]any)
+		f.Async.OnFailure = str(of["Destination"])
+	}
 	for _, src := range []any{r.globals["Function"], props} {
 		m, _ := src.(map[string]any)
 		env, _ := m["Environment"].(map[string]any)
@@ -249,8 +281,10 @@ func (t *Template) addFunction(r *resolver, id string, props map[string]any) err
 			}
 			f.Notifications = append(f.Notifications, n)
 		case "ScheduleV2":
+			dlq, _ := p["DeadLetterConfig"].(map[string]any)
 			f.Schedules = append(f.Schedules, Schedule{
 				Event: name, Expression: str(p["ScheduleExpression"]), Timezone: str(p["ScheduleExpressionTimezone"]), Input: str(p["Input"]),
+				DeadLetter: str(dlq["Arn"]),
 			})
 		}
 	}

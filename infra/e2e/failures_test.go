@@ -1,0 +1,163 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/facepay/platform/infra/local/cloud"
+	"github.com/facepay/platform/infra/local/cloud/cloudtest"
+)
+
+// peek returns the bodies of the messages waiting in the template's queue, leaving them there.
+func peek(t *testing.T, c *cloud.Cloud, queue string) []cloud.InvocationRecord {
+	t.Helper()
+	out, err := c.SQS.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{
+		QueueUrl: aws.String(c.Queues[queue]), MaxNumberOfMessages: 10,
+	})
+	require.NoError(t, err)
+	var recs []cloud.InvocationRecord
+	for _, m := range out.Messages {
+		// Visible again at once (a zero VisibilityTimeout on receive is "the queue's default").
+		_, err := c.SQS.ChangeMessageVisibility(context.Background(), &sqs.ChangeMessageVisibilityInput{
+			QueueUrl: aws.String(c.Queues[queue]), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0})
+		require.NoError(t, err)
+		var r cloud.InvocationRecord
+		require.NoError(t, json.Unmarshal([]byte(aws.ToString(m.Body)), &r))
+		recs = append(recs, r)
+	}
+	return recs
+}
+
+func deckStatus(t *testing.T, v *cloudtest.Client, appID string) any {
+	t.Helper()
+	atts, _ := v.Do("GET", "/applications/"+appID, nil).Body["attachments"].(map[string]any)
+	deck, _ := atts["deck"].(map[string]any)
+	return deck["status"]
+}
+
+// S3 invokes process-upload asynchronously: a failing notification is retried twice (one and
+// then two minutes later, on the virtual clock), then lands in FailedEventsQueue with the event
+// and the error; the replay re-delivers it by the same path and the upload is received.
+func TestFailures_UploadNotificationRetriedDeadLetteredAndReplayed(t *testing.T) {
+	c := cloudtest.Start(t, tuesday)
+	v := cloudtest.As(t, c, vendor(1))
+	r := v.Do("POST", "/applications", map[string]any{
+		"partnerType": "device_vendor", "company": map[string]any{"name": "Vendor One Ltd"},
+		"agreementAccepted": true, "survey": map[string]string{"plannedModels": "2", "annualVolume": "5000"},
+	})
+	require.Equal(t, http.StatusCreated, r.Status, string(r.Raw))
+	appID := r.Body["id"].(string)
+
+	require.NoError(t, c.FailNext("ProcessUploadFunction", 3))
+	r = v.Do("PUT", "/applications/"+appID+"/attachments/deck", map[string]any{
+		"fileName": "deck.pdf", "contentType": "application/pdf", "size": len(minimalPDF), "sha256": cloudtest.SHA256(minimalPDF),
+	})
+	require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
+	status, body := cloudtest.Put(t, r.Body["upload"].(map[string]any), minimalPDF)
+	require.Equal(t, http.StatusOK, status, body)
+	c.WaitNotifications()
+
+	assert.Equal(t, "pending", deckStatus(t, v, appID), "the first attempt failed")
+	assert.Empty(t, peek(t, c, "FailedEventsQueue"), "retries are still to come")
+	c.Clock.Advance(time.Minute) // second attempt
+	assert.Empty(t, peek(t, c, "FailedEventsQueue"))
+	c.Clock.Advance(2 * time.Minute) // third and last attempt
+	recs := peek(t, c, "FailedEventsQueue")
+	require.Len(t, recs, 1, "after three failed attempts the event is in the failure queue")
+	rec := recs[0]
+	assert.Equal(t, "RetriesExhausted", rec.RequestContext.Condition)
+	assert.Equal(t, 3, rec.RequestContext.ApproximateInvokeCount)
+	assert.Contains(t, rec.RequestContext.FunctionARN, ":function:ProcessUploadFunction")
+	assert.Contains(t, string(rec.RequestPayload), `"eventName":"ObjectCreated:Put"`, "the original S3 event, as AWS sends it")
+	assert.Contains(t, string(rec.ResponsePayload), "InjectedFault")
+	assert.Equal(t, "pending", deckStatus(t, v, appID))
+
+	rep, err := c.Replay(context.Background(), "FailedEventsQueue")
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Replayed)
+	assert.Equal(t, map[string]int{"ProcessUploadFunction": 1}, rep.ByFunction)
+	c.WaitNotifications()
+	assert.Equal(t, "received", deckStatus(t, v, appID), "the replayed event settles the upload")
+	assert.Empty(t, peek(t, c, "FailedEventsQueue"), "a replayed message leaves the queue")
+
+	rep, err = c.Replay(context.Background(), "FailedEventsQueue")
+	require.NoError(t, err)
+	assert.Zero(t, rep.Replayed, "an empty queue replays nothing")
+}
+
+// A failure that a retry absorbs reaches no queue.
+func TestFailures_ARetryThatSucceedsLeavesNothingBehind(t *testing.T) {
+	c := cloudtest.Start(t, tuesday)
+	require.NoError(t, c.FailNext("ReviewSlaFunction", 1))
+	require.Error(t, c.FireSchedule(context.Background(), "DailyReviewSla"), "the first attempt fails")
+	c.Clock.Advance(time.Minute)
+	c.Clock.Advance(10 * time.Minute)
+	assert.Empty(t, peek(t, c, "FailedEventsQueue"))
+}
+
+// The scheduler invokes its function asynchronously too: a scheduled run whose function keeps
+// failing lands in the failure queue with the schedule's input, and replaying runs it.
+func TestFailures_ScheduledRunThatFailsLandsInTheQueueAndReplays(t *testing.T) {
+	c := cloudtest.Start(t, tuesday)
+	require.NoError(t, c.FailNext("ReviewSlaFunction", 3))
+	require.Error(t, c.FireSchedule(context.Background(), "DailyReviewSla"))
+	c.Clock.Advance(3 * time.Minute)
+	recs := peek(t, c, "FailedEventsQueue")
+	require.Len(t, recs, 1)
+	assert.Contains(t, recs[0].RequestContext.FunctionARN, ":function:ReviewSlaFunction")
+	assert.Contains(t, string(recs[0].RequestPayload), `"scheduledTime"`)
+
+	// The operators' command, as README documents it for AWS, pointed at the local endpoints
+	// by the SDK's standard variables.
+	bin := filepath.Join(t.TempDir(), "ops")
+	build := exec.Command("go", "build", "-o", bin, "./infra/ops")
+	build.Dir = cloudtest.Root()
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, string(out))
+	cmd := exec.Command(bin, "replay", "-queue-url", c.Queues["FailedEventsQueue"])
+	cmd.Env = append(os.Environ(), "AWS_ENDPOINT_URL_SQS="+c.SQSEndpoint, "AWS_ENDPOINT_URL_LAMBDA="+c.SFNURL,
+		"AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_REGION=us-east-1", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
+	out, err = cmd.CombinedOutput()
+	require.NoError(t, err, string(out))
+	var rep struct {
+		Replayed   int
+		ByFunction map[string]int
+	}
+	require.NoError(t, json.Unmarshal(out, &rep), string(out))
+	assert.Equal(t, map[string]int{"ReviewSlaFunction": 1}, rep.ByFunction)
+	c.WaitNotifications()
+	assert.Empty(t, peek(t, c, "FailedEventsQueue"), "the replayed run succeeded")
+}
+
+// The local Lambda Invoke API answers the official AWS CLI: a synchronous invoke runs the
+// function, an unknown function is ResourceNotFoundException.
+func TestFailures_LambdaInvokeThroughTheAWSCLI(t *testing.T) {
+	c := cloudtest.Start(t, tuesday)
+	out := filepath.Join(t.TempDir(), "out.json")
+	aws := func(args ...string) ([]byte, error) {
+		cmd := exec.Command("aws", append([]string{"lambda", "invoke", "--endpoint-url", c.SFNURL}, args...)...)
+		cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_DEFAULT_REGION=us-east-1")
+		return cmd.CombinedOutput()
+	}
+	res, err := aws("--function-name", "ReviewSlaFunction", "--payload", `{"scheduledTime":"2026-11-24T02:00:00Z"}`, out)
+	require.NoError(t, err, string(res))
+	assert.Contains(t, string(res), `"StatusCode": 200`)
+	result, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.Contains(t, string(result), `"overdue"`, "the function's own result")
+
+	res, err = aws("--function-name", "NoSuchFunction", out)
+	require.Error(t, err)
+	assert.Contains(t, string(res), "ResourceNotFoundException")
+}

@@ -1,0 +1,117 @@
+package infra_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
+)
+
+// rawResources reads template.yaml's Resources as plain values; short-form intrinsics keep
+// their scalar (a !Sub string stays a string), which is all these checks need.
+func rawResources(t *testing.T) map[string]map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile("../template.yaml")
+	require.NoError(t, err)
+	var doc struct {
+		Resources map[string]map[string]any `yaml:"Resources"`
+	}
+	require.NoError(t, yaml.Unmarshal(raw, &doc))
+	return doc.Resources
+}
+
+// Nothing asynchronous is dropped in AWS: every function that S3 or a schedule invokes has an
+// OnFailure destination that is one of the template's queues, and every schedule has a
+// dead-letter queue of the template.
+func TestEveryAsynchronousSourceHasAFailureDestination(t *testing.T) {
+	tpl, _ := load(t)
+	queues := map[string]bool{}
+	for _, q := range tpl.Queues {
+		queues[q.ARN] = true
+	}
+	require.NotEmpty(t, queues, "the template declares no queue")
+	for _, f := range tpl.Functions {
+		if len(f.Notifications) == 0 && len(f.Schedules) == 0 {
+			continue
+		}
+		assert.True(t, queues[f.Async.OnFailure], "%s is invoked asynchronously but its EventInvokeConfig has no OnFailure queue of the template (%q)", f.LogicalID, f.Async.OnFailure)
+		assert.Equal(t, 2, f.Async.MaximumRetryAttempts, "%s: Lambda's two retries", f.LogicalID)
+		for _, s := range f.Schedules {
+			assert.True(t, queues[s.DeadLetter], "schedule %s has no DeadLetterConfig queue of the template", s.Event)
+		}
+	}
+	for id, res := range rawResources(t) {
+		if res["Type"] != "AWS::SQS::Queue" {
+			continue
+		}
+		props, _ := res["Properties"].(map[string]any)
+		assert.Equal(t, true, props["SqsManagedSseEnabled"], "%s is encrypted", id)
+		assert.Equal(t, 1209600, props["MessageRetentionPeriod"], "%s keeps messages 14 days", id)
+	}
+}
+
+// Every function has a log group with a retention, named as Lambda names it, and so do the
+// API's access logs and the state machine's logs: nothing is kept forever by default.
+func TestEveryFunctionHasALogGroupWithRetention(t *testing.T) {
+	res := rawResources(t)
+	retained := map[string]bool{} // LogGroupName → has RetentionInDays
+	for id, r := range res {
+		if r["Type"] != "AWS::Logs::LogGroup" {
+			continue
+		}
+		props, _ := r["Properties"].(map[string]any)
+		assert.NotNil(t, props["RetentionInDays"], "log group %s has no retention", id)
+		if name, ok := props["LogGroupName"].(string); ok {
+			retained[name] = props["RetentionInDays"] != nil
+		}
+	}
+	for id, r := range res {
+		if r["Type"] != "AWS::Serverless::Function" {
+			continue
+		}
+		assert.True(t, retained["/aws/lambda/${"+id+"}"], "function %s has no log group /aws/lambda/${%s} with retention", id, id)
+	}
+}
+
+// Functions and state machines are traced; alarms cover the failure queues, function errors and
+// throttles, pipeline failures and overdue reviews, and all notify the alarm topic.
+func TestTracingAndAlarms(t *testing.T) {
+	res := rawResources(t)
+	raw, err := os.ReadFile("../template.yaml")
+	require.NoError(t, err)
+	var doc struct {
+		Globals struct {
+			Function map[string]any `yaml:"Function"`
+		} `yaml:"Globals"`
+	}
+	require.NoError(t, yaml.Unmarshal(raw, &doc))
+	assert.Equal(t, "Active", doc.Globals.Function["Tracing"], "functions are traced (Globals)")
+	alarms := 0
+	for id, r := range res {
+		props, _ := r["Properties"].(map[string]any)
+		switch r["Type"] {
+		case "AWS::Serverless::StateMachine":
+			assert.Equal(t, map[string]any{"Enabled": true}, props["Tracing"], "%s is traced", id)
+		case "AWS::CloudWatch::Alarm":
+			alarms++
+			assert.NotEmpty(t, props["AlarmActions"], "alarm %s notifies someone", id)
+		}
+	}
+	for _, id := range []string{"FailedEventsAlarm", "ScheduleDeadLetterAlarm", "FunctionErrorsAlarm", "FunctionThrottlesAlarm", "PipelineFailuresAlarm", "OverdueReviewsAlarm"} {
+		assert.Contains(t, res, id)
+	}
+	// The function alarms sum every function: a function added without its metric is unwatched.
+	for _, id := range []string{"FunctionErrorsAlarm", "FunctionThrottlesAlarm"} {
+		props, _ := res[id]["Properties"].(map[string]any)
+		metrics, _ := props["Metrics"].([]any)
+		functions := 0
+		for _, r := range res {
+			if r["Type"] == "AWS::Serverless::Function" {
+				functions++
+			}
+		}
+		assert.Len(t, metrics, functions+1, "%s sums every function's metric", id)
+	}
+}
