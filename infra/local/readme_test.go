@@ -58,6 +58,7 @@ func TestReadmeWalkthroughsRunVerbatim(t *testing.T) {
 		{"walkthrough", "## Walkthrough", "## Evidence uploads", []string{
 			`"deck": "received"`, `"application_not_found"`, `404`, `{"status":"under_review","round":1}`,
 			`{"status":"approved","vendorCode":"01"}`, `["partner application approved"]`, `"status": "RUNNING"`, `"ExecutionStarted"`,
+			`201 200`, `"idempotency_key_reused"`, `"invalid_cursor"`,
 		}},
 		{"evidence walkthrough", "### Evidence walkthrough", "\nRoutes (all in", []string{
 			`{"version":1,"status":"pending"}`, `PUT 200`, `"status": "received"`, `"status": "under_review"`,

@@ -48,7 +48,8 @@ type ModelSpecInput struct {
 // Parse validates the input. Error codes: invalid_model_name, unknown_device_type, unknown_os,
 // missing_software_mode, unknown_software_mode, unknown_connectivity, missing_camera_model.
 func (in ModelSpecInput) Parse() (ModelSpec, error) {
-	s := ModelSpec{Name: strings.TrimSpace(in.Name), CameraModel: strings.TrimSpace(in.CameraModel)}
+	s := ModelSpec{Name: strings.TrimSpace(in.Name), CameraModel: strings.TrimSpace(in.CameraModel),
+		Connectivity: []Connectivity{}} // none is an empty list, never null (infra/openapi.yaml)
 	if s.Name == "" || len(s.Name) > 100 || strings.ContainsAny(s.Name, "[]/\\") {
 		return s, Errorf(Invalid, "invalid_model_name", "name must be 1 to 100 characters without [ ] / \\")
 	}

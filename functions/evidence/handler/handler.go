@@ -203,6 +203,9 @@ func (h *handler) get(ctx context.Context, c domain.Caller, req httpapi.Request)
 	if view.History, err = h.db.SubmissionHistory(ctx, t.model.ID, t.kind); err != nil {
 		return httpapi.Response{}, err
 	}
+	if view.History == nil {
+		view.History = []domain.Change{} // a list, never null (infra/openapi.yaml)
+	}
 	return httpapi.JSON(http.StatusOK, view), nil
 }
 

@@ -59,6 +59,7 @@ type Cloud struct {
 	Clock            *clock.Clock
 	Auth             *Authority
 	Template         *template.Template
+	Contract         *Contract // infra/openapi.yaml, enforced on requests; tests check responses against it
 	DynamoDB         *dynamodb.Client
 	S3               *s3.Client
 	SQS              *sqs.Client
@@ -101,6 +102,9 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 	}
 	ops, err := template.LoadOpenAPI(filepath.Join(opts.Dir, "infra", "openapi.yaml"))
 	if err != nil {
+		return nil, err
+	}
+	if c.Contract, err = LoadContract(ctx, filepath.Join(opts.Dir, "infra", "openapi.yaml")); err != nil {
 		return nil, err
 	}
 	if len(c.Template.APIs) != 1 {
@@ -195,7 +199,7 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 
 	mux := http.NewServeMux()
 	mux.Handle("/_local/", c.admin())
-	mux.Handle("/", newGateway(c.Template, ops, c.Auth, c.host))
+	mux.Handle("/", newGateway(c.Template, ops, c.Contract, c.Auth, c.host))
 	c.serve(gwLn, mux)
 	return c, nil
 }
