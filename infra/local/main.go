@@ -6,11 +6,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -42,6 +45,8 @@ func run(args []string) error {
 	dir := fs.String("dir", ".", "project root (template.yaml)")
 	state := fs.String("state", ".local", "state directory (signing key, S3 data)")
 	ddb := fs.String("dynamodb-endpoint", os.Getenv("FACEPAY_DYNAMODB_ENDPOINT"), "use this DynamoDB endpoint (e.g. DynamoDB Local) instead of starting moto_server")
+	motoPort := fs.Int("moto-port", envInt("FACEPAY_MOTO_PORT"), "moto_server's port (DynamoDB, SQS); 0 picks a free one")
+	s3Port := fs.Int("s3-port", envInt("FACEPAY_S3_PORT"), "versitygw's (S3) port; 0 picks a free one")
 	seed := fs.Bool("seed", true, "seed the demo data")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -50,18 +55,22 @@ func run(args []string) error {
 	defer stop()
 	// The S3 data lives with the state; DynamoDB (moto) is in memory, so each run starts afresh.
 	_ = os.RemoveAll(*state + "/s3")
-	c, err := cloud.Start(ctx, cloud.Options{Dir: *dir, Addr: *addr, SFNAddr: *sfnAddr, StateDir: *state, DynamoDBEndpoint: *ddb})
+	c, err := cloud.Start(ctx, cloud.Options{Dir: *dir, Addr: *addr, SFNAddr: *sfnAddr, StateDir: *state, DynamoDBEndpoint: *ddb,
+		MotoPort: *motoPort, S3Port: *s3Port})
 	if err != nil {
 		return err
 	}
 	defer c.Stop()
+	if err := writeJSON(filepath.Join(*state, "sam-env.json"), c.SAMEnv()); err != nil {
+		return err
+	}
 	if *seed {
 		if err := printDemo(ctx, c); err != nil {
 			return err
 		}
 	}
-	fmt.Printf("\nFace-payment platform (local) on %s\n  Step Functions API %s\n  DynamoDB %s  S3 %s\n  virtual clock %s (POST %s/_local/clock/advance)\nCtrl-C stops everything.\n",
-		c.URL, c.SFNURL, c.DynamoDBEndpoint, c.S3Endpoint, c.Clock.Now().Format(time.RFC3339), c.URL)
+	fmt.Printf("\nFace-payment platform (local) on %s\n  Step Functions API %s\n  DynamoDB %s  S3 %s\n  virtual clock %s (POST %s/_local/clock/advance)\n  SAM CLI --env-vars %s\nCtrl-C stops everything.\n",
+		c.URL, c.SFNURL, c.DynamoDBEndpoint, c.S3Endpoint, c.Clock.Now().Format(time.RFC3339), c.URL, filepath.Join(*state, "sam-env.json"))
 	<-ctx.Done()
 	fmt.Println("\nstopping...")
 	return nil
@@ -102,4 +111,19 @@ func token(args []string) error {
 	}
 	fmt.Println(tok)
 	return nil
+}
+
+// envInt reads a port from the environment; unset or malformed is 0 (a free port).
+func envInt(name string) int {
+	n, _ := strconv.Atoi(os.Getenv(name))
+	return n
+}
+
+// writeJSON writes v to path, for the tools that read the running platform's settings.
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o600)
 }

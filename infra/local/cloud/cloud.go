@@ -41,6 +41,8 @@ type Options struct {
 	SFNAddr          string       // Step Functions API address; "127.0.0.1:0" picks a free port
 	StateDir         string       // keeps the signing key and S3 data across runs; "" = temporary
 	DynamoDBEndpoint string       // use this DynamoDB (e.g. DynamoDB Local) instead of starting moto_server
+	MotoPort         int          // moto_server's port (DynamoDB, SQS); 0 picks a free one
+	S3Port           int          // versitygw's port; 0 picks a free one
 	Clock            *clock.Clock // nil: a clock that follows the wall clock
 	Params           map[string]string
 	Log              io.Writer // engine output; nil discards it
@@ -138,7 +140,7 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 	// moto_server serves DynamoDB and the template's SQS queues; with an external DynamoDB it
 	// still serves the queues.
 	if c.DynamoDBEndpoint == "" || len(c.Template.Queues) > 0 {
-		moto, err := engines.StartMoto(ctx, engines.MotoOptions{Log: opts.Log})
+		moto, err := engines.StartMoto(ctx, engines.MotoOptions{Port: opts.MotoPort, Log: opts.Log})
 		if err != nil {
 			return nil, err
 		}
@@ -157,7 +159,7 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 		}
 	}
 	vgw, err := engines.StartVersity(ctx, engines.VersityOptions{
-		WebhookURL: "http://" + hookLn.Addr().String() + "/", DataDir: dataDir, Region: Stack.Region, Log: opts.Log,
+		WebhookURL: "http://" + hookLn.Addr().String() + "/", DataDir: dataDir, Region: Stack.Region, Port: opts.S3Port, Log: opts.Log,
 	})
 	if err != nil {
 		return nil, err
@@ -271,10 +273,22 @@ func (c *Cloud) Stop() {
 	}
 }
 
-// deps is what a function gets at cold start: the template's environment plus the settings
-// that point its SDK clients at the local engines, and the virtual clock.
+// deps is what a function gets at cold start: its environment (FunctionEnv) and the virtual clock.
 func (c *Cloud) deps(f template.Function) lambdafn.Deps {
-	env := map[string]string{
+	env := c.FunctionEnv(f)
+	return lambdafn.Deps{Getenv: func(k string) string { return env[k] }, Now: c.Clock.Now}
+}
+
+// FunctionEnv is a function's environment here: the variables the template gives it, with the
+// settings that point its SDK clients at the local engines (which the template declares empty,
+// so SAM CLI's --env-vars may set them) and the local credentials. The in-process host and the
+// SAM CLI environment file (SAMEnv) both use it.
+func (c *Cloud) FunctionEnv(f template.Function) map[string]string {
+	env := map[string]string{}
+	for k, v := range f.Env {
+		env[k] = v
+	}
+	for k, v := range map[string]string{
 		"AWS_REGION":                Stack.Region,
 		"AWS_ACCESS_KEY_ID":         c.creds.AccessKeyID,
 		"AWS_SECRET_ACCESS_KEY":     c.creds.SecretAccessKey,
@@ -283,11 +297,21 @@ func (c *Cloud) deps(f template.Function) lambdafn.Deps {
 		"AWS_ENDPOINT_URL_SFN":      c.SFNURL,
 		"S3_USE_PATH_STYLE":         "true",
 		"AWS_LAMBDA_FUNCTION_NAME":  f.Name,
-	}
-	for k, v := range f.Env {
+	} {
 		env[k] = v
 	}
-	return lambdafn.Deps{Getenv: func(k string) string { return env[k] }, Now: c.Clock.Now}
+	return env
+}
+
+// SAMEnv is the environment file for SAM CLI (sam local invoke/start-api --env-vars): per
+// function logical id, its FunctionEnv. SAM CLI passes only the variables the template declares
+// and takes credentials and region from the caller's shell, so those are in it for reference.
+func (c *Cloud) SAMEnv() map[string]map[string]string {
+	out := map[string]map[string]string{}
+	for _, f := range c.Template.Functions {
+		out[f.LogicalID] = c.FunctionEnv(f)
+	}
+	return out
 }
 
 func (c *Cloud) clients() (*dynamodb.Client, *s3.Client, *sqs.Client) {

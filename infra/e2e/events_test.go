@@ -1,0 +1,67 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	pipelinetask "github.com/facepay/platform/functions/pipeline-task/handler"
+	releasedecisions "github.com/facepay/platform/functions/release-decisions/handler"
+	reviewsla "github.com/facepay/platform/functions/review-sla/handler"
+	"github.com/facepay/platform/infra/local/cloud/cloudtest"
+)
+
+// eventType is the event each function receives, as `sam local invoke -e` hands it over.
+func eventType(t *testing.T, codeURI string, hasRoutes bool) any {
+	t.Helper()
+	switch {
+	case hasRoutes:
+		return &events.APIGatewayV2HTTPRequest{}
+	case codeURI == "functions/process-upload":
+		return &events.S3Event{}
+	case codeURI == "functions/release-decisions":
+		return &releasedecisions.Event{}
+	case codeURI == "functions/review-sla":
+		return &reviewsla.Event{}
+	case codeURI == "functions/pipeline-task":
+		return &pipelinetask.Event{}
+	}
+	t.Fatalf("%s: no event type known; add it here", codeURI)
+	return nil
+}
+
+// Every sample in events/ is a valid event for `sam local invoke`: it decodes strictly (no
+// field the event type lacks) into its function's event type, and the function, run with it on
+// the local engines, answers without a platform error.
+func TestEventSamplesAreValidInvocations(t *testing.T) {
+	c := cloudtest.Start(t, tuesday)
+	for _, f := range c.Template.Functions {
+		samples, err := filepath.Glob(filepath.Join(cloudtest.Root(), "events", filepath.Base(f.CodeURI), "*.json"))
+		require.NoError(t, err)
+		require.NotEmpty(t, samples, f.LogicalID)
+		for _, s := range samples {
+			t.Run(filepath.Base(f.CodeURI)+"/"+filepath.Base(s), func(t *testing.T) {
+				raw, err := os.ReadFile(s)
+				require.NoError(t, err)
+				dec := json.NewDecoder(bytes.NewReader(raw))
+				dec.DisallowUnknownFields()
+				require.NoError(t, dec.Decode(eventType(t, f.CodeURI, len(f.Routes) > 0)), "strict decode")
+
+				out, err := c.Invoke(context.Background(), f.Name, raw)
+				require.NoError(t, err, "the function runs with the sample")
+				if len(f.Routes) > 0 {
+					var resp events.APIGatewayV2HTTPResponse
+					require.NoError(t, json.Unmarshal(out, &resp))
+					assert.Less(t, resp.StatusCode, 500, "%s", resp.Body)
+				}
+			})
+		}
+	}
+}
