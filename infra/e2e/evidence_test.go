@@ -137,6 +137,8 @@ func TestEvidence_ValidSoftwareSetSubmitReviewResubmit(t *testing.T) {
 	require.Equal(t, http.StatusOK, got.Status)
 	assert.Equal(t, "rejected", got.Body["status"])
 	assert.Equal(t, "The video does not show the payment result.", got.Body["outcome"].(map[string]any)["reason"])
+	assertNoInternals(t, "the rejected version", string(got.Raw))
+	assertNoInternals(t, "the submission", string(e.v.Do("GET", e.base("software"), nil).Raw))
 	fixed := evidencetest.MP4(100*time.Second, 3<<20)
 	art, up := e.upload("software", "software.3.sdk", names["software.3.sdk"], mp4Type, fixed)
 	assert.Equal(t, "received", art["status"])
@@ -370,7 +372,7 @@ func TestEvidence_AllApprovedCompletesThePipelineStep(t *testing.T) {
 		}{pdfType, evidencetest.PDF()}
 	}
 
-	arn := m["pipelineExecutionArn"].(string)
+	arn := pipelineARN(t, c, m["id"].(string))
 	for i, kind := range []string{"software", "hardware", "certificates"} {
 		names := expectedNames(t, e, kind)
 		for slot, f := range sets[kind] {

@@ -64,7 +64,8 @@ func TestModels_RegistrationReleaseAndPipeline(t *testing.T) {
 	got := v.Do("GET", "/models/"+modelID, nil)
 	require.Equal(t, "approved", got.Body["status"], string(got.Raw))
 	assert.True(t, domain.ValidCode(got.Body["modelCode"].(string)))
-	arn, _ := got.Body["pipelineExecutionArn"].(string)
+	assert.NotContains(t, got.Body, "pipelineExecutionArn", "the vendor sees no execution ARN")
+	arn := pipelineARN(t, c, modelID)
 	require.NotEmpty(t, arn, "the release starts the model's pipeline")
 
 	// The pipeline waits on its first callback task; the token is kept server-side.
@@ -94,6 +95,16 @@ func TestModels_RegistrationReleaseAndPipeline(t *testing.T) {
 
 	r = v.Do("POST", "/models/"+modelID+"/resubmit", k1)
 	assert.Equal(t, "not_editable", r.Code())
+}
+
+// pipelineARN is the execution ARN of model id's pipeline, as reviewers read it ("" before
+// it starts); vendors never see it.
+func pipelineARN(t *testing.T, c *cloud.Cloud, id string) string {
+	t.Helper()
+	r := cloudtest.As(t, c, reviewer).Do("GET", "/admin/models/"+id, nil)
+	require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
+	arn, _ := r.Body["item"].(map[string]any)["pipelineExecutionArn"].(string)
+	return arn
 }
 
 // executionStatus reads an execution's status through the Step Functions API.

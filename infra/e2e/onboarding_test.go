@@ -139,13 +139,19 @@ func TestOnboarding_MondayRelease(t *testing.T) {
 	assert.Len(t, v3.Do("GET", "/messages", nil).Body["items"], 2)
 	assert.Equal(t, code, v3.Do("GET", "/applications/"+apps[3], nil).Body["vendorCode"])
 
-	hist := v3.Do("GET", "/applications/"+apps[3]+"/history", nil)
-	var actions []string
-	for _, h := range hist.Body["items"].([]any) {
-		actions = append(actions, h.(map[string]any)["action"].(string))
+	// The applicant's history has the releases, never the held decisions; the reviewers' has both.
+	actions := func(items any) (out []string) {
+		for _, h := range items.([]any) {
+			out = append(out, h.(map[string]any)["action"].(string))
+		}
+		return out
 	}
+	assert.Equal(t, []string{"created", "attachment_requested", "attachment_received", "submitted",
+		"released", "edited", "attachment_requested", "attachment_received", "submitted", "released"},
+		actions(v3.Do("GET", "/applications/"+apps[3]+"/history", nil).Body["items"]))
 	assert.Equal(t, []string{"created", "attachment_requested", "attachment_received", "submitted", "decided", "decision_revised",
-		"released", "edited", "attachment_requested", "attachment_received", "submitted", "decided", "released"}, actions)
+		"released", "edited", "attachment_requested", "attachment_received", "submitted", "decided", "released"},
+		actions(rev.Do("GET", "/admin/applications/"+apps[3], nil).Body["history"]))
 }
 
 // Two schedule deliveries at once never allocate a code twice nor skip an application.

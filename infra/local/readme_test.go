@@ -57,7 +57,8 @@ func TestReadmeWalkthroughsRunVerbatim(t *testing.T) {
 	}{
 		{"walkthrough", "## Walkthrough", "## Evidence uploads", []string{
 			`"deck": "received"`, `"application_not_found"`, `404`, `{"status":"under_review","round":1}`,
-			`{"status":"approved","vendorCode":"01"}`, `["partner application approved"]`, `"status": "RUNNING"`, `"ExecutionStarted"`,
+			`{"status":"approved","vendorCode":"01"}`, `["partner application approved"]`, `["created","attachment_requested","attachment_received","submitted"]`, `duplicate_model_name`, `{"status":"approved","modelCode":"00"}`,
+			`arn:aws:states:`, `"status": "RUNNING"`, `"ExecutionStarted"`,
 			`201 200`, `"idempotency_key_reused"`, `"invalid_cursor"`,
 		}},
 		{"evidence walkthrough", "### Evidence walkthrough", "\nRoutes (all in", []string{
@@ -83,9 +84,6 @@ func TestReadmeWalkthroughsRunVerbatim(t *testing.T) {
 					}
 					return cmd
 				})
-				// The one placeholder the README leaves to the reader.
-				block = strings.ReplaceAll(block, "--execution-arn <arn>",
-					`--execution-arn "$(curl -s $API/models/$MODEL -H "Authorization: Bearer $VENDOR" | jq -r .pipelineExecutionArn)"`)
 				script.WriteString(rewrite.Replace(block))
 			}
 			run := exec.Command("bash", "-c", script.String())

@@ -99,13 +99,17 @@ var AttachmentSlots = map[PartnerType][]string{
 }
 
 // Decision is a reviewer's decision on an application or model. It is held until the
-// weekly release publishes it; until then the reviewer may revise it.
+// weekly release publishes it; until then the reviewer may revise it. Applicants read it only
+// once released, through ForOwner (no Reviewer).
 type Decision struct {
 	Approve    bool       `json:"approve"`
 	Reason     string     `json:"reason,omitempty"`
-	Reviewer   string     `json:"reviewer"`
+	Reviewer   string     `json:"reviewer,omitempty"`
 	DecidedAt  time.Time  `json:"decidedAt"`
 	ReleasedAt *time.Time `json:"releasedAt,omitempty"`
+	// Revision is the store's version of a held decision's own item (0: not stored yet); the
+	// store checks it so that a release never publishes a decision revised meanwhile.
+	Revision int `json:"-"`
 }
 
 // Application is a partner's request to join the platform.
@@ -118,18 +122,23 @@ type Application struct {
 	AgreementAccepted bool                   `json:"agreementAccepted"`
 	Survey            map[string]string      `json:"survey,omitempty"`
 	Attachments       map[string]*Attachment `json:"attachments"`
-	Round             int                    `json:"round"` // 1 for the first submission, +1 per resubmission
-	Decision          *Decision              `json:"-"`     // held; applicants see Outcome
-	Outcome           *Decision              `json:"outcome,omitempty"`
-	VendorCode        string                 `json:"vendorCode,omitempty"`
-	CreatedBy         string                 `json:"createdBy"`
-	CreatedAt         time.Time              `json:"createdAt"`
-	UpdatedAt         time.Time              `json:"updatedAt"`
-	SubmittedAt       *time.Time             `json:"submittedAt,omitempty"`
-	Version           int                    `json:"version"`
+	AccountType       string                 `json:"accountType,omitempty"` // the applicant's payment account type (token claim account_type)
+	Round             int                    `json:"round"`                 // 1 for the first submission, +1 per resubmission
+	// Decision is the held decision, kept in its own item (not on the entity, whose version
+	// does not move when a reviewer decides) and loaded only while the application is under
+	// review. After Release or Withdraw it still holds what was read, so the store retires it.
+	Decision    *Decision  `json:"-"`
+	Outcome     *Decision  `json:"outcome,omitempty"`
+	VendorCode  string     `json:"vendorCode,omitempty"`
+	CreatedBy   string     `json:"createdBy"`
+	CreatedAt   time.Time  `json:"createdAt"`
+	UpdatedAt   time.Time  `json:"updatedAt"`
+	SubmittedAt *time.Time `json:"submittedAt,omitempty"`
+	Version     int        `json:"version"`
 }
 
 // Change is one entry of an entity's append-only history: who did what, when and why.
+// Owners read it through OwnerHistory.
 type Change struct {
 	At     time.Time `json:"at"`
 	By     string    `json:"by"`
@@ -137,6 +146,10 @@ type Change struct {
 	From   string    `json:"from,omitempty"`
 	To     string    `json:"to,omitempty"`
 	Reason string    `json:"reason,omitempty"`
+	// ByReviewer marks a change made by a reviewer: the owner sees that a reviewer acted, not who.
+	ByReviewer bool `json:"byReviewer,omitempty"`
+	// Held marks a reviewer's held decision or its revision: only reviewers read it.
+	Held bool `json:"held,omitempty"`
 }
 
 // ApplicationDraft is what an applicant fills in; every field is optional while drafting.
@@ -147,21 +160,35 @@ type ApplicationDraft struct {
 	Survey            map[string]string `json:"survey,omitempty" maxLength:"2000" maxItems:"100"`
 }
 
-// NewApplication starts a draft application by c. It returns Invalid errors for an unknown
-// partner type ("unknown_partner_type") and Forbidden ("wrong_role") when c's role does not
-// apply as that partner type.
+// NewApplication starts a draft application by c. It returns Forbidden errors when c's role
+// does not apply as that partner type ("wrong_role") and when a device vendor's account is not
+// a service provider account ("wrong_account_type": such an application could never be
+// approved), and the Invalid errors of Edit.
 func NewApplication(id string, c Caller, t PartnerType, d ApplicationDraft, now time.Time) (*Application, Change, error) {
 	if t.Role() != c.Role {
 		return nil, Change{}, Errorf(Forbidden, "wrong_role", "a %s applies as %s, not %s", c.Role, roleToPartner(c.Role), t)
 	}
+	if err := checkAccountType(t, c); err != nil {
+		return nil, Change{}, err
+	}
 	a := &Application{
-		ID: id, Org: c.Org, PartnerType: t, Status: AppDraft,
+		ID: id, Org: c.Org, PartnerType: t, Status: AppDraft, AccountType: c.AccountType,
 		Attachments: map[string]*Attachment{}, CreatedBy: c.Subject, CreatedAt: now, UpdatedAt: now,
 	}
 	if err := a.apply(d); err != nil {
 		return nil, Change{}, err
 	}
 	return a, Change{At: now, By: c.Subject, Action: "created", To: string(AppDraft)}, nil
+}
+
+// checkAccountType refuses a device-vendor application from an account that is not a payment
+// service provider account (DOMAIN.md section 1).
+func checkAccountType(t PartnerType, c Caller) error {
+	if t == PartnerDeviceVendor && c.AccountType != AccountServiceProvider {
+		return Errorf(Forbidden, "wrong_account_type",
+			"a device service provider must hold a payment service provider account; this account is %q", c.AccountType)
+	}
+	return nil
 }
 
 func roleToPartner(r Role) string {
@@ -175,7 +202,8 @@ func roleToPartner(r Role) string {
 
 // Edit changes a draft (or a rejected application being reworked). An edit that changes
 // nothing returns a zero Change, so a retried edit records nothing. It returns Conflict
-// ("not_editable") once the application is submitted, approved or withdrawn.
+// ("not_editable") once the application is submitted, approved or withdrawn, and Invalid
+// ("invalid_company", "invalid_company_name", "invalid_survey") for bad details.
 func (a *Application) Edit(c Caller, d ApplicationDraft, now time.Time) (Change, error) {
 	if err := a.editable("edit"); err != nil {
 		return Change{}, err
@@ -204,6 +232,9 @@ func (a *Application) apply(d ApplicationDraft) error {
 		c.Name = strings.TrimSpace(c.Name)
 		if len(c.Name) > 200 {
 			return Errorf(Invalid, "invalid_company", "company.name is longer than 200 characters")
+		}
+		if err := CheckFileNamePart("invalid_company_name", "company.name", c.Name); err != nil {
+			return err
 		}
 		a.Company = c
 	}
@@ -274,11 +305,11 @@ func (a *Application) Submit(c Caller, now time.Time) (Change, error) {
 			return Change{}, Errorf(Conflict, "attachment_pending", "the %s upload has not arrived yet", slot)
 		}
 	}
+	if err := checkAccountType(a.PartnerType, c); err != nil {
+		return Change{}, err
+	}
+	a.AccountType = c.AccountType
 	if a.PartnerType == PartnerDeviceVendor {
-		if c.AccountType != AccountServiceProvider {
-			return Change{}, Errorf(Forbidden, "wrong_account_type",
-				"a device service provider must hold a payment service provider account; this account is %q", c.AccountType)
-		}
 		if !a.AgreementAccepted {
 			return Change{}, Errorf(Invalid, "agreement_not_accepted", "the cooperation agreement must be accepted")
 		}
@@ -303,8 +334,16 @@ func (a *Application) Withdraw(c Caller, reason string, now time.Time) (Change, 
 		return Change{}, Errorf(Conflict, "not_withdrawable", "application %s is %s and cannot be withdrawn", a.ID, a.Status)
 	}
 	from := a.Status
-	a.Status, a.Decision, a.UpdatedAt = AppWithdrawn, nil, now
+	a.Status, a.UpdatedAt = AppWithdrawn, now
 	return Change{At: now, By: c.Subject, Action: "withdrawn", From: string(from), To: string(AppWithdrawn), Reason: reason}, nil
+}
+
+// ForOwner is a as its applicant may read it: no held decision, and the released outcome
+// without the reviewer's identity.
+func (a *Application) ForOwner() *Application {
+	o := *a
+	o.Decision, o.Outcome = nil, a.Outcome.ForOwner()
+	return &o
 }
 
 // visibleStatus is the status as the applicant sees it.
@@ -322,15 +361,16 @@ func (a *Application) Decide(reviewer Caller, approve bool, reason string, now t
 }
 
 // Release publishes the held decision: the applicant now sees the outcome. An approved device
-// vendor receives vendorCode. It returns Conflict ("nothing_to_release") without a held decision.
+// vendor receives vendorCode. a.Decision stays as read, for the store to retire. It returns
+// Conflict ("nothing_to_release") without a held decision.
 func (a *Application) Release(vendorCode string, now time.Time) (Change, error) {
 	if a.Status != AppSubmitted || a.Decision == nil {
 		return Change{}, Errorf(Conflict, "nothing_to_release", "application %s holds no decision", a.ID)
 	}
 	out := *a.Decision
-	out.ReleasedAt = &now
+	out.ReleasedAt, out.Revision = &now, 0
 	from := a.Status
-	a.Status, a.Outcome, a.Decision, a.UpdatedAt = AppRejected, &out, nil, now
+	a.Status, a.Outcome, a.UpdatedAt = AppRejected, &out, now
 	if out.Approve {
 		a.Status = AppApproved
 		if a.PartnerType == PartnerDeviceVendor {

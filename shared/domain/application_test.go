@@ -106,7 +106,10 @@ func TestDecisionsAreHeldRevisableAndReleasedOnce(t *testing.T) {
 	require.NotNil(t, a.Outcome)
 	assert.Equal(t, "No deployment plan.", a.Outcome.Reason)
 	assert.Equal(t, release, *a.Outcome.ReleasedAt)
-	assert.Nil(t, a.Decision)
+	require.NotNil(t, a.Decision, "kept as read, so the store retires that very item")
+	assert.Equal(t, *a.Decision.ForOwner(), domain.Decision{Approve: false, Reason: "No deployment plan.", DecidedAt: t0.Add(time.Hour)})
+	assert.Equal(t, "rita", a.Outcome.Reviewer, "reviewers still see who decided")
+	assert.Empty(t, a.ForOwner().Outcome.Reviewer, "the applicant never does")
 	assert.Empty(t, a.VendorCode, "a rejection carries no code")
 
 	_, err = a.Decide(reviewer, true, "", release)
@@ -161,7 +164,8 @@ func TestWithdraw(t *testing.T) {
 	require.NoError(t, err)
 	_, err = a.Withdraw(vendorA, "later", t0)
 	require.NoError(t, err)
-	assert.Nil(t, a.Decision, "a withdrawn application has nothing to release")
+	_, err = a.Release("", t0)
+	assert.Equal(t, "nothing_to_release", domain.CodeOf(err), "a withdrawn application has nothing to release")
 	_, err = a.Withdraw(vendorA, "", t0)
 	assert.Equal(t, "not_withdrawable", domain.CodeOf(err))
 }

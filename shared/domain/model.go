@@ -45,13 +45,18 @@ type ModelSpecInput struct {
 	CameraModel   string   `json:"cameraModel" maxLength:"100"`
 }
 
-// Parse validates the input. Error codes: invalid_model_name, unknown_device_type, unknown_os,
-// missing_software_mode, unknown_software_mode, unknown_connectivity, missing_camera_model.
+// Parse validates the input. Error codes: invalid_model_name (empty, too long, or a character
+// that cannot go inside the bracketed evidence file names: [ ] / \ or a control character),
+// unknown_device_type, unknown_os, missing_software_mode, unknown_software_mode,
+// unknown_connectivity, missing_camera_model.
 func (in ModelSpecInput) Parse() (ModelSpec, error) {
 	s := ModelSpec{Name: strings.TrimSpace(in.Name), CameraModel: strings.TrimSpace(in.CameraModel),
 		Connectivity: []Connectivity{}} // none is an empty list, never null (infra/openapi.yaml)
-	if s.Name == "" || len(s.Name) > 100 || strings.ContainsAny(s.Name, "[]/\\") {
-		return s, Errorf(Invalid, "invalid_model_name", "name must be 1 to 100 characters without [ ] / \\")
+	if s.Name == "" || len(s.Name) > 100 {
+		return s, Errorf(Invalid, "invalid_model_name", "name must be 1 to 100 characters")
+	}
+	if err := CheckFileNamePart("invalid_model_name", "name", s.Name); err != nil {
+		return s, err
 	}
 	var err error
 	if s.DeviceType, err = ParseDeviceType(in.DeviceType); err != nil {
@@ -95,10 +100,10 @@ type Model struct {
 	ModelSpec
 	Status      ModelStatus `json:"status"`
 	Round       int         `json:"round"`
-	Decision    *Decision   `json:"-"`
+	Decision    *Decision   `json:"-"` // held, in its own item; see Application.Decision
 	Outcome     *Decision   `json:"outcome,omitempty"`
 	ModelCode   string      `json:"modelCode,omitempty"`
-	Pipeline    string      `json:"pipelineExecutionArn,omitempty"`
+	Pipeline    string      `json:"pipelineExecutionArn,omitempty"` // reviewers only (ForOwner drops it)
 	CreatedBy   string      `json:"createdBy"`
 	CreatedAt   time.Time   `json:"createdAt"`
 	UpdatedAt   time.Time   `json:"updatedAt"`
@@ -134,14 +139,23 @@ func (m *Model) Decide(reviewer Caller, approve bool, reason string, now time.Ti
 	return decide(&m.Decision, reviewer, approve, reason, now)
 }
 
+// ForOwner is m as its vendor may read it: no held decision, the released outcome without the
+// reviewer's identity, and no internals (the pipeline's execution ARN).
+func (m *Model) ForOwner() *Model {
+	o := *m
+	o.Decision, o.Outcome, o.Pipeline = nil, m.Outcome.ForOwner(), ""
+	return &o
+}
+
 // Release publishes the held decision; approval assigns modelCode and opens the prototype stage.
+// m.Decision stays as read, for the store to retire.
 func (m *Model) Release(modelCode string, now time.Time) (Change, error) {
 	if m.Status != ModelUnderReview || m.Decision == nil {
 		return Change{}, Errorf(Conflict, "nothing_to_release", "model %s holds no decision", m.ID)
 	}
 	out := *m.Decision
-	out.ReleasedAt = &now
-	m.Status, m.Outcome, m.Decision, m.UpdatedAt = ModelRejected, &out, nil, now
+	out.ReleasedAt, out.Revision = &now, 0
+	m.Status, m.Outcome, m.UpdatedAt = ModelRejected, &out, now
 	if out.Approve {
 		m.Status, m.ModelCode = ModelApproved, modelCode
 	}

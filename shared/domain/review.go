@@ -15,12 +15,40 @@ func decide(held **Decision, reviewer Caller, approve bool, reason string, now t
 	if len(reason) > 2000 {
 		return Change{}, Errorf(Invalid, "reason_too_long", "the reason is longer than 2000 characters")
 	}
-	action := "decided"
+	action, revision := "decided", 0
 	if *held != nil {
-		action = "decision_revised"
+		action, revision = "decision_revised", (*held).Revision
 	}
-	*held = &Decision{Approve: approve, Reason: reason, Reviewer: reviewer.Subject, DecidedAt: now}
-	return Change{At: now, By: reviewer.Subject, Action: action, To: verdict(approve), Reason: reason}, nil
+	*held = &Decision{Approve: approve, Reason: reason, Reviewer: reviewer.Subject, DecidedAt: now, Revision: revision}
+	return Change{At: now, By: reviewer.Subject, ByReviewer: true, Held: true, Action: action, To: verdict(approve), Reason: reason}, nil
+}
+
+// ForOwner is d as the applicant may read it: outcome and reason, never the reviewer's identity.
+func (d *Decision) ForOwner() *Decision {
+	if d == nil {
+		return nil
+	}
+	o := *d
+	o.Reviewer = ""
+	return &o
+}
+
+// OwnerHistory is an entity's history as its owner may read it, for every kind of entity: a
+// reviewer's held decisions and their revisions are left out (the owner learns the outcome
+// from the release's entry), and entries made by a reviewer say "reviewer", never who.
+// Reviewers read the history as stored.
+func OwnerHistory(all []Change) []Change {
+	out := make([]Change, 0, len(all))
+	for _, c := range all {
+		if c.Held {
+			continue
+		}
+		if c.ByReviewer {
+			c.By, c.ByReviewer = string(RoleReviewer), false
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // Same reports whether d is the decision approve/reason would record (the reason compared as

@@ -254,8 +254,18 @@ func (v *SubmissionVersion) Decide(reviewer Caller, approve bool, reason string,
 	if approve {
 		v.Status = VersionApproved
 	}
-	return Change{At: now, By: reviewer.Subject, Action: "decided", From: string(VersionSubmitted),
+	return Change{At: now, By: reviewer.Subject, ByReviewer: true, Action: "decided", From: string(VersionSubmitted),
 		To: fmt.Sprintf("v%d %s", v.Number, v.Status), Reason: held.Reason}, nil
+}
+
+// ForOwner is v as its vendor may read it: the outcome without the reviewer's identity.
+func (v *SubmissionVersion) ForOwner() *SubmissionVersion {
+	if v == nil {
+		return nil
+	}
+	o := *v
+	o.Outcome = v.Outcome.ForOwner()
+	return &o
 }
 
 func sortedSlots(m map[string]*Artifact) []string {

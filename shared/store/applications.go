@@ -6,17 +6,17 @@ import (
 	"github.com/facepay/platform/shared/domain"
 )
 
-// storedApplication keeps what the API hides from applicants (the held decision, object keys).
+// storedApplication keeps what the API hides from applicants (object keys). The held
+// decision is an item of its own (held.go).
 type storedApplication struct {
 	domain.Application
-	HeldDecision *domain.Decision  `json:"heldDecision,omitempty"`
-	Keys         map[string]string `json:"keys,omitempty"` // slot → object key
+	Keys map[string]string `json:"keys,omitempty"` // slot → object key
 }
 
 func appPK(id string) string { return "APP#" + id }
 
 func (db *DB) applicationItem(a *domain.Application) (item, error) {
-	s := storedApplication{Application: *a, HeldDecision: a.Decision, Keys: map[string]string{}}
+	s := storedApplication{Application: *a, Keys: map[string]string{}}
 	for slot, att := range a.Attachments {
 		s.Keys[slot] = att.Key
 	}
@@ -61,21 +61,40 @@ func (tx *Tx) saveApplication(a *domain.Application, version int, changes ...dom
 	stored.Version = version + 1 // what the item will hold, so listings show it too
 	it, err := tx.db.applicationItem(&stored)
 	tx.add(it, version, err)
+	if a.Decision != nil && a.Status != domain.AppSubmitted {
+		tx.retireHeld(appPK(a.ID), a.Decision) // released or withdrawn
+	}
 	tx.history(appPK(a.ID), changes...)
 	tx.onCommit(func() { a.Version = version + 1 })
 	return tx
 }
 
-// Application returns the application id. It returns NotFound ("application_not_found").
+// HoldApplicationDecision stores a reviewer's held decision a.Decision (from Application.Decide)
+// and its history entry ch, without writing the application itself (held.go). It returns
+// Conflict ("conflict") when the application or its held decision changed since read.
+func (db *DB) HoldApplicationDecision(ctx context.Context, a *domain.Application, ch domain.Change) error {
+	return db.Tx().holdDecision(appPK(a.ID), a.Version, appQueue(a.PartnerType, QueueDecided), a.Decision, ch).
+		Commit(ctx, "decision on application "+a.ID)
+}
+
+// Application returns the application id with its held decision (while under review). It
+// returns NotFound ("application_not_found").
 func (db *DB) Application(ctx context.Context, id string) (*domain.Application, error) {
 	if err := safeID("application", id); err != nil {
 		return nil, err
 	}
-	it, err := db.get(ctx, appPK(id), "META", "application_not_found", "application "+id)
+	it, held, err := db.loadEntity(ctx, appPK(id), "application_not_found", "application "+id)
 	if err != nil {
 		return nil, err
 	}
-	return decodeApplication(it)
+	a, err := decodeApplication(it)
+	if err != nil {
+		return nil, err
+	}
+	if a.Status == domain.AppSubmitted {
+		a.Decision = held
+	}
+	return a, nil
 }
 
 func decodeApplication(it item) (*domain.Application, error) {
@@ -84,7 +103,7 @@ func decodeApplication(it item) (*domain.Application, error) {
 		return nil, err
 	}
 	a := s.Application
-	a.Decision, a.Version = s.HeldDecision, it.Version
+	a.Version = it.Version
 	for slot, k := range s.Keys {
 		if att := a.Attachments[slot]; att != nil {
 			att.Key = k

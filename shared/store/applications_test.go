@@ -136,40 +136,102 @@ func TestApplicationsOf_NewestFirstPaged(t *testing.T) {
 	assert.Empty(t, p.Next)
 }
 
-// The held decision (and attachments' object keys) round-trip through the store but never
-// reach the applicant's listing.
-func TestApplication_HeldDecisionHiddenFromListing(t *testing.T) {
+// A held decision is an item of its own: deciding and revising leave the application item as
+// it was (data, version, updatedAt), so the applicant's listing is byte for byte the same; the
+// reviewers' queue carries it; the release retires it, and only the revision it read.
+func TestApplication_HeldDecisionIsItsOwnItem(t *testing.T) {
 	ctx := context.Background()
 	db := newTable(t)
-	held := &domain.Decision{Approve: false, Reason: "secret-reviewer-note", Reviewer: "rita", DecidedAt: t0.Add(time.Hour)}
-	a := submittedApp("app_1", "org-a", domain.PartnerDeviceVendor, t0, nil)
+	a := submittedApp("app_1", "org-a", domain.PartnerDeviceVendor, t0)
 	received := t0.Add(-time.Minute)
 	a.Attachments["deck"] = &domain.Attachment{Slot: "deck", UploadID: "up_1", FileName: "deck.pdf", ContentType: "application/pdf",
 		Size: 10, SHA256: "ab", Key: "applications/org-a/app_1/deck/up_1", VersionID: "v1",
 		Status: domain.AttachmentReceived, RequestedAt: t0.Add(-2 * time.Minute), ReceivedAt: &received}
 	require.NoError(t, db.CreateApplication(ctx, a, change(t0, "created")))
-	a.Decision = held
-	require.NoError(t, db.SaveApplication(ctx, a, change(t0.Add(time.Hour), "decided")))
+	listing := func() string {
+		page, err := db.ApplicationsOf(ctx, "org-a", "", 10)
+		require.NoError(t, err)
+		body, err := json.Marshal(page)
+		require.NoError(t, err)
+		return string(body)
+	}
+	before := listing()
 
+	a.Decision = &domain.Decision{Approve: true, Reviewer: "rita", DecidedAt: t0.Add(time.Hour)}
+	require.NoError(t, db.HoldApplicationDecision(ctx, a, held(a.Decision)))
 	got, err := db.Application(ctx, "app_1")
 	require.NoError(t, err)
-	assert.Equal(t, held, got.Decision)
+	assert.Equal(t, 1, got.Version, "deciding does not write the application")
+	assert.Equal(t, a.UpdatedAt, got.UpdatedAt)
+	assert.Equal(t, 1, got.Decision.Revision)
 	assert.Equal(t, "applications/org-a/app_1/deck/up_1", got.Attachments["deck"].Key)
-	assert.Equal(t, a, got)
 
-	page, err := db.ApplicationsOf(ctx, "org-a", "", 10)
-	require.NoError(t, err)
-	require.Len(t, page.Items, 1)
-	assert.Nil(t, page.Items[0].Decision)
-	body, err := json.Marshal(page)
-	require.NoError(t, err)
-	assert.NotContains(t, string(body), "secret-reviewer-note")
-	assert.NotContains(t, string(body), "heldDecision")
-	assert.NotContains(t, string(body), "applications/org-a/app_1/deck/up_1")
+	// A revision from a stale read is refused; from a fresh one it replaces the decision.
+	stale := *got
+	stale.Decision = &domain.Decision{Approve: true, Reviewer: "rita", DecidedAt: t0.Add(2 * time.Hour)}
+	assert.Equal(t, "conflict", codeOf(db.HoldApplicationDecision(ctx, &stale, held(stale.Decision))), "a second first decision")
+	revised := &domain.Decision{Approve: false, Reason: "secret-reviewer-note", Reviewer: "rita", DecidedAt: t0.Add(3 * time.Hour), Revision: got.Decision.Revision}
+	got.Decision = revised
+	require.NoError(t, db.HoldApplicationDecision(ctx, got, held(revised)))
+	assert.Equal(t, 2, revised.Revision)
+	assert.Equal(t, before, listing(), "the applicant's listing does not move")
+	assert.NotContains(t, before, "secret-reviewer-note")
 
-	// The reviewers' queue does carry it.
 	q, err := db.ApplicationQueue(ctx, domain.PartnerDeviceVendor, store.QueueFilter{State: store.QueueDecided})
 	require.NoError(t, err)
 	require.Len(t, q.Items, 1)
-	assert.Equal(t, held, q.Items[0].Decision)
+	assert.Equal(t, revised, q.Items[0].Decision, "reviewers read it in their queue")
+	q, err = db.ApplicationQueue(ctx, domain.PartnerDeviceVendor, store.QueueFilter{State: store.QueuePending})
+	require.NoError(t, err)
+	assert.Empty(t, q.Items)
+
+	// A release that read the first decision cannot publish it once it was revised.
+	old, err := db.Application(ctx, "app_1")
+	require.NoError(t, err)
+	old.Decision.Revision = 1
+	_, err = old.Release("00", t0.Add(4*time.Hour))
+	require.NoError(t, err)
+	assert.Equal(t, "conflict", codeOf(db.SaveApplication(ctx, old, change(t0.Add(4*time.Hour), "released"))))
+
+	rel, err := db.Application(ctx, "app_1")
+	require.NoError(t, err)
+	_, err = rel.Release("", t0.Add(5*time.Hour))
+	require.NoError(t, err)
+	require.NoError(t, db.SaveApplication(ctx, rel, change(t0.Add(5*time.Hour), "released")))
+	assert.Equal(t, 2, rel.Version)
+
+	// The released decision's item is gone: the next round starts with no held decision and
+	// may take a first decision again.
+	accepted := true
+	_, err = rel.Edit(domain.Caller{Subject: "alice"}, domain.ApplicationDraft{Survey: map[string]string{"plan": "v2"}, AgreementAccepted: &accepted}, t0.Add(6*time.Hour))
+	require.NoError(t, err)
+	_, err = rel.Submit(domain.Caller{Subject: "alice", AccountType: domain.AccountServiceProvider}, t0.Add(6*time.Hour))
+	require.NoError(t, err)
+	require.NoError(t, db.SaveApplication(ctx, rel, change(t0.Add(6*time.Hour), "submitted")))
+	again, err := db.Application(ctx, "app_1")
+	require.NoError(t, err)
+	assert.Nil(t, again.Decision)
+	again.Decision = &domain.Decision{Approve: true, Reviewer: "rita", DecidedAt: t0.Add(7 * time.Hour)}
+	require.NoError(t, db.HoldApplicationDecision(ctx, again, held(again.Decision)))
+}
+
+// Withdrawing retires the held decision with the application's review.
+func TestApplication_WithdrawRetiresTheHeldDecision(t *testing.T) {
+	ctx := context.Background()
+	db := newTable(t)
+	a := submittedApp("app_1", "org-a", domain.PartnerMerchant, t0)
+	require.NoError(t, db.CreateApplication(ctx, a, change(t0, "created")))
+	a.Decision = &domain.Decision{Approve: true, Reviewer: "rita", DecidedAt: t0.Add(time.Hour)}
+	require.NoError(t, db.HoldApplicationDecision(ctx, a, held(a.Decision)))
+	got, err := db.Application(ctx, "app_1")
+	require.NoError(t, err)
+	_, err = got.Withdraw(domain.Caller{Subject: "alice"}, "", t0.Add(2*time.Hour))
+	require.NoError(t, err)
+	require.NoError(t, db.SaveApplication(ctx, got, change(t0.Add(2*time.Hour), "withdrawn")))
+	q, err := db.ApplicationQueue(ctx, domain.PartnerMerchant, store.QueueFilter{State: store.QueueDecided})
+	require.NoError(t, err)
+	assert.Empty(t, q.Items)
+	again, err := db.Application(ctx, "app_1")
+	require.NoError(t, err)
+	assert.Nil(t, again.Decision)
 }

@@ -40,8 +40,8 @@ func TestApplicationsOf_OrderWithinASecond(t *testing.T) {
 func TestApplicationQueue_AgeBoundWithinASecond(t *testing.T) {
 	ctx := context.Background()
 	db := newTable(t)
-	require.NoError(t, db.CreateApplication(ctx, submittedApp("after", "org-a", domain.PartnerMerchant, t0.Add(500*time.Millisecond), nil), change(t0, "created")))
-	require.NoError(t, db.CreateApplication(ctx, submittedApp("before", "org-b", domain.PartnerMerchant, t0, nil), change(t0, "created")))
+	require.NoError(t, db.CreateApplication(ctx, submittedApp("after", "org-a", domain.PartnerMerchant, t0.Add(500*time.Millisecond)), change(t0, "created")))
+	require.NoError(t, db.CreateApplication(ctx, submittedApp("before", "org-b", domain.PartnerMerchant, t0), change(t0, "created")))
 	p, err := db.ApplicationQueue(ctx, domain.PartnerMerchant, store.QueueFilter{State: store.QueuePending, SubmittedUntil: t0})
 	require.NoError(t, err)
 	var ids []string

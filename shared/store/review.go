@@ -57,13 +57,28 @@ func queueQuery(pk string, f QueueFilter) *dynamodb.QueryInput {
 // ApplicationQueue lists applications of partner type t under review, oldest first.
 func (db *DB) ApplicationQueue(ctx context.Context, t domain.PartnerType, f QueueFilter) (Page[domain.Application], error) {
 	p, err := query[storedApplication](ctx, db, queueQuery(appQueue(t, f.State), f), f.Cursor, f.Limit)
-	out := Page[domain.Application]{Next: p.Next}
+	if err != nil {
+		return Page[domain.Application]{}, err
+	}
+	out := Page[domain.Application]{Next: p.Next, Items: make([]domain.Application, 0, len(p.Items))}
+	var pks []string
+	for _, s := range p.Items {
+		if s.Status == domain.AppSubmitted {
+			pks = append(pks, appPK(s.ID))
+		}
+	}
+	held, err := db.heldDecisions(ctx, pks)
+	if err != nil {
+		return Page[domain.Application]{}, err
+	}
 	for _, s := range p.Items {
 		a := s.Application
-		a.Decision = s.HeldDecision
+		if a.Status == domain.AppSubmitted {
+			a.Decision = held[appPK(a.ID)]
+		}
 		out.Items = append(out.Items, a)
 	}
-	return out, err
+	return out, nil
 }
 
 // ModelQueue lists models under review, oldest first.

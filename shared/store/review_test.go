@@ -18,17 +18,21 @@ func TestApplicationQueue(t *testing.T) {
 	db := newTable(t)
 	decision := &domain.Decision{Approve: true, Reviewer: "rita", DecidedAt: t0.Add(5 * time.Hour)}
 	dv, sp := domain.PartnerDeviceVendor, domain.PartnerSoftwareProvider
-	released := submittedApp("dv_released", "org-f", dv, t0, nil)
+	released := submittedApp("dv_released", "org-f", dv, t0)
 	released.Status = domain.AppApproved
 	for _, a := range []*domain.Application{
-		submittedApp("dv_pending_late", "org-a", dv, t0.Add(time.Hour), nil),
-		submittedApp("dv_pending_early", "org-b", dv, t0, nil),
-		submittedApp("dv_decided", "org-c", dv, t0.Add(30*time.Minute), decision),
-		submittedApp("sp_pending", "org-d", sp, t0.Add(10*time.Minute), nil),
+		submittedApp("dv_pending_late", "org-a", dv, t0.Add(time.Hour)),
+		submittedApp("dv_pending_early", "org-b", dv, t0),
+		submittedApp("dv_decided", "org-c", dv, t0.Add(30*time.Minute)),
+		submittedApp("sp_pending", "org-d", sp, t0.Add(10*time.Minute)),
 		draftApp("dv_draft", "org-e", dv, t0),
 		released,
 	} {
 		require.NoError(t, db.CreateApplication(ctx, a, change(t0, "created")))
+		if a.ID == "dv_decided" {
+			a.Decision = decision
+			require.NoError(t, db.HoldApplicationDecision(ctx, a, held(decision)))
+		}
 	}
 
 	tests := []struct {
@@ -63,8 +67,8 @@ func TestApplicationQueue(t *testing.T) {
 	// takes it off the queues.
 	a, err := db.Application(ctx, "dv_pending_early")
 	require.NoError(t, err)
-	a.Decision = decision
-	require.NoError(t, db.SaveApplication(ctx, a, change(t0.Add(6*time.Hour), "decided")))
+	a.Decision = &domain.Decision{Approve: true, Reviewer: "rita", DecidedAt: t0.Add(6 * time.Hour)}
+	require.NoError(t, db.HoldApplicationDecision(ctx, a, held(a.Decision)))
 	p, err := db.ApplicationQueue(ctx, dv, store.QueueFilter{State: store.QueuePending})
 	require.NoError(t, err)
 	require.Len(t, p.Items, 1)
@@ -73,7 +77,8 @@ func TestApplicationQueue(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, p.Items, 2)
 	assert.Equal(t, []string{"dv_pending_early", "dv_decided"}, []string{p.Items[0].ID, p.Items[1].ID})
-	assert.Equal(t, decision, p.Items[0].Decision)
+	assert.Equal(t, a.Decision, p.Items[0].Decision)
+	assert.Equal(t, decision, p.Items[1].Decision)
 
 	_, err = a.Release("00", t0.Add(7*time.Hour))
 	require.NoError(t, err)
@@ -88,7 +93,6 @@ func TestModelQueue(t *testing.T) {
 	ctx := context.Background()
 	db := newTable(t)
 	decided := newModel("mdl_decided", "org-a", t0.Add(20*time.Minute))
-	decided.Decision = &domain.Decision{Approve: false, Reason: "blurry", Reviewer: "rita", DecidedAt: t0.Add(time.Hour)}
 	approved := newModel("mdl_approved", "org-a", t0)
 	approved.Status, approved.ModelCode, approved.UpdatedAt = domain.ModelApproved, "00", t0.Add(2*time.Hour)
 	started := newModel("mdl_started", "org-a", t0)
@@ -101,6 +105,8 @@ func TestModelQueue(t *testing.T) {
 	} {
 		require.NoError(t, db.CreateModel(ctx, m, change(t0, "registered")))
 	}
+	decided.Decision = &domain.Decision{Approve: false, Reason: "blurry", Reviewer: "rita", DecidedAt: t0.Add(time.Hour)}
+	require.NoError(t, db.HoldModelDecision(ctx, decided, held(decided.Decision)))
 
 	tests := []struct {
 		name string

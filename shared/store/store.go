@@ -6,6 +6,8 @@
 //	entity        pk                  sk                 gsi1 (owner listing)               gsi2 (work queues)
 //	application   APP#<id>            META               ORG#<org> / APP#<created>#<id>     QUEUE#APP#<type>#<pending|decided> / <submitted>#<id>
 //	model         MODEL#<id>          META               ORG#<org> / MODEL#<created>#<id>   QUEUE#MODEL#<pending|decided> / <submitted>#<id>
+//	held decision <entity pk>         META#DECISION      –                                  –   (a reviewer's decision until released; held.go)
+//	model name    MODELNAME#<org>#<name, lower case>  META  –                               –   (a vendor's model name is taken once; models.go)
 //	task token    MODEL#<id>          TOKEN#<step>       –                                  –
 //	history       <entity pk>         HIST#<at>#<seq>    –                                  –
 //	vendor        VENDOR#<org>        META               –                                  –
@@ -19,7 +21,7 @@
 // The review queue holds only what is under review: "pending" until a reviewer decides,
 // "decided" until the weekly release publishes the decision.
 //
-// Access patterns: get an entity by id (GetItem pk/META); an entity and its history
+// Access patterns: get an entity by id with its held decision (Query pk, begins_with META); an entity and its history
 // (Query pk, begins_with HIST#); an organisation's entities newest first (gsi1); a review
 // queue oldest first (gsi2). Every write states its precondition: creates use
 // attribute_not_exists(pk), updates compare the item's version. Entity writes and their
@@ -143,16 +145,22 @@ func (db *DB) history(pk string, c domain.Change) (types.TransactWriteItem, erro
 	return db.put(item{PK: pk, SK: sk, Data: data}, 0)
 }
 
-// write runs writes as one transaction. A failed condition becomes a Conflict error with code
-// "conflict": the entity changed since it was read (or already exists).
-func (db *DB) write(ctx context.Context, what string, writes ...types.TransactWriteItem) error {
+// write runs writes as one transaction. A failed condition becomes a Conflict error:
+// conflicts[i] when writes[i] declared one (a name already taken), else code "conflict" (the
+// entity changed since it was read, or already exists). The first failed write in order wins.
+func (db *DB) write(ctx context.Context, what string, writes []types.TransactWriteItem, conflicts []error) error {
 	_, err := db.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
 	var tce *types.TransactionCanceledException
 	if errors.As(err, &tce) {
-		for _, r := range tce.CancellationReasons {
+		for i, r := range tce.CancellationReasons {
 			// TransactionConflict: another transaction was writing the same item at that moment.
 			switch aws.ToString(r.Code) {
-			case "ConditionalCheckFailed", "TransactionConflict":
+			case "ConditionalCheckFailed":
+				if i < len(conflicts) && conflicts[i] != nil {
+					return conflicts[i]
+				}
+				return domain.ErrConflict.Withf("%s changed meanwhile; reload and retry", what)
+			case "TransactionConflict":
 				return domain.ErrConflict.Withf("%s changed meanwhile; reload and retry", what)
 			}
 		}

@@ -28,11 +28,16 @@ func draftApp(id, org string, t domain.PartnerType, created time.Time) *domain.A
 	}
 }
 
-// submittedApp is an application under review, with a held decision when decision != nil.
-func submittedApp(id, org string, t domain.PartnerType, submitted time.Time, decision *domain.Decision) *domain.Application {
+// submittedApp is an application under review.
+func submittedApp(id, org string, t domain.PartnerType, submitted time.Time) *domain.Application {
 	a := draftApp(id, org, t, submitted.Add(-time.Hour))
-	a.Status, a.SubmittedAt, a.Round, a.Decision = domain.AppSubmitted, &submitted, 1, decision
+	a.Status, a.SubmittedAt, a.Round = domain.AppSubmitted, &submitted, 1
 	return a
+}
+
+// held is a reviewer's held-decision history entry.
+func held(d *domain.Decision) domain.Change {
+	return domain.Change{At: d.DecidedAt, By: d.Reviewer, ByReviewer: true, Held: true, Action: "decided"}
 }
 
 func change(at time.Time, action string) domain.Change {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/facepay/platform/shared/domain"
 )
 
@@ -43,7 +45,7 @@ func (db *DB) PutTaskToken(ctx context.Context, t TaskToken) error {
 	if err != nil {
 		return err
 	}
-	return db.write(ctx, "task token "+t.ModelID+"/"+t.Step, w)
+	return db.write(ctx, "task token "+t.ModelID+"/"+t.Step, []types.TransactWriteItem{w}, nil)
 }
 
 // TaskTokenOf returns the token waiting on (model, step). It returns NotFound

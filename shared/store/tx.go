@@ -13,8 +13,10 @@ import (
 type Tx struct {
 	db     *DB
 	writes []types.TransactWriteItem
-	err    error
-	after  []func()
+	// conflicts[i] is returned when writes[i]'s condition fails (nil: the generic "conflict").
+	conflicts []error
+	err       error
+	after     []func()
 }
 
 // Tx starts a transaction.
@@ -29,35 +31,38 @@ func (tx *Tx) add(it item, version int, err error) {
 		return
 	}
 	w, err := tx.db.put(it, version)
+	tx.addWrite(w, err, nil)
+}
+
+// addWrite appends w; onConflict is what a failure of w's condition means to the caller.
+func (tx *Tx) addWrite(w types.TransactWriteItem, err, onConflict error) {
+	if tx.err != nil {
+		return
+	}
 	if err != nil {
 		tx.err = err
 		return
 	}
 	tx.writes = append(tx.writes, w)
+	tx.conflicts = append(tx.conflicts, onConflict)
 }
 
 func (tx *Tx) history(pk string, changes ...domain.Change) {
 	for _, c := range changes {
-		if tx.err != nil {
-			return
-		}
 		w, err := tx.db.history(pk, c)
-		if err != nil {
-			tx.err = err
-			return
-		}
-		tx.writes = append(tx.writes, w)
+		tx.addWrite(w, err, nil)
 	}
 }
 
 func (tx *Tx) onCommit(f func()) { tx.after = append(tx.after, f) }
 
-// Commit writes everything or nothing. A failed precondition is a Conflict error.
+// Commit writes everything or nothing. A failed precondition is a Conflict error: the one its
+// write declared, else code "conflict".
 func (tx *Tx) Commit(ctx context.Context, what string) error {
 	if tx.err != nil {
 		return tx.err
 	}
-	if err := tx.db.write(ctx, what, tx.writes...); err != nil {
+	if err := tx.db.write(ctx, what, tx.writes, tx.conflicts); err != nil {
 		return err
 	}
 	for _, f := range tx.after {

@@ -119,11 +119,11 @@ func (h *handler) create(ctx context.Context, c domain.Caller, req httpapi.Reque
 			if err != nil {
 				return httpapi.Response{}, err
 			}
-			return httpapi.JSON(http.StatusOK, prev), nil
+			return httpapi.JSON(http.StatusOK, prev.ForOwner()), nil
 		}
 		return httpapi.Response{}, err
 	}
-	return httpapi.JSON(http.StatusCreated, a), nil
+	return httpapi.JSON(http.StatusCreated, a.ForOwner()), nil
 }
 
 // replay answers a create whose Idempotency-Key is claimed: with the draft the first request
@@ -167,7 +167,11 @@ func (h *handler) list(ctx context.Context, c domain.Caller, req httpapi.Request
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	return httpapi.JSON(http.StatusOK, page), nil
+	out := store.Page[*domain.Application]{Next: page.Next, Items: make([]*domain.Application, len(page.Items))}
+	for i := range page.Items {
+		out.Items[i] = page.Items[i].ForOwner()
+	}
+	return httpapi.JSON(http.StatusOK, out), nil
 }
 
 // owned loads an application the caller's organisation owns. Another organisation's
@@ -191,7 +195,7 @@ func (h *handler) get(ctx context.Context, c domain.Caller, req httpapi.Request)
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	return httpapi.JSON(http.StatusOK, a), nil
+	return httpapi.JSON(http.StatusOK, a.ForOwner()), nil
 }
 
 func (h *handler) history(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
@@ -203,7 +207,7 @@ func (h *handler) history(ctx context.Context, c domain.Caller, req httpapi.Requ
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	return httpapi.JSON(http.StatusOK, map[string]any{"items": hist}), nil
+	return httpapi.JSON(http.StatusOK, map[string]any{"items": domain.OwnerHistory(hist)}), nil
 }
 
 // change loads the caller's application, applies f and saves it with f's history entry.
@@ -237,7 +241,7 @@ func (h *handler) edit(ctx context.Context, c domain.Caller, req httpapi.Request
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	return httpapi.JSON(http.StatusOK, a), nil
+	return httpapi.JSON(http.StatusOK, a.ForOwner()), nil
 }
 
 func (h *handler) submit(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
@@ -258,7 +262,7 @@ func (h *handler) submit(ctx context.Context, c domain.Caller, req httpapi.Reque
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	return httpapi.JSON(http.StatusOK, a), nil
+	return httpapi.JSON(http.StatusOK, a.ForOwner()), nil
 }
 
 type withdrawRequest struct {
@@ -281,7 +285,7 @@ func (h *handler) withdraw(ctx context.Context, c domain.Caller, req httpapi.Req
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	return httpapi.JSON(http.StatusOK, a), nil
+	return httpapi.JSON(http.StatusOK, a.ForOwner()), nil
 }
 
 // maxAttachmentSize bounds application attachments (decks, licences). Our choice: 50 MiB.

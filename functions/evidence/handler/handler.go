@@ -192,20 +192,19 @@ func (h *handler) get(ctx context.Context, c domain.Caller, req httpapi.Request)
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	view := SubmissionView{ModelID: t.model.ID, Kind: t.kind, Current: t.sub.Current(), Versions: []VersionSummary{}}
+	view := SubmissionView{ModelID: t.model.ID, Kind: t.kind, Current: t.sub.Current().ForOwner(), Versions: []VersionSummary{}}
 	for i, s := range append(required, optional...) {
 		view.Slots = append(view.Slots, SlotInfo{Slot: s.ID(), Path: precheck.PathForm(s.ID()), Required: i < len(required),
 			ExpectedFileName: s.ExpectedFileName(v.Name, t.model.Name, ""), Extensions: s.Extensions(), MaxSize: s.MaxSize()})
 	}
 	for _, ver := range t.sub.Versions {
-		view.Versions = append(view.Versions, VersionSummary{Version: ver.Number, Status: ver.Status, SubmittedAt: ver.SubmittedAt, Outcome: ver.Outcome})
+		view.Versions = append(view.Versions, VersionSummary{Version: ver.Number, Status: ver.Status, SubmittedAt: ver.SubmittedAt, Outcome: ver.Outcome.ForOwner()})
 	}
-	if view.History, err = h.db.SubmissionHistory(ctx, t.model.ID, t.kind); err != nil {
+	hist, err := h.db.SubmissionHistory(ctx, t.model.ID, t.kind)
+	if err != nil {
 		return httpapi.Response{}, err
 	}
-	if view.History == nil {
-		view.History = []domain.Change{} // a list, never null (infra/openapi.yaml)
-	}
+	view.History = domain.OwnerHistory(hist)
 	return httpapi.JSON(http.StatusOK, view), nil
 }
 
@@ -218,7 +217,7 @@ func (h *handler) getVersion(ctx context.Context, c domain.Caller, req httpapi.R
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	return httpapi.JSON(http.StatusOK, v), nil
+	return httpapi.JSON(http.StatusOK, v.ForOwner()), nil
 }
 
 type uploadRequest struct {

@@ -22,7 +22,7 @@ type modelStore interface {
 	Vendor(ctx context.Context, org string) (domain.Vendor, error)
 	CreateModel(ctx context.Context, m *domain.Model, c domain.Change, claims ...store.Claim) error
 	ClaimOf(ctx context.Context, scope string) (store.Claim, error)
-	SaveModel(ctx context.Context, m *domain.Model, changes ...domain.Change) error
+	ResubmitModel(ctx context.Context, m *domain.Model, previousName string, changes ...domain.Change) error
 	Model(ctx context.Context, id string) (*domain.Model, error)
 	ModelHistory(ctx context.Context, id string) ([]domain.Change, error)
 	ModelsOf(ctx context.Context, org, cursor string, limit int) (store.Page[domain.Model], error)
@@ -95,22 +95,25 @@ func (h *handler) register(ctx context.Context, c domain.Caller, req httpapi.Req
 	if err := h.db.CreateModel(ctx, m, ch, claims...); err != nil {
 		if idem.Key != "" && errors.Is(err, domain.ErrConflict) {
 			// A repeat: the same request gets the model the first made, another one 422.
-			cl, err := h.db.ClaimOf(ctx, idem.Scope)
-			if err != nil {
-				return httpapi.Response{}, err
-			}
-			if cl.Fingerprint != idem.Fingerprint {
+			// Without a claim the conflict was something else (a name already taken) and stands.
+			cl, cerr := h.db.ClaimOf(ctx, idem.Scope)
+			switch {
+			case domain.KindOf(cerr) == domain.NotFound:
+			case cerr != nil:
+				return httpapi.Response{}, cerr
+			case cl.Fingerprint != idem.Fingerprint:
 				return httpapi.Response{}, domain.ErrIdempotencyKeyReused.Withf("Idempotency-Key %q was used with a different request; use a new key", idem.Key)
+			default:
+				prev, err := h.owned(ctx, c, cl.EntityID)
+				if err != nil {
+					return httpapi.Response{}, err
+				}
+				return httpapi.JSON(http.StatusOK, prev.ForOwner()), nil
 			}
-			prev, err := h.owned(ctx, c, cl.EntityID)
-			if err != nil {
-				return httpapi.Response{}, err
-			}
-			return httpapi.JSON(http.StatusOK, prev), nil
 		}
 		return httpapi.Response{}, err
 	}
-	return httpapi.JSON(http.StatusCreated, m), nil
+	return httpapi.JSON(http.StatusCreated, m.ForOwner()), nil
 }
 
 func (h *handler) list(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
@@ -125,7 +128,11 @@ func (h *handler) list(ctx context.Context, c domain.Caller, req httpapi.Request
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	return httpapi.JSON(http.StatusOK, page), nil
+	out := store.Page[*domain.Model]{Next: page.Next, Items: make([]*domain.Model, len(page.Items))}
+	for i := range page.Items {
+		out.Items[i] = page.Items[i].ForOwner()
+	}
+	return httpapi.JSON(http.StatusOK, out), nil
 }
 
 // owned loads a model of the caller's organisation; another vendor's model is "not found".
@@ -148,7 +155,7 @@ func (h *handler) get(ctx context.Context, c domain.Caller, req httpapi.Request)
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	return httpapi.JSON(http.StatusOK, m), nil
+	return httpapi.JSON(http.StatusOK, m.ForOwner()), nil
 }
 
 func (h *handler) history(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
@@ -160,7 +167,7 @@ func (h *handler) history(ctx context.Context, c domain.Caller, req httpapi.Requ
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	return httpapi.JSON(http.StatusOK, map[string]any{"items": hist}), nil
+	return httpapi.JSON(http.StatusOK, map[string]any{"items": domain.OwnerHistory(hist)}), nil
 }
 
 // resubmit changes a rejected model and sends it back to review; repeating it is harmless.
@@ -181,14 +188,15 @@ func (h *handler) resubmit(ctx context.Context, c domain.Caller, req httpapi.Req
 		if m.Status == domain.ModelUnderReview && m.Round > 1 {
 			return nil // a retried resubmit
 		}
+		previousName := m.Name
 		ch, err := m.Resubmit(c, spec, h.now())
 		if err != nil {
 			return err
 		}
-		return h.db.SaveModel(ctx, m, ch)
+		return h.db.ResubmitModel(ctx, m, previousName, ch)
 	})
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	return httpapi.JSON(http.StatusOK, m), nil
+	return httpapi.JSON(http.StatusOK, m.ForOwner()), nil
 }

@@ -98,7 +98,7 @@ func (f *fakeModels) CreateModel(_ context.Context, m *domain.Model, c domain.Ch
 	return nil
 }
 
-func (f *fakeModels) SaveModel(_ context.Context, m *domain.Model, changes ...domain.Change) error {
+func (f *fakeModels) ResubmitModel(_ context.Context, m *domain.Model, _ string, changes ...domain.Change) error {
 	if f.saveErr != nil {
 		return f.saveErr
 	}
@@ -202,6 +202,15 @@ func TestRoutes(t *testing.T) {
 			wantStatus: http.StatusConflict, wantCode: "conflict"},
 		{name: "register store failure", event: "register-model.json", setup: func(f *fakeModels) { f.createErr = errInternal },
 			wantStatus: http.StatusInternalServerError, wantCode: "internal"},
+		{name: "register duplicate name", event: "register-model.json",
+			setup:      func(f *fakeModels) { f.createErr = domain.Errorf(domain.Conflict, "duplicate_model_name", "taken") },
+			wantStatus: http.StatusConflict, wantCode: "duplicate_model_name"},
+		{name: "register duplicate name with a new idempotency key", event: "register-model.json", mutators: []func(*httpapi.Request){withHeader("idempotency-key", "new")},
+			setup:      func(f *fakeModels) { f.createErr = domain.Errorf(domain.Conflict, "duplicate_model_name", "taken") },
+			wantStatus: http.StatusConflict, wantCode: "duplicate_model_name"},
+		{name: "register name with a bracket", event: "register-model.json",
+			mutators:   []func(*httpapi.Request){withBody(`{"name":"K1 [Pro]","deviceType":"handheld","os":"android","softwareModes":["sdk"],"cameraModel":"C"}`)},
+			wantStatus: http.StatusBadRequest, wantCode: "invalid_model_name"},
 
 		// list
 		{name: "list", event: "list-models.json", model: fixture(sampleOrg, domain.ModelUnderReview, 1), wantStatus: http.StatusOK},

@@ -270,7 +270,8 @@ func (h *handler) startPipeline(ctx context.Context, id string) (bool, error) {
 			return false, err
 		}
 		m.Pipeline = arn
-		return true, h.db.SaveModel(ctx, m, domain.Change{At: h.now(), By: "weekly-release", Action: "pipeline_started", To: arn})
+		// The ARN stays on the model for reviewers; the vendor's history says only that it started.
+		return true, h.db.SaveModel(ctx, m, domain.Change{At: h.now(), By: "weekly-release", Action: "pipeline_started"})
 	})
 }
 

@@ -91,8 +91,16 @@ func seedApp(t *testing.T, db *store.DB, id, org string, pt domain.PartnerType, 
 	sub := cutoff.Add(-72 * time.Hour)
 	a := &domain.Application{ID: id, Org: org, PartnerType: pt, Status: domain.AppSubmitted,
 		Company: domain.Company{Name: "Co " + id}, Attachments: map[string]*domain.Attachment{}, Round: 1,
-		Decision: held, CreatedBy: "alice", CreatedAt: sub.Add(-time.Hour), UpdatedAt: sub, SubmittedAt: &sub}
+		CreatedBy: "alice", CreatedAt: sub.Add(-time.Hour), UpdatedAt: sub, SubmittedAt: &sub}
 	require.NoError(t, db.CreateApplication(context.Background(), a, domain.Change{At: sub, By: "alice", Action: "submitted"}))
+	if held != nil {
+		a.Decision = held
+		require.NoError(t, db.HoldApplicationDecision(context.Background(), a, heldChange(held)))
+	}
+}
+
+func heldChange(d *domain.Decision) domain.Change {
+	return domain.Change{At: d.DecidedAt, By: d.Reviewer, ByReviewer: true, Held: true, Action: "decided"}
 }
 
 func seedModel(t *testing.T, db *store.DB, id, org string, submitted time.Time, held *domain.Decision) {
@@ -100,9 +108,13 @@ func seedModel(t *testing.T, db *store.DB, id, org string, submitted time.Time, 
 	m := &domain.Model{ID: id, VendorOrg: org, VendorCode: "05",
 		ModelSpec: domain.ModelSpec{Name: "K " + id, DeviceType: domain.DeviceVendingMachine, OS: domain.OSAndroid,
 			SoftwareModes: []domain.SoftwareMode{domain.ModeSDK, domain.ModeAPP}, Connectivity: []domain.Connectivity{domain.ConnWiFi}, CameraModel: "C"},
-		Status: domain.ModelUnderReview, Round: 1, Decision: held,
+		Status: domain.ModelUnderReview, Round: 1,
 		CreatedBy: "alice", CreatedAt: submitted, UpdatedAt: submitted, SubmittedAt: submitted}
 	require.NoError(t, db.CreateModel(context.Background(), m, domain.Change{At: submitted, By: "alice", Action: "registered"}))
+	if held != nil {
+		m.Decision = held
+		require.NoError(t, db.HoldModelDecision(context.Background(), m, heldChange(held)))
+	}
 }
 
 func newHandler(db releaseStore, p *fakePipelines) *handler {
@@ -110,6 +122,14 @@ func newHandler(db releaseStore, p *fakePipelines) *handler {
 }
 
 // historyActions returns a function taking a history read's results: historyActions(t)(db.ModelHistory(ctx, id)).
+// ownerActions is the actions of a history as its owner reads it (domain.OwnerHistory).
+func ownerActions(t *testing.T) func([]domain.Change, error) []string {
+	return func(changes []domain.Change, err error) []string {
+		t.Helper()
+		return historyActions(t)(domain.OwnerHistory(changes), err)
+	}
+}
+
 func historyActions(t *testing.T) func([]domain.Change, error) []string {
 	return func(changes []domain.Change, err error) []string {
 		t.Helper()
@@ -183,7 +203,8 @@ func TestRelease_PublishesDecisionsMadeBeforeTheCutoff(t *testing.T) {
 			require.NotNil(t, a.Outcome)
 			require.NotNil(t, a.Outcome.ReleasedAt)
 			assert.Equal(t, runAt, *a.Outcome.ReleasedAt)
-			assert.Equal(t, []string{"submitted", "released"}, historyActions(t)(db.ApplicationHistory(ctx, tt.id)))
+			assert.Equal(t, []string{"submitted", "released"}, ownerActions(t)(db.ApplicationHistory(ctx, tt.id)))
+			assert.Equal(t, []string{"submitted", "decided", "released"}, historyActions(t)(db.ApplicationHistory(ctx, tt.id)), "reviewers read the held decision too")
 		})
 	}
 
@@ -204,7 +225,7 @@ func TestRelease_PublishesDecisionsMadeBeforeTheCutoff(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tt.wantStatus, m.Status)
 			assert.Equal(t, tt.wantCode, m.ModelCode)
-			assert.Equal(t, tt.wantHist, historyActions(t)(db.ModelHistory(ctx, tt.id)))
+			assert.Equal(t, tt.wantHist, ownerActions(t)(db.ModelHistory(ctx, tt.id)))
 			if tt.wantStatus == domain.ModelApproved {
 				assert.Equal(t, "arn:aws:states:us-east-1:000000000000:execution:pipeline:"+tt.id, m.Pipeline)
 			} else {
@@ -306,7 +327,7 @@ func TestRelease_LostRaceIsRetried(t *testing.T) {
 					require.NoError(t, err)
 					ch, err := a.Decide(domain.Caller{Subject: "rita", Role: domain.RoleReviewer}, false, "Missing store photo.", cutoff.Add(-time.Minute))
 					require.NoError(t, err)
-					require.NoError(t, db.SaveApplication(ctx, a, ch))
+					require.NoError(t, db.HoldApplicationDecision(ctx, a, ch))
 				}
 			},
 			check: func(t *testing.T, db *store.DB) {
@@ -315,7 +336,8 @@ func TestRelease_LostRaceIsRetried(t *testing.T) {
 				assert.Equal(t, domain.AppRejected, a.Status, "the revised decision is the one released")
 				require.NotNil(t, a.Outcome)
 				assert.Equal(t, "Missing store photo.", a.Outcome.Reason)
-				assert.Equal(t, []string{"submitted", "decision_revised", "released"}, historyActions(t)(db.ApplicationHistory(ctx, "app_1")))
+				assert.Equal(t, []string{"submitted", "decided", "decision_revised", "released"}, historyActions(t)(db.ApplicationHistory(ctx, "app_1")))
+				assert.Equal(t, []string{"submitted", "released"}, ownerActions(t)(db.ApplicationHistory(ctx, "app_1")), "the applicant never reads the revision")
 				msgs, err := db.Messages(ctx, "org-m", "", 10)
 				require.NoError(t, err)
 				assert.Len(t, msgs.Items, 1, "one message, from the committed attempt")

@@ -20,11 +20,11 @@ import (
 
 type reviewStore interface {
 	Application(ctx context.Context, id string) (*domain.Application, error)
-	SaveApplication(ctx context.Context, a *domain.Application, changes ...domain.Change) error
+	HoldApplicationDecision(ctx context.Context, a *domain.Application, ch domain.Change) error
 	ApplicationHistory(ctx context.Context, id string) ([]domain.Change, error)
 	ApplicationQueue(ctx context.Context, t domain.PartnerType, f store.QueueFilter) (store.Page[domain.Application], error)
 	Model(ctx context.Context, id string) (*domain.Model, error)
-	SaveModel(ctx context.Context, m *domain.Model, changes ...domain.Change) error
+	HoldModelDecision(ctx context.Context, m *domain.Model, ch domain.Change) error
 	ModelHistory(ctx context.Context, id string) ([]domain.Change, error)
 	ModelQueue(ctx context.Context, f store.QueueFilter) (store.Page[domain.Model], error)
 }
@@ -93,7 +93,9 @@ func (h *handler) queueFilter(req httpapi.Request) (store.QueueFilter, error) {
 	return f, err
 }
 
-// reviewItem is what a reviewer sees of an entity: all of it, the held decision included.
+// reviewItem is what a reviewer sees of an entity: all of it, the held decision, the history
+// as stored (held decisions and reviewers' names included) and, for a model, its pipeline's
+// execution ARN.
 type reviewItem[T any] struct {
 	Item      T                        `json:"item"`
 	Decision  *domain.Decision         `json:"decision,omitempty"`
@@ -183,7 +185,7 @@ func (h *handler) decideApplication(ctx context.Context, c domain.Caller, req ht
 		if err != nil {
 			return err
 		}
-		return h.db.SaveApplication(ctx, a, ch)
+		return h.db.HoldApplicationDecision(ctx, a, ch)
 	})
 	if err != nil {
 		return httpapi.Response{}, err
@@ -236,7 +238,7 @@ func (h *handler) decideModel(ctx context.Context, c domain.Caller, req httpapi.
 		if err != nil {
 			return err
 		}
-		return h.db.SaveModel(ctx, m, ch)
+		return h.db.HoldModelDecision(ctx, m, ch)
 	})
 	if err != nil {
 		return httpapi.Response{}, err

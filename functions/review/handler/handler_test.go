@@ -67,14 +67,16 @@ func (f *fakeReview) Application(_ context.Context, id string) (*domain.Applicat
 	return &c, nil
 }
 
-func (f *fakeReview) SaveApplication(_ context.Context, a *domain.Application, changes ...domain.Change) error {
+// HoldApplicationDecision keeps the decision beside the application, as the store does: the
+// application's version does not move.
+func (f *fakeReview) HoldApplicationDecision(_ context.Context, a *domain.Application, ch domain.Change) error {
 	if f.saveErr != nil {
 		return f.saveErr
 	}
-	a.Version++
+	a.Decision.Revision++
 	c := *a
 	f.apps[a.ID] = &c
-	f.saved = append(f.saved, changes...)
+	f.saved = append(f.saved, ch)
 	return nil
 }
 
@@ -103,14 +105,14 @@ func (f *fakeReview) Model(_ context.Context, id string) (*domain.Model, error) 
 	return &c, nil
 }
 
-func (f *fakeReview) SaveModel(_ context.Context, m *domain.Model, changes ...domain.Change) error {
+func (f *fakeReview) HoldModelDecision(_ context.Context, m *domain.Model, ch domain.Change) error {
 	if f.saveErr != nil {
 		return f.saveErr
 	}
-	m.Version++
+	m.Decision.Revision++
 	c := *m
 	f.models[m.ID] = &c
-	f.saved = append(f.saved, changes...)
+	f.saved = append(f.saved, ch)
 	return nil
 }
 
@@ -395,9 +397,11 @@ func TestDecideApplication_HoldsTheDecision(t *testing.T) {
 	got := e.db.apps[appID]
 	assert.Equal(t, domain.AppSubmitted, got.Status, "held until the release")
 	require.NotNil(t, got.Decision)
-	assert.Equal(t, domain.Decision{Approve: false, Reason: "The deck lacks the one-year deployment plan.", Reviewer: "rita", DecidedAt: testNow}, *got.Decision)
+	assert.Equal(t, domain.Decision{Approve: false, Reason: "The deck lacks the one-year deployment plan.", Reviewer: "rita", DecidedAt: testNow, Revision: 1}, *got.Decision)
 	assert.Nil(t, got.Outcome)
-	assert.Equal(t, 5, got.Version)
+	assert.Equal(t, 4, got.Version, "a held decision does not write the application")
+	require.Len(t, e.db.saved, 1)
+	assert.True(t, e.db.saved[0].Held, "its history entry is for reviewers only")
 }
 
 func TestModelQueue_Filter(t *testing.T) {

@@ -19,13 +19,13 @@ type loserReview struct {
 	lost   bool
 }
 
-func (l *loserReview) SaveApplication(ctx context.Context, a *domain.Application, changes ...domain.Change) error {
+func (l *loserReview) HoldApplicationDecision(ctx context.Context, a *domain.Application, ch domain.Change) error {
 	if !l.lost {
 		l.lost = true
 		l.winner(l.fakeReview)
 		return domain.ErrConflict.Withf("application %s changed meanwhile", a.ID)
 	}
-	return l.fakeReview.SaveApplication(ctx, a, changes...)
+	return l.fakeReview.HoldApplicationDecision(ctx, a, ch)
 }
 
 // A decision that loses the race to an identical one reloads and answers as the winner did,
@@ -37,7 +37,7 @@ func TestDecide_LoserOfARaceWithAnIdenticalDecisionAnswersAsTheWinner(t *testing
 		for _, a := range f.apps {
 			ch, err := a.Decide(domain.Caller{Subject: "rita", Role: domain.RoleReviewer}, false, "Deck incomplete.", testNow)
 			require.NoError(t, err)
-			a.Version++
+			a.Decision.Revision++
 			winnerChanges++
 			_ = ch
 		}
