@@ -8,8 +8,11 @@ ACCOUNT_TYPE ?= service_provider
 .PHONY: run test token bench lint validate unit deps build clean
 
 # The platform on http://127.0.0.1:3000 (Step Functions API on 127.0.0.1:8083), with demo tokens.
+# Built, then run, rather than `go run`: go run exits 1 after any Ctrl-C, even when the program
+# it ran stopped cleanly, and make would report that as an error.
 run: deps
-	$(GO) run ./infra/local
+	@$(GO) build -o .local/bin/local ./infra/local
+	@.local/bin/local
 
 # Everything CI runs.
 test: deps validate unit

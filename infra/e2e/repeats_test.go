@@ -66,7 +66,7 @@ func TestRepeats_ConcurrentIdenticalSubmitsAndDecisions(t *testing.T) {
 	}
 	hist := v.Do("GET", "/applications/"+appID+"/history", nil)
 	require.Equal(t, http.StatusOK, hist.Status, string(hist.Raw))
-	_ = hist // one "submitted" entry: asserted once moto_server is serialised (TestSaveApplication_ConcurrentSavesOfOneVersionCommitOnce)
+	assert.Equal(t, 1, countActions(hist.Body["items"], "submitted"), "one submit, one entry: %s", hist.Raw)
 
 	rev := cloudtest.As(t, c, reviewer)
 	decisions := concurrently(n, func() cloudtest.Response {
@@ -79,5 +79,6 @@ func TestRepeats_ConcurrentIdenticalSubmitsAndDecisions(t *testing.T) {
 	}
 	view := rev.Do("GET", "/admin/applications/"+appID, nil)
 	require.Equal(t, http.StatusOK, view.Status, string(view.Raw))
-	_ = view
+	assert.Equal(t, 1, countActions(view.Body["history"], "decided"), "one decision, one entry: %s", view.Raw)
+	assert.Equal(t, 1, countActions(view.Body["history"], "submitted"))
 }

@@ -53,12 +53,21 @@ func run(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// Ctrl-C at any moment (starting engines, seeding, serving) is a normal end: whatever
+	// failed because of it is not an error, and everything started is stopped.
+	interrupted := func(err error) error {
+		if ctx.Err() != nil {
+			fmt.Println("\nstopped")
+			return nil
+		}
+		return err
+	}
 	// The S3 data lives with the state; DynamoDB (moto) is in memory, so each run starts afresh.
 	_ = os.RemoveAll(*state + "/s3")
 	c, err := cloud.Start(ctx, cloud.Options{Dir: *dir, Addr: *addr, SFNAddr: *sfnAddr, StateDir: *state, DynamoDBEndpoint: *ddb,
 		MotoPort: *motoPort, S3Port: *s3Port})
 	if err != nil {
-		return err
+		return interrupted(err)
 	}
 	defer c.Stop()
 	if err := writeJSON(filepath.Join(*state, "sam-env.json"), c.SAMEnv()); err != nil {
@@ -66,14 +75,15 @@ func run(args []string) error {
 	}
 	if *seed {
 		if err := printDemo(ctx, c); err != nil {
-			return err
+			c.Stop()
+			return interrupted(err)
 		}
 	}
 	fmt.Printf("\nFace-payment platform (local) on %s\n  Step Functions API %s\n  DynamoDB %s  S3 %s\n  virtual clock %s (POST %s/_local/clock/advance)\n  SAM CLI --env-vars %s\nCtrl-C stops everything.\n",
 		c.URL, c.SFNURL, c.DynamoDBEndpoint, c.S3Endpoint, c.Clock.Now().Format(time.RFC3339), c.URL, filepath.Join(*state, "sam-env.json"))
 	<-ctx.Done()
-	fmt.Println("\nstopping...")
-	return nil
+	c.Stop()
+	return interrupted(nil)
 }
 
 func token(args []string) error {

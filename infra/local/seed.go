@@ -29,7 +29,7 @@ func seed(ctx context.Context, c *cloud.Cloud) error {
 	if err != nil {
 		return fmt.Errorf("seed demo-vendor: %w", err)
 	}
-	if _, err := call(c, rita, "POST", "/admin/applications/"+a+"/decision", map[string]any{"decision": "approve"}); err != nil {
+	if _, err := call(ctx, c, rita, "POST", "/admin/applications/"+a+"/decision", map[string]any{"decision": "approve"}); err != nil {
 		return err
 	}
 	if err := c.FireSchedule(ctx, "WeeklyRelease"); err != nil {
@@ -42,7 +42,7 @@ func seed(ctx context.Context, c *cloud.Cloud) error {
 }
 
 func applyAs(ctx context.Context, c *cloud.Cloud, id cloud.Identity, company string) (string, error) {
-	app, err := call(c, id, "POST", "/applications", map[string]any{
+	app, err := call(ctx, c, id, "POST", "/applications", map[string]any{
 		"partnerType": "device_vendor", "company": map[string]any{"name": company}, "agreementAccepted": true,
 		"survey": map[string]string{"plannedModels": "2", "annualVolume": "5000"},
 	})
@@ -51,7 +51,7 @@ func applyAs(ctx context.Context, c *cloud.Cloud, id cloud.Identity, company str
 	}
 	appID := app["id"].(string)
 	sum := sha256.Sum256(demoPDF)
-	att, err := call(c, id, "PUT", "/applications/"+appID+"/attachments/deck", map[string]any{
+	att, err := call(ctx, c, id, "PUT", "/applications/"+appID+"/attachments/deck", map[string]any{
 		"fileName": "deck.pdf", "contentType": "application/pdf", "size": len(demoPDF), "sha256": hex.EncodeToString(sum[:]),
 	})
 	if err != nil {
@@ -71,7 +71,7 @@ func applyAs(ctx context.Context, c *cloud.Cloud, id cloud.Identity, company str
 		return "", fmt.Errorf("upload: %s", resp.Status)
 	}
 	for deadline := time.Now().Add(10 * time.Second); ; {
-		got, err := call(c, id, "GET", "/applications/"+appID, nil)
+		got, err := call(ctx, c, id, "GET", "/applications/"+appID, nil)
 		if err != nil {
 			return "", err
 		}
@@ -81,13 +81,17 @@ func applyAs(ctx context.Context, c *cloud.Cloud, id cloud.Identity, company str
 		if time.Now().After(deadline) {
 			return "", fmt.Errorf("the deck upload was never received")
 		}
-		time.Sleep(50 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
-	_, err = call(c, id, "POST", "/applications/"+appID+"/submit", nil)
+	_, err = call(ctx, c, id, "POST", "/applications/"+appID+"/submit", nil)
 	return appID, err
 }
 
-func call(c *cloud.Cloud, id cloud.Identity, method, path string, body any) (map[string]any, error) {
+func call(ctx context.Context, c *cloud.Cloud, id cloud.Identity, method, path string, body any) (map[string]any, error) {
 	tok, err := c.Token(id)
 	if err != nil {
 		return nil, err
@@ -97,7 +101,7 @@ func call(c *cloud.Cloud, id cloud.Identity, method, path string, body any) (map
 		b, _ := json.Marshal(body)
 		rd = bytes.NewReader(b)
 	}
-	req, _ := http.NewRequest(method, c.URL+path, rd)
+	req, _ := http.NewRequestWithContext(ctx, method, c.URL+path, rd)
 	req.Header.Set("Authorization", "Bearer "+tok)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)

@@ -1,26 +1,28 @@
-// Package awsx builds the AWS SDK clients a function needs, once, at cold start, from the
-// function's environment. Endpoint overrides are plain settings (the SDK's own
-// AWS_ENDPOINT_URL_<SERVICE> names), empty in production and pointed at the local engines by
-// the local cloud, so the same code path runs in both places.
+// Package awsx builds the AWS SDK configuration a function's clients share, once, at cold
+// start, from what Lambda puts in the function's environment: the region and the execution
+// role's credentials. It does not use config.LoadDefaultConfig: its credential chain (shared
+// files, SSO, STS, IMDS, container and process credentials) and its shared-config parsing
+// are machinery a Lambda function never needs but links and initialises at every cold start.
+//
+// Endpoint overrides are plain settings (the SDK's own AWS_ENDPOINT_URL_<SERVICE> names),
+// empty in production and pointed at the local engines by the local cloud, so the same code
+// path runs in both places. Each shared package builds the one client it needs from these
+// Settings (store.NewClient, blob.NewClient, workflow.NewClient), so a function links only the
+// service clients it uses. awsx itself imports no service client.
 package awsx
 
 import (
-	"context"
 	"fmt"
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
 )
 
 // Settings are the AWS-related settings of a function, read from its environment.
 type Settings struct {
 	Region          string // AWS_REGION (set by Lambda)
-	AccessKeyID     string // AWS_ACCESS_KEY_ID (set by Lambda; the local cloud sets dummies)
+	AccessKeyID     string // AWS_ACCESS_KEY_ID (set by Lambda: the execution role's; the local cloud sets dummies)
 	SecretAccessKey string // AWS_SECRET_ACCESS_KEY
 	SessionToken    string // AWS_SESSION_TOKEN
 	DynamoDBURL     string // AWS_ENDPOINT_URL_DYNAMODB: empty in production
@@ -29,7 +31,8 @@ type Settings struct {
 	S3PathStyle     bool   // S3_USE_PATH_STYLE: local S3 engines serve path-style only
 }
 
-// LoadSettings reads Settings through getenv. It fails on a missing region or a malformed flag.
+// LoadSettings reads Settings through getenv. It fails on a missing region or credentials
+// (Lambda always sets them) and on a malformed flag.
 func LoadSettings(getenv func(string) string) (Settings, error) {
 	s := Settings{
 		Region:          getenv("AWS_REGION"),
@@ -43,6 +46,9 @@ func LoadSettings(getenv func(string) string) (Settings, error) {
 	if s.Region == "" {
 		return s, fmt.Errorf("AWS_REGION is not set")
 	}
+	if s.AccessKeyID == "" || s.SecretAccessKey == "" {
+		return s, fmt.Errorf("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set (Lambda sets the execution role's)")
+	}
 	if v := getenv("S3_USE_PATH_STYLE"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -53,50 +59,18 @@ func LoadSettings(getenv func(string) string) (Settings, error) {
 	return s, nil
 }
 
-// FromEnv reads the settings through getenv and builds the clients.
-func FromEnv(ctx context.Context, getenv func(string) string) (*Clients, error) {
-	s, err := LoadSettings(getenv)
-	if err != nil {
-		return nil, err
+// Config is the configuration for a client of the service whose endpoint override is
+// endpoint ("" for the service's own endpoint, as in production): the region, the
+// credentials from the environment, the platform's HTTP client; retries are the SDK's
+// standard ones.
+func (s Settings) Config(endpoint string) aws.Config {
+	cfg := aws.Config{
+		Region:      s.Region,
+		Credentials: credentials.NewStaticCredentialsProvider(s.AccessKeyID, s.SecretAccessKey, s.SessionToken),
+		HTTPClient:  HTTPClient(),
 	}
-	return New(ctx, s)
-}
-
-// Clients are the SDK clients shared by a function's handler for its lifetime.
-type Clients struct {
-	DynamoDB *dynamodb.Client
-	S3       *s3.Client
-	SFN      *sfn.Client
-}
-
-// New builds the clients described by s. Credentials come from s when given (Lambda puts the
-// role's credentials in the environment), otherwise from the SDK's default chain.
-func New(ctx context.Context, s Settings) (*Clients, error) {
-	opts := []func(*config.LoadOptions) error{config.WithRegion(s.Region)}
-	if s.AccessKeyID != "" {
-		opts = append(opts, config.WithCredentialsProvider(
-			credentials.NewStaticCredentialsProvider(s.AccessKeyID, s.SecretAccessKey, s.SessionToken)))
+	if endpoint != "" {
+		cfg.BaseEndpoint = aws.String(endpoint)
 	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("load AWS config: %w", err)
-	}
-	// Wrapped after loading: the SDK configures a custom CA bundle (AWS_CA_BUNDLE) only on its
-	// own client type.
-	cfg.HTTPClient = WithHTTPClient(cfg.HTTPClient)
-	return &Clients{
-		DynamoDB: dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = endpoint(s.DynamoDBURL) }),
-		S3: s3.NewFromConfig(cfg, func(o *s3.Options) {
-			o.BaseEndpoint = endpoint(s.S3URL)
-			o.UsePathStyle = s.S3PathStyle
-		}),
-		SFN: sfn.NewFromConfig(cfg, func(o *sfn.Options) { o.BaseEndpoint = endpoint(s.SFNURL) }),
-	}, nil
-}
-
-func endpoint(url string) *string {
-	if url == "" {
-		return nil
-	}
-	return aws.String(url)
+	return cfg
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/facepay/platform/shared/awsx"
 	"github.com/facepay/platform/shared/domain"
 )
 
@@ -25,6 +26,12 @@ type Store struct {
 	client  *s3.Client
 	presign *s3.PresignClient
 	bucket  string
+}
+
+// NewClient is a function's S3 client, built from its settings (endpoint override:
+// AWS_ENDPOINT_URL_S3; path-style addressing: S3_USE_PATH_STYLE).
+func NewClient(s awsx.Settings) *s3.Client {
+	return s3.NewFromConfig(s.Config(s.S3URL), func(o *s3.Options) { o.UsePathStyle = s.S3PathStyle })
 }
 
 // New returns the store for bucket.

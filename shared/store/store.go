@@ -42,6 +42,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/facepay/platform/shared/awsx"
 	"github.com/facepay/platform/shared/domain"
 )
 
@@ -60,6 +61,12 @@ func New(client *dynamodb.Client, table string, opts ...Option) *DB {
 		o(db)
 	}
 	return db
+}
+
+// NewClient is a function's DynamoDB client, built from its settings (endpoint override:
+// AWS_ENDPOINT_URL_DYNAMODB).
+func NewClient(s awsx.Settings) *dynamodb.Client {
+	return dynamodb.NewFromConfig(s.Config(s.DynamoDBURL))
 }
 
 // TableInput is the table's definition: the template's Table resource declares the same keys

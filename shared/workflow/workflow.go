@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"github.com/facepay/platform/shared/awsx"
 	"github.com/facepay/platform/shared/domain"
 )
 
@@ -19,6 +20,12 @@ import (
 type Pipelines struct {
 	client          *sfn.Client
 	stateMachineARN string
+}
+
+// NewClient is a function's Step Functions client, built from its settings (endpoint
+// override: AWS_ENDPOINT_URL_SFN).
+func NewClient(s awsx.Settings) *sfn.Client {
+	return sfn.NewFromConfig(s.Config(s.SFNURL))
 }
 
 // New returns the pipelines of the state machine stateMachineARN.

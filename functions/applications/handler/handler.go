@@ -50,13 +50,13 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, httpapi.Re
 	if err != nil {
 		return nil, err
 	}
-	c, err := awsx.FromEnv(ctx, d.Getenv)
+	c, err := awsx.LoadSettings(d.Getenv)
 	if err != nil {
 		return nil, err
 	}
 	h := &handler{
-		apps:    store.New(c.DynamoDB, env["TABLE_NAME"], store.WithCursorKey(env["CURSOR_KEY"])),
-		uploads: blob.New(c.S3, env["BUCKET_NAME"]),
+		apps:    store.New(store.NewClient(c), env["TABLE_NAME"], store.WithCursorKey(env["CURSOR_KEY"])),
+		uploads: blob.New(blob.NewClient(c), env["BUCKET_NAME"]),
 		now:     d.Now,
 		newID:   func() string { return ids.New("app") },
 	}

@@ -62,12 +62,12 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, httpapi.Re
 	if err != nil {
 		return nil, err
 	}
-	c, err := awsx.FromEnv(ctx, d.Getenv)
+	c, err := awsx.LoadSettings(d.Getenv)
 	if err != nil {
 		return nil, err
 	}
 	table, bucket := env["TABLE_NAME"], env["BUCKET_NAME"]
-	h := &handler{db: store.New(c.DynamoDB, table, store.WithCursorKey(env["CURSOR_KEY"])), files: blob.New(c.S3, bucket), pipelines: workflow.New(c.SFN, ""),
+	h := &handler{db: store.New(store.NewClient(c), table, store.WithCursorKey(env["CURSOR_KEY"])), files: blob.New(blob.NewClient(c), bucket), pipelines: workflow.New(workflow.NewClient(c), ""),
 		now: d.Now, newID: ids.New}
 	return h.router().Handle, nil
 }

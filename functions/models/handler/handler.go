@@ -40,12 +40,12 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, httpapi.Re
 	if err != nil {
 		return nil, err
 	}
-	c, err := awsx.FromEnv(ctx, d.Getenv)
+	c, err := awsx.LoadSettings(d.Getenv)
 	if err != nil {
 		return nil, err
 	}
 	table := env["TABLE_NAME"]
-	h := &handler{db: store.New(c.DynamoDB, table, store.WithCursorKey(env["CURSOR_KEY"])), now: d.Now, newID: func() string { return ids.New("mdl") }}
+	h := &handler{db: store.New(store.NewClient(c), table, store.WithCursorKey(env["CURSOR_KEY"])), now: d.Now, newID: func() string { return ids.New("mdl") }}
 	return h.router().Handle, nil
 }
 

@@ -43,12 +43,12 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, Event) (st
 	if err != nil {
 		return nil, err
 	}
-	c, err := awsx.FromEnv(ctx, d.Getenv)
+	c, err := awsx.LoadSettings(d.Getenv)
 	if err != nil {
 		return nil, err
 	}
 	table := env["TABLE_NAME"]
-	h := &handler{tokens: store.New(c.DynamoDB, table), now: d.Now}
+	h := &handler{tokens: store.New(store.NewClient(c), table), now: d.Now}
 	return h.handle, nil
 }
 

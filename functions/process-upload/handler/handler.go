@@ -65,12 +65,12 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, events.S3E
 	if err != nil {
 		return nil, err
 	}
-	c, err := awsx.FromEnv(ctx, d.Getenv)
+	c, err := awsx.LoadSettings(d.Getenv)
 	if err != nil {
 		return nil, err
 	}
-	db := store.New(c.DynamoDB, env["TABLE_NAME"])
-	h := &handler{apps: db, subs: db, objects: blob.New(c.S3, env["BUCKET_NAME"]), now: d.Now, metrics: os.Stdout}
+	db := store.New(store.NewClient(c), env["TABLE_NAME"])
+	h := &handler{apps: db, subs: db, objects: blob.New(blob.NewClient(c), env["BUCKET_NAME"]), now: d.Now, metrics: os.Stdout}
 	return h.handle, nil
 }
 

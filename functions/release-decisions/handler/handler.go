@@ -68,12 +68,12 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, Event) (Re
 	if err != nil {
 		return nil, err
 	}
-	c, err := awsx.FromEnv(ctx, d.Getenv)
+	c, err := awsx.LoadSettings(d.Getenv)
 	if err != nil {
 		return nil, err
 	}
 	table, sm := env["TABLE_NAME"], env["STATE_MACHINE_ARN"]
-	h := &handler{db: store.New(c.DynamoDB, table), pipelines: workflow.New(c.SFN, sm), now: d.Now, metrics: os.Stdout}
+	h := &handler{db: store.New(store.NewClient(c), table), pipelines: workflow.New(workflow.NewClient(c), sm), now: d.Now, metrics: os.Stdout}
 	return h.handle, nil
 }
 

@@ -50,12 +50,12 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, Event) (Re
 	if err != nil {
 		return nil, err
 	}
-	c, err := awsx.FromEnv(ctx, d.Getenv)
+	c, err := awsx.LoadSettings(d.Getenv)
 	if err != nil {
 		return nil, err
 	}
 	table := env["TABLE_NAME"]
-	h := &handler{db: store.New(c.DynamoDB, table), now: d.Now, out: os.Stdout}
+	h := &handler{db: store.New(store.NewClient(c), table), now: d.Now, out: os.Stdout}
 	return h.handle, nil
 }
 

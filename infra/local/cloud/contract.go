@@ -84,8 +84,12 @@ func (c *Contract) route(method, path string) (*routers.Route, map[string]string
 	return best, bestParams, nil
 }
 
-// ValidateRequest checks req, whose body is body, against the document.
+// ValidateRequest checks req, whose body is body, against the document. A nil Contract (a
+// gateway built for a test without a document) accepts everything.
 func (c *Contract) ValidateRequest(ctx context.Context, req *http.Request, body []byte) error {
+	if c == nil {
+		return nil
+	}
 	rt, params, err := c.route(req.Method, req.URL.Path)
 	if err != nil {
 		return err

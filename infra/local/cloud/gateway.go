@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"mime"
@@ -35,13 +36,24 @@ type gwRoute struct {
 	segments []string // "{id}" marks a parameter
 	key      string
 	function string
+	timeout  time.Duration // the integration timeout
 }
+
+// maxBody is the HTTP API's limit on a request body; above it the gateway answers 413 without
+// invoking anything (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html).
+// The event built from a smaller body may still exceed Lambda's 6 MB (MaxPayload): Lambda
+// refuses that one, and the client gets 413 as well.
+const maxBody = 10 << 20
 
 func newGateway(t *template.Template, ops map[string]template.Operation, contract *Contract, auth *Authority, h *host) *gateway {
 	g := &gateway{ops: ops, contract: contract, auth: auth, host: h, stage: "$default"}
 	for _, f := range t.Functions {
 		for _, r := range f.Routes {
-			g.routes = append(g.routes, gwRoute{method: r.Method, segments: split(r.Path), key: r.Key(), function: f.Name})
+			timeout := r.Timeout
+			if timeout <= 0 {
+				timeout = 30 * time.Second
+			}
+			g.routes = append(g.routes, gwRoute{method: r.Method, segments: split(r.Path), key: r.Key(), function: f.Name, timeout: timeout})
 		}
 	}
 	return g
@@ -117,8 +129,8 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Unauthorized"})
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(req.Body, 10<<20+1))
-	if err != nil || len(body) > 10<<20 {
+	body, err := io.ReadAll(io.LimitReader(req.Body, maxBody+1))
+	if err != nil || len(body) > maxBody {
 		writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"message": "Request Entity Too Large"})
 		return
 	}
@@ -127,9 +139,19 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	// document refuses must not succeed, though: if the function accepts it, the function
 	// lacks a check the document states, and the answer is 400 invalid_request.
 	invalid := g.contract.ValidateRequest(req.Context(), req, body)
-	ev := g.event(req, rt, params, claims, body)
-	var resp events.APIGatewayV2HTTPResponse
-	if err := g.host.invokeJSON(req.Context(), rt.function, ev, &resp); err != nil {
+	resp, err := g.invoke(req, rt, g.event(req, rt, params, claims, body))
+	var tooLarge *PayloadTooLargeError
+	switch {
+	case errors.As(err, &tooLarge):
+		writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"message": "Request Entity Too Large"})
+		return
+	case errors.Is(err, errIntegrationTimeout):
+		// HTTP APIs answer an integration timeout with 503 (REST APIs with 504); the function
+		// keeps running until its own timeout, as in AWS.
+		slog.Warn("integration timeout", "function", rt.function, "route", rt.key, "after", rt.timeout)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"message": "Service Unavailable"})
+		return
+	case err != nil:
 		slog.Error("function failed", "function", rt.function, "route", rt.key, "err", err)
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"message": "Internal Server Error"})
 		return
@@ -164,6 +186,30 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	w.WriteHeader(resp.StatusCode)
 	_, _ = w.Write(out)
+}
+
+var errIntegrationTimeout = errors.New("integration timeout")
+
+// invoke runs rt's function with ev and waits for it at most the route's integration timeout.
+func (g *gateway) invoke(req *http.Request, rt *gwRoute, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	type result struct {
+		resp events.APIGatewayV2HTTPResponse
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		var r result
+		r.err = g.host.invokeJSON(req.Context(), rt.function, ev, &r.resp)
+		done <- r
+	}()
+	timer := time.NewTimer(rt.timeout)
+	defer timer.Stop()
+	select {
+	case r := <-done:
+		return r.resp, r.err
+	case <-timer.C:
+		return events.APIGatewayV2HTTPResponse{}, errIntegrationTimeout
+	}
 }
 
 // event builds the payload 2.0 event API Gateway sends for req.

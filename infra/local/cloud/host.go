@@ -3,10 +3,12 @@ package cloud
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -88,9 +90,29 @@ func (h *host) resolve(nameOrARN string) string {
 	return nameOrARN
 }
 
-// Invoke runs a function with a JSON event, as Lambda's synchronous invoke does. A handler
-// error comes back as *FunctionError.
+// MaxPayload is Lambda's limit on a synchronous invocation's request and on its response:
+// 6 MB each (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html). Lambda
+// refuses a larger request with RequestEntityTooLargeException (413) and fails a larger
+// response with Function.ResponseSizeTooLarge.
+const MaxPayload = 6 << 20
+
+// PayloadTooLargeError is Lambda refusing a request above MaxPayload: the function never ran.
+type PayloadTooLargeError struct{ Size int }
+
+func (e *PayloadTooLargeError) Error() string {
+	return fmt.Sprintf("RequestEntityTooLargeException: request must be smaller than %d bytes for the InvokeFunction operation (got %d)", MaxPayload, e.Size)
+}
+
+// Invoke runs a function with a JSON event, as Lambda's synchronous invoke does, within
+// Lambda's limits: a request above MaxPayload is refused (*PayloadTooLargeError); a handler
+// still running at the function's timeout fails with Sandbox.Timedout, a response above
+// MaxPayload with Function.ResponseSizeTooLarge, a handler error with its Go type name, each
+// as *FunctionError. As in Lambda, a caller that goes away does not cancel the invocation:
+// the handler's context ends only at the function's timeout.
 func (h *host) Invoke(ctx context.Context, nameOrARN string, payload []byte) ([]byte, error) {
+	if len(payload) > MaxPayload {
+		return nil, &PayloadTooLargeError{Size: len(payload)}
+	}
 	name := h.resolve(nameOrARN)
 	b, err := h.handler(ctx, name)
 	if err != nil {
@@ -99,11 +121,45 @@ func (h *host) Invoke(ctx context.Context, nameOrARN string, payload []byte) ([]
 	if h.injectedFault(name) {
 		return nil, &FunctionError{Type: "InjectedFault", Message: "failure injected by the local cloud (FailNext)"}
 	}
-	out, err := b.Invoke(ctx, payload)
-	if err != nil {
-		return nil, &FunctionError{Type: errorType(err), Message: err.Error()}
+	timeout := h.functions[name].Timeout
+	if timeout <= 0 {
+		timeout = 3 * time.Second // Lambda's default
 	}
-	return out, nil
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
+	type result struct {
+		out []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		defer func() {
+			if v := recover(); v != nil {
+				done <- result{err: &FunctionError{Type: "Runtime.ExitError", Message: fmt.Sprintf("panic: %v", v)}}
+			}
+		}()
+		out, err := b.Invoke(ctx, payload)
+		done <- result{out, err}
+	}()
+	var r result
+	select {
+	case r = <-done:
+	case <-ctx.Done():
+		// The handler goroutine is abandoned, as Lambda abandons (and resets) a timed-out
+		// environment; its late result goes nowhere.
+		return nil, &FunctionError{Type: "Sandbox.Timedout", Message: fmt.Sprintf("Task timed out after %.2f seconds", timeout.Seconds())}
+	}
+	var fe *FunctionError
+	switch {
+	case errors.As(r.err, &fe):
+		return nil, fe
+	case r.err != nil:
+		return nil, &FunctionError{Type: errorType(r.err), Message: r.err.Error()}
+	case len(r.out) > MaxPayload:
+		return nil, &FunctionError{Type: "Function.ResponseSizeTooLarge",
+			Message: fmt.Sprintf("Response payload size (%d bytes) exceeded maximum allowed payload size (%d bytes).", len(r.out), MaxPayload)}
+	}
+	return r.out, nil
 }
 
 // failNext makes the next n invocations of function fail with an InjectedFault error, before

@@ -1,9 +1,12 @@
 package states
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // choiceRule is a compiled Choice rule (top-level rules carry Next).
@@ -241,7 +244,7 @@ func compare(op string, v, operand any) bool {
 		if !ok1 || !ok2 {
 			return false
 		}
-		c = strings.Compare(a, b)
+		c = javaCompare(a, b)
 	case strings.HasPrefix(op, "Numeric"):
 		a, ok1 := toFloat(v)
 		b, ok2 := toFloat(operand)
@@ -277,6 +280,36 @@ func compare(op string, v, operand any) bool {
 		return c == 0
 	}
 	return false
+}
+
+// javaCompare orders strings as AWS Step Functions does, by Java's String.compareTo: UTF-16
+// code unit by code unit, then by length. It differs from byte (or code point) order only
+// when a character outside the BMP meets one in U+E000–U+FFFF: "😀" (surrogates D83D DE00)
+// sorts below "Ａ" (U+FF21) here and in AWS, above it in Go's and Python's (moto's) order.
+// Recorded AWS behaviour (DESIGN.md, engine facts 2026-11-28); conformance case
+// choice-strings-utf16.
+func javaCompare(a, b string) int {
+	for a != "" && b != "" {
+		ra, na := utf8.DecodeRuneInString(a)
+		rb, nb := utf8.DecodeRuneInString(b)
+		if ra != rb {
+			ua, ub := utf16Units(ra), utf16Units(rb)
+			if ua[0] != ub[0] {
+				return cmp.Compare(ua[0], ub[0])
+			}
+			return cmp.Compare(ua[1], ub[1]) // two supplementary characters with one high surrogate
+		}
+		a, b = a[na:], b[nb:]
+	}
+	return cmp.Compare(len(a), len(b)) // the shorter, a prefix of the other, sorts first
+}
+
+// utf16Units is r in UTF-16: one code unit (and 0), or a surrogate pair.
+func utf16Units(r rune) [2]rune {
+	if hi, lo := utf16.EncodeRune(r); hi != utf8.RuneError {
+		return [2]rune{hi, lo}
+	}
+	return [2]rune{r, 0}
 }
 
 func cmpFloat(a, b float64) int {

@@ -63,3 +63,25 @@ func TestAWSCLI(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, string(out), "InvalidToken")
 }
+
+// awsCLI returns a runner of `aws stepfunctions <args> --endpoint-url <env>` that decodes
+// the JSON the CLI prints and fails t when the CLI does.
+func awsCLI(t *testing.T, env *testEnv) func(args ...string) map[string]any {
+	t.Helper()
+	awsBin, err := exec.LookPath("aws")
+	require.NoError(t, err, "the AWS CLI must be installed")
+	home := t.TempDir()
+	return func(args ...string) map[string]any {
+		t.Helper()
+		cmd := exec.Command(awsBin, append([]string{"stepfunctions"}, append(args, "--endpoint-url", env.srv.URL, "--output", "json")...)...)
+		cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=x", "AWS_SECRET_ACCESS_KEY=x", "AWS_DEFAULT_REGION=us-east-1",
+			"HOME="+home, "AWS_CONFIG_FILE="+home+"/config", "AWS_SHARED_CREDENTIALS_FILE="+home+"/credentials", "AWS_PAGER=")
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "aws %v: %s", args, out)
+		var m map[string]any
+		if len(out) > 0 {
+			require.NoError(t, json.Unmarshal(out, &m), "%s", out)
+		}
+		return m
+	}
+}

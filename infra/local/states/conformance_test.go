@@ -3,6 +3,7 @@ package states
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -32,6 +33,7 @@ type expectation struct {
 	Lambda     bool            `json:"lambda"`     // uses the test Lambda functions
 	Moto       bool            `json:"moto"`       // also run on moto_server's Step Functions
 	MotoReason string          `json:"motoReason"` // why a case is not compared with moto
+	CLI        bool            `json:"cli"`        // also run through the AWS CLI
 }
 
 func loadConformance(t *testing.T) []conformanceCase {
@@ -129,4 +131,33 @@ func TestConformanceMoto(t *testing.T) {
 			checkResult(t, c.want, d)
 		})
 	}
+}
+
+// TestConformanceAWSCLI runs the `cli: true` cases through the official AWS CLI: the
+// definition, the input and the result go through its serialisation, not the Go SDK's.
+func TestConformanceAWSCLI(t *testing.T) {
+	ran := 0
+	for _, c := range loadConformance(t) {
+		if !c.want.CLI {
+			continue
+		}
+		ran++
+		t.Run(c.name, func(t *testing.T) {
+			env := newEnv(t)
+			aws := awsCLI(t, env)
+			arn := aws("create-state-machine", "--name", c.name, "--definition", c.definition,
+				"--role-arn", "arn:aws:iam::000000000000:role/local")["stateMachineArn"].(string)
+			x := aws("start-execution", "--state-machine-arn", arn, "--input", c.input)["executionArn"].(string)
+			env.finish(t, x, time.Hour, 10000)
+			d := aws("describe-execution", "--execution-arn", x)
+			got := &sfn.DescribeExecutionOutput{Status: sfntypes.ExecutionStatus(fmt.Sprint(d["status"]))}
+			for field, dst := range map[string]**string{"output": &got.Output, "error": &got.Error, "cause": &got.Cause} {
+				if v, ok := d[field].(string); ok {
+					*dst = &v
+				}
+			}
+			checkResult(t, c.want, got)
+		})
+	}
+	require.NotZero(t, ran, "no conformance case is marked cli")
 }

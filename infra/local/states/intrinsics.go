@@ -11,8 +11,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash"
+	"maps"
 	"math/big"
 	mrand "math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -25,7 +27,8 @@ type intrinsic struct {
 }
 
 type intrinsicArg struct {
-	literal any        // when path and call are nil
+	literal any        // when path and call are nil; a string literal with its escapes resolved
+	raw     string     // a string literal as written between its quotes, escapes kept (States.Format's template)
 	path    *jsonPath  // a JSONPath argument
 	call    *intrinsic // a nested call
 }
@@ -131,22 +134,20 @@ func (p *intrinsicParser) arg() (intrinsicArg, error) {
 	rest := p.s[p.i:]
 	switch {
 	case rest[0] == '\'':
+		// ' { } and \ are reserved in intrinsic functions; a backslash makes the next one a
+		// plain character (https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html,
+		// "Reserved characters in intrinsic functions").
 		var b strings.Builder
 		for j := 1; j < len(rest); j++ {
 			c := rest[j]
 			if c == '\\' && j+1 < len(rest) {
-				// keep escapes of braces for States.Format; unescape quotes and backslashes
-				n := rest[j+1]
-				if n == '{' || n == '}' {
-					b.WriteByte('\\')
-				}
-				b.WriteByte(n)
+				b.WriteByte(rest[j+1])
 				j++
 				continue
 			}
 			if c == '\'' {
 				p.i += j + 1
-				return intrinsicArg{literal: b.String()}, nil
+				return intrinsicArg{literal: b.String(), raw: rest[1:j]}, nil
 			}
 			b.WriteByte(c)
 		}
@@ -230,6 +231,12 @@ func (c *intrinsic) eval(input any, ctx func() any) (any, error) {
 				return nil, newErr(errIntrinsicFailure, "%s: %v", c.name, err)
 			}
 			args[i] = v
+		case i == 0 && c.name == "States.Format":
+			if _, ok := a.literal.(string); ok {
+				args[i] = a.raw // the template tells an escaped \{\} from a placeholder
+			} else {
+				args[i] = a.literal
+			}
 		default:
 			args[i] = a.literal
 		}
@@ -492,6 +499,10 @@ func callIntrinsic(name string, args []any) (any, error) {
 	return nil, fmt.Errorf("unknown function")
 }
 
+// formatIntrinsic is States.Format: each unescaped {} in the template takes the next argument;
+// \x is a plain x. Arguments render as AWS renders them, which is Java's toString of the value
+// AWS holds: a string as is, null as null, a number as written, an object as a Java map and
+// an array as a Java list (formatJava).
 func formatIntrinsic(args []any) (any, error) {
 	tmpl, err := argString(args, 0)
 	if err != nil {
@@ -509,14 +520,7 @@ func formatIntrinsic(args []any) (any, error) {
 			if next >= len(args) {
 				return nil, fmt.Errorf("more placeholders than arguments")
 			}
-			switch v := args[next].(type) {
-			case string:
-				b.WriteString(v)
-			case nil:
-				b.WriteString("null")
-			default:
-				b.WriteString(toJSON(v))
-			}
+			formatJava(&b, args[next])
 			next++
 			i += 2
 		default:
@@ -529,6 +533,41 @@ func formatIntrinsic(args []any) (any, error) {
 		return nil, fmt.Errorf("the number of arguments does not match the placeholders")
 	}
 	return b.String(), nil
+}
+
+// formatJava writes v as Java's toString renders the map, list and scalars AWS deserialises
+// JSON into: {"Arg1":1,"Arg2":[]} is {Arg1=1, Arg2=[]}, ["a",null] is [a, null], strings
+// inside are unquoted. Recorded AWS behaviour (issue 9; moto renders JSON instead). Object
+// keys come out sorted: the executor does not keep their input order.
+func formatJava(b *strings.Builder, v any) {
+	switch t := v.(type) {
+	case nil:
+		b.WriteString("null")
+	case string:
+		b.WriteString(t)
+	case []any:
+		b.WriteByte('[')
+		for i, x := range t {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			formatJava(b, x)
+		}
+		b.WriteByte(']')
+	case map[string]any:
+		b.WriteByte('{')
+		for i, k := range slices.Sorted(maps.Keys(t)) {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(k)
+			b.WriteByte('=')
+			formatJava(b, t[k])
+		}
+		b.WriteByte('}')
+	default:
+		b.WriteString(toJSON(t)) // numbers as written, true, false
+	}
 }
 
 func newUUID() string {

@@ -10,7 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -46,7 +48,8 @@ type Function struct {
 	LogicalID     string
 	Name          string // local physical name (= LogicalID)
 	ARN           string
-	CodeURI       string // e.g. functions/applications
+	CodeURI       string        // e.g. functions/applications
+	Timeout       time.Duration // the Timeout property (Globals or the function); Lambda's default is 3 s
 	Env           map[string]string
 	Routes        []Route
 	Notifications []Notification
@@ -63,9 +66,10 @@ type AsyncConfig struct {
 
 // Route is one HttpApi event: METHOD and path template ("/applications/{id}").
 type Route struct {
-	Event  string
-	Method string
-	Path   string
+	Event   string
+	Method  string
+	Path    string
+	Timeout time.Duration // the integration timeout: TimeoutInMillis, 30 s (the HTTP API maximum) when absent
 }
 
 // Key is the API Gateway route key, "POST /applications/{id}".
@@ -228,6 +232,18 @@ func (t *Template) addFunction(r *resolver, id string, props map[string]any) err
 		merged[k] = v
 	}
 	f.CodeURI = str(merged["CodeUri"])
+	f.Timeout = 3 * time.Second
+	if v, ok := merged["Timeout"]; ok {
+		rv, err := r.resolve(v)
+		if err != nil {
+			return fmt.Errorf("timeout: %w", err)
+		}
+		secs, err := strconv.ParseFloat(str(rv), 64)
+		if err != nil || secs < 1 || secs > 900 {
+			return fmt.Errorf("function %s: Timeout %v is not 1-900 seconds", id, rv)
+		}
+		f.Timeout = time.Duration(secs * float64(time.Second))
+	}
 	f.Async.MaximumRetryAttempts = 2
 	if eic, ok := merged["EventInvokeConfig"].(map[string]any); ok {
 		p, err := r.resolveMap(eic)
@@ -262,7 +278,15 @@ func (t *Template) addFunction(r *resolver, id string, props map[string]any) err
 		}
 		switch str(ev["Type"]) {
 		case "HttpApi":
-			f.Routes = append(f.Routes, Route{Event: name, Method: strings.ToUpper(str(p["Method"])), Path: str(p["Path"])})
+			rt := Route{Event: name, Method: strings.ToUpper(str(p["Method"])), Path: str(p["Path"]), Timeout: 30 * time.Second}
+			if v, ok := p["TimeoutInMillis"]; ok {
+				ms, err := strconv.Atoi(str(v))
+				if err != nil || ms < 50 || ms > 30000 {
+					return fmt.Errorf("function %s event %s: TimeoutInMillis %v is not 50-30000", id, name, v)
+				}
+				rt.Timeout = time.Duration(ms) * time.Millisecond
+			}
+			f.Routes = append(f.Routes, rt)
 		case "S3":
 			n := Notification{Event: name, Bucket: str(p["Bucket"])}
 			for _, e := range list(p["Events"]) {

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// A function links only the SDK clients it uses and none of config.LoadDefaultConfig's
+// machinery (shared-config parsing, SSO, STS, IMDS): what a binary links, it loads and
+// initialises at every cold start. shared/awsx builds the configuration from the environment.
+func TestFunctionsLinkOnlyTheClientsTheyUse(t *testing.T) {
+	clients := map[string][]string{ // function → the service clients it uses
+		"applications":      {"dynamodb", "s3"},
+		"evidence":          {"dynamodb", "s3", "sfn"},
+		"models":            {"dynamodb"},
+		"pipeline-task":     {"dynamodb"},
+		"process-upload":    {"dynamodb", "s3"},
+		"release-decisions": {"dynamodb", "sfn"},
+		"review":            {"dynamodb", "s3"},
+		"review-sla":        {"dynamodb"},
+	}
+	dirs, err := filepath.Glob("../../functions/*/main.go")
+	require.NoError(t, err)
+	require.Len(t, dirs, len(clients), "a new function: say which clients it uses")
+	const sdk = "github.com/aws/aws-sdk-go-v2/"
+	for _, main := range dirs {
+		name := filepath.Base(filepath.Dir(main))
+		out, err := exec.Command("go", "list", "-tags", "lambda.norpc", "-deps", "./"+filepath.Dir(main)).Output()
+		require.NoError(t, err, name)
+		linked := map[string]bool{}
+		for _, pkg := range strings.Fields(string(out)) {
+			if svc, ok := strings.CutPrefix(pkg, sdk+"service/"); ok && !strings.Contains(svc, "/") {
+				linked[svc] = true
+			}
+			for _, banned := range []string{"config", "credentials/ssocreds", "credentials/stscreds", "feature/ec2/imds", "internal/ini"} {
+				assert.NotEqual(t, sdk+banned, pkg, "%s links %s", name, banned)
+			}
+		}
+		for _, c := range clients[name] {
+			assert.True(t, linked[c], "%s uses the %s client", name, c)
+			delete(linked, c)
+		}
+		delete(linked, "dynamodbstreams") // attributevalue's stream types, no client
+		assert.Empty(t, linked, "%s links service clients it does not use", name)
+	}
+}
