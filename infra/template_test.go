@@ -217,3 +217,34 @@ func TestOpenAPIOperationsHaveExamples(t *testing.T) {
 	}
 	assert.Equal(t, want, enum, "ModelSpec.deviceType lists exactly the domain's device types")
 }
+
+// The artifacts bucket expires what process-upload quarantines (refused, superseded and
+// re-used uploads) and nothing under the live prefixes.
+func TestQuarantineExpires(t *testing.T) {
+	raw, err := os.ReadFile("../template.yaml")
+	require.NoError(t, err)
+	var doc struct {
+		Resources map[string]struct {
+			Type       string `yaml:"Type"`
+			Properties struct {
+				LifecycleConfiguration struct {
+					Rules []struct {
+						Prefix           string `yaml:"Prefix"`
+						Status           string `yaml:"Status"`
+						ExpirationInDays int    `yaml:"ExpirationInDays"`
+					} `yaml:"Rules"`
+				} `yaml:"LifecycleConfiguration"`
+			} `yaml:"Properties"`
+		} `yaml:"Resources"`
+	}
+	require.NoError(t, yaml.Unmarshal(raw, &doc))
+	b := doc.Resources["ArtifactsBucket"]
+	require.Equal(t, "AWS::S3::Bucket", b.Type)
+	expiring := map[string]int{}
+	for _, r := range b.Properties.LifecycleConfiguration.Rules {
+		if r.Status == "Enabled" && r.ExpirationInDays > 0 {
+			expiring[r.Prefix] = r.ExpirationInDays
+		}
+	}
+	assert.Equal(t, map[string]int{"quarantine/": 30}, expiring)
+}

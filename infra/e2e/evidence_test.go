@@ -23,6 +23,7 @@ import (
 )
 
 const (
+	xlsType  = "application/vnd.ms-excel"
 	xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 	pdfType  = "application/pdf"
 	mp4Type  = "video/mp4"
@@ -179,6 +180,7 @@ func TestEvidence_BadFilesAreRejectedWithTheirOwnReason(t *testing.T) {
 	r := e.ask("software", "software.3.sdk", sw["software.3.sdk"], mp4Type, big)
 	assert.Equal(t, http.StatusRequestEntityTooLarge, r.Status, "an 11 MB video")
 	assert.Equal(t, "file_too_large", r.Code())
+	assert.Contains(t, r.Body["error"].(map[string]any)["message"], "at most 10 MiB (10485760 bytes)", "the unit of the check")
 	r = e.ask("software", "software.4", "manual.pdf", pdfType, evidencetest.PDF())
 	assert.Equal(t, http.StatusBadRequest, r.Status)
 	assert.Equal(t, "bad_file_name", r.Code(), "not the bracket pattern")
@@ -203,8 +205,8 @@ func TestEvidence_BadFilesAreRejectedWithTheirOwnReason(t *testing.T) {
 		{"an executable renamed .pdf", "software", "software.4", pdfType, evidencetest.EXE(), "content_mismatch"},
 		{"a workbook missing a required sheet", "hardware", "hardware.workbook", xlsxType,
 			evidencetest.HardwareWorkbook(std, evidencetest.DropSheet(domain.CategoryPerformance.SheetName())), "missing_sheet"},
-		{"a workbook with an unmarked entry", "hardware", "hardware.workbook", xlsxType,
-			evidencetest.HardwareWorkbook(std, evidencetest.Unmark(domain.CategoryBasicFunction.SheetName(), 1)), "unmarked_entry"},
+		{"a workbook with a required sheet left unmarked", "hardware", "hardware.workbook", xlsxType,
+			evidencetest.HardwareWorkbook(std, evidencetest.UnmarkAll(domain.CategoryBasicFunction.SheetName())), "no_marked_entry"},
 	}
 	names := map[string]map[string]string{"software": sw, "hardware": hw}
 	for _, tc := range cases {
@@ -332,10 +334,30 @@ func TestEvidence_Authorization(t *testing.T) {
 	r = owner.v.Do("GET", "/models/"+m["id"].(string)+"/submissions/deck", nil)
 	assert.Equal(t, "unknown_submission_kind", r.Code())
 
-	// A model not yet approved takes no evidence.
+	// A model not yet approved shows its slots, so the vendor can prepare, but takes no evidence.
 	pending := owner.v.Do("POST", "/models", map[string]any{"name": "K2", "deviceType": "handheld", "os": "android",
 		"softwareModes": []string{"sdk"}, "cameraModel": "C1"})
 	require.Equal(t, http.StatusCreated, pending.Status, string(pending.Raw))
+	for kind, want := range map[string]string{
+		"software":     "[3设备流程视频]-[vendor-1 Ltd][K2][SDK模式].mp4",
+		"hardware":     "[1微信刷脸支付-桌面收银测试用例v1.4]-[vendor-1 Ltd][K2].xls",
+		"certificates": "[3C证书]-[vendor-1 Ltd][K2].pdf",
+	} {
+		r = owner.v.Do("GET", fmt.Sprintf("/models/%s/submissions/%s", pending.Body["id"], kind), nil)
+		require.Equal(t, http.StatusOK, r.Status, "%s: %s", kind, r.Raw)
+		var names []any
+		for _, s := range r.Body["slots"].([]any) {
+			names = append(names, s.(map[string]any)["expectedFileName"])
+			if kind == "software" && s.(map[string]any)["path"] == "software.3.sdk" {
+				assert.EqualValues(t, 10<<20, s.(map[string]any)["maxSize"])
+				assert.Equal(t, "10 MiB (10485760 bytes)", s.(map[string]any)["maxSizeText"])
+			}
+		}
+		assert.Contains(t, names, want, kind)
+		assert.Nil(t, r.Body["current"], kind)
+	}
+	r = intruder.v.Do("GET", fmt.Sprintf("/models/%s/submissions/software", pending.Body["id"]), nil)
+	assert.Equal(t, http.StatusNotFound, r.Status, "another vendor's pending model stays hidden")
 	r = owner.v.Do("PUT", fmt.Sprintf("/models/%s/submissions/certificates/slots/certificate.3c", pending.Body["id"]), map[string]any{
 		"fileName": "[3C证书]-[vendor-1 Ltd][K2].pdf", "contentType": pdfType, "size": 10, "sha256": strings.Repeat("0", 64)})
 	assert.Equal(t, http.StatusConflict, r.Status)
@@ -392,4 +414,74 @@ func TestEvidence_AllApprovedCompletesThePipelineStep(t *testing.T) {
 	// A retried final decision is harmless: the step is no longer waiting.
 	r := rev.Do("POST", "/admin/models/"+e.model+"/submissions/certificates/versions/1/decision", map[string]any{"decision": "approve"})
 	assert.Equal(t, http.StatusOK, r.Status, string(r.Raw))
+}
+
+// The hardware workbook as vendors send it: a real legacy .xls (BIFF8, written by xlwt) laid
+// out as the programme's standard, one sheet per category with a result column, named with
+// the standard's own name. Pre-screening reads it: all pass and partly blank are received,
+// a missing required sheet and a required sheet with nothing marked are refused, stray values
+// and no pass entries are flagged for the reviewer. Zips carry the vendor's own titles.
+func TestEvidence_HardwareXLSWorkbook(t *testing.T) {
+	c := cloudtest.Start(t, tuesday)
+	m := approvedModel(t, c, vendor(1), evModel)
+	e := evidenceClient{t: t, v: cloudtest.As(t, c, vendor(1)), model: m["id"].(string)}
+	view := e.v.Do("GET", e.base("hardware"), nil)
+	require.Equal(t, http.StatusOK, view.Status, string(view.Raw))
+	slots := map[string]map[string]any{}
+	for _, s := range view.Body["slots"].([]any) {
+		slots[s.(map[string]any)["path"].(string)] = s.(map[string]any)
+	}
+	workbook := "[1微信刷脸支付-桌面收银测试用例v1.4]-[vendor-1 Ltd][K1].xls"
+	assert.Equal(t, workbook, slots["hardware.workbook"]["expectedFileName"], "the programme's standard name and version")
+	assert.Equal(t, "[<n><title>]-[vendor-1 Ltd][K1].zip", slots["hardware.climate_reliability"]["namePattern"])
+
+	tests := []struct {
+		fixture, status, reason string
+		flags                   []string
+	}{
+		{"hardware-all-pass", "received", "", nil},
+		{"hardware-some-blank", "received", "", []string{"no_pass"}},
+		{"hardware-missing-sheet", "rejected", "missing_sheet", nil},
+		{"hardware-nothing-marked", "rejected", "no_marked_entry", nil},
+		{"hardware-stray-value", "received", "", []string{"stray_value"}},
+	}
+	for _, tt := range tests {
+		art, _ := e.upload("hardware", "hardware.workbook", workbook, xlsType, evidencetest.XLSFixture(tt.fixture))
+		assert.Equal(t, tt.status, art["status"], "%s: %v", tt.fixture, art)
+		assert.Equal(t, tt.reason, stringOr(art["reasonCode"]), tt.fixture)
+		p := art["prescreen"].(map[string]any)
+		assert.Equal(t, tt.status == "received", p["passed"], tt.fixture)
+		var flags []string
+		for _, f := range p["flags"].([]any) {
+			flags = append(flags, f.(map[string]any)["code"].(string))
+		}
+		assert.Equal(t, tt.flags, flags, tt.fixture)
+	}
+
+	// The stray-value workbook is the last received: with one zip per category, titled as
+	// the vendor likes (the programme's own example among them), the set is submitted and
+	// the reviewer sees the flag.
+	titles := map[string]string{"climate_reliability": "2温升测试", "mechanical_reliability": "3跌落与振动",
+		"coating_reliability": "4涂层附着力", "basic_function": "5基本功能", "performance": "6性能报告"}
+	for cat, title := range titles {
+		name := fmt.Sprintf("[%s]-[vendor-1 Ltd][K1].zip", title)
+		art, _ := e.upload("hardware", "hardware."+cat, name, zipType, evidencetest.Zip(map[string][]byte{"report.pdf": evidencetest.PDF()}))
+		assert.Equal(t, "received", art["status"], "%s: %v", name, art)
+	}
+	r := e.ask("hardware", "hardware.performance", "[性能报告]-[vendor-1 Ltd][K1].zip", zipType, evidencetest.PDF())
+	assert.Equal(t, "wrong_slot_title", r.Code(), "a zip's title needs its number")
+	r = e.v.Do("POST", e.base("hardware")+"/submit", nil)
+	require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
+	rev := cloudtest.As(t, c, reviewer)
+	r = rev.Do("GET", "/admin/models/"+e.model+"/submissions/hardware/versions/1", nil)
+	require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
+	wb := r.Body["version"].(map[string]any)["artifacts"].(map[string]any)["hardware/workbook"].(map[string]any)
+	flag := wb["prescreen"].(map[string]any)["flags"].([]any)[0].(map[string]any)
+	assert.Equal(t, map[string]any{"code": "stray_value", "sheet": "基本功能测试", "row": float64(5), "item": "扫码支付",
+		"message": "基本功能测试 row 5: \"扫码支付\" is marked \"待复测\", which is neither pass nor no pass"}, flag)
+}
+
+func stringOr(v any) string {
+	s, _ := v.(string)
+	return s
 }

@@ -73,6 +73,11 @@ const (
 	AttachmentRejected AttachmentStatus = "rejected" // the bytes arrived but were refused (Reason)
 )
 
+// MaxAttachmentSize bounds application attachments (decks, licences): 50 MiB (our choice).
+// It is checked on the declared size when an upload is asked for and on the object's real
+// size when it arrives.
+const MaxAttachmentSize = 50 << 20
+
 // Attachment is a file attached to an application, in a named slot ("deck", "business_licence").
 type Attachment struct {
 	Slot        string           `json:"slot"`

@@ -33,222 +33,32 @@ const (
 	DeviceHandheld                DeviceType = "handheld"
 )
 
-// deviceStandards lists every device type, in DeviceTypes order, with its test-case standard.
-var deviceStandards = []struct {
-	t   DeviceType
-	std TestStandard
-}{
-	{DeviceDesktopSingleScreen, StandardDesktopCashier},
-	{DeviceDesktopDualScreen, StandardDesktopCashier},
-	{DeviceDesktopDualScreenPOS, StandardDesktopCashier},
-	{DeviceDesktopWeighing, StandardDesktopCashier},
-	{DeviceSmartShoppingCart, StandardDesktopCashier},
-	{DeviceMedicalDesktop, StandardMedical},
-	{DeviceMedicalKiosk, StandardMedical},
-	{DeviceVendingMachine, StandardUnattendedVending},
-	{DeviceSelfServiceCabinet, StandardUnattendedVending},
-	{DeviceArcadeMachine, StandardUnattendedVending},
-	{DeviceLotteryMachine, StandardUnattendedVending},
-	{DeviceFuelDispenser, StandardUnattendedVending},
-	{DeviceChargingPile, StandardUnattendedVending},
-	{DeviceSelfServiceKiosk, StandardSelfCheckout},
-	{DevicePowerBankStation, StandardSelfCheckout},
-	{DeviceTicketMachine, StandardSelfCheckout},
-	{DeviceLargeScreenSelfCheckout, StandardSelfCheckout},
-	{DeviceVisualRecognition, StandardSelfCheckout},
-	{DeviceGroupCatering, StandardGroupCatering},
-	{DeviceHandheld, StandardDesktopCashier}, // our choice: DOMAIN.md leaves handhelds open
+// deviceTypes lists every device type in the order of DOMAIN.md's table. Which standard a
+// device type follows is data (standards.json).
+var deviceTypes = []DeviceType{
+	DeviceDesktopSingleScreen, DeviceDesktopDualScreen, DeviceDesktopDualScreenPOS, DeviceDesktopWeighing,
+	DeviceSmartShoppingCart, DeviceMedicalDesktop, DeviceMedicalKiosk, DeviceVendingMachine,
+	DeviceSelfServiceCabinet, DeviceArcadeMachine, DeviceLotteryMachine, DeviceFuelDispenser, DeviceChargingPile,
+	DeviceSelfServiceKiosk, DevicePowerBankStation, DeviceTicketMachine, DeviceLargeScreenSelfCheckout,
+	DeviceVisualRecognition, DeviceGroupCatering, DeviceHandheld,
 }
 
 // DeviceTypes returns every device type in a stable order (the order of DOMAIN.md's table).
-func DeviceTypes() []DeviceType {
-	out := make([]DeviceType, len(deviceStandards))
-	for i, d := range deviceStandards {
-		out[i] = d.t
-	}
-	return out
-}
+func DeviceTypes() []DeviceType { return slices.Clone(deviceTypes) }
 
 // ParseDeviceType returns the device type named s. Anything else is an Invalid error with
 // code "unknown_device_type" whose message lists the valid values.
 func ParseDeviceType(s string) (DeviceType, error) {
-	for _, d := range deviceStandards {
-		if string(d.t) == s {
-			return d.t, nil
-		}
+	if slices.Contains(deviceTypes, DeviceType(s)) {
+		return DeviceType(s), nil
 	}
 	return "", Errorf(Invalid, "unknown_device_type",
 		"deviceType %q is not one of %s", s, joinEnumValues(DeviceTypes()))
 }
 
-// Standard returns the hardware test-case standard for the device type, "" for an unknown type.
-func (t DeviceType) Standard() TestStandard {
-	for _, d := range deviceStandards {
-		if d.t == t {
-			return d.std
-		}
-	}
-	return ""
-}
-
-// TestStandard is a hardware pre-check test-case standard (a workbook of category sheets).
-type TestStandard string
-
-// The test-case standards of DOMAIN.md section 3.
-const (
-	StandardDesktopCashier    TestStandard = "desktop_cashier_v1_4"
-	StandardMedical           TestStandard = "medical_v1_0"
-	StandardUnattendedVending TestStandard = "unattended_vending_v1_1"
-	StandardSelfCheckout      TestStandard = "self_checkout_v1_0"
-	StandardGroupCatering     TestStandard = "group_catering_v1_0"
-)
-
-// TestCategory is one category (one workbook sheet, one evidence zip) of a test-case standard.
-// Its value is the stable English key.
-type TestCategory string
-
-// The test categories, in the order the standards list them.
-const (
-	CategoryClimateReliability    TestCategory = "climate_reliability"
-	CategoryMechanicalReliability TestCategory = "mechanical_reliability"
-	CategoryCoatingReliability    TestCategory = "coating_reliability"
-	CategoryBasicFunction         TestCategory = "basic_function"
-	CategoryPerformance           TestCategory = "performance"
-)
-
-var categorySheets = []struct {
-	c     TestCategory
-	sheet string
-}{
-	{CategoryClimateReliability, "气候可靠性"},
-	{CategoryMechanicalReliability, "机械可靠性"},
-	{CategoryCoatingReliability, "涂层可靠性"},
-	{CategoryBasicFunction, "基本功能"},
-	{CategoryPerformance, "性能"},
-}
-
-// TestCategories returns every category in a stable order.
-func AllTestCategories() []TestCategory {
-	out := make([]TestCategory, len(categorySheets))
-	for i, c := range categorySheets {
-		out[i] = c.c
-	}
-	return out
-}
-
-// ParseTestCategory returns the category keyed s, or an Invalid error with code
-// "unknown_test_category".
-func ParseTestCategory(s string) (TestCategory, error) {
-	for _, c := range categorySheets {
-		if string(c.c) == s {
-			return c.c, nil
-		}
-	}
-	return "", Errorf(Invalid, "unknown_test_category",
-		"category %q is not one of %s", s, joinEnumValues(AllTestCategories()))
-}
-
-// SheetName is the category's sheet name in a standard's workbook (our choice, Chinese);
-// it is also the title of the category's evidence zip.
-func (c TestCategory) SheetName() string {
-	for _, s := range categorySheets {
-		if s.c == c {
-			return s.sheet
-		}
-	}
-	return ""
-}
-
-// CategoryRequirement says whether a standard needs a category.
-type CategoryRequirement int
-
-// Category requirements. The zero value means the standard has no such category.
-const (
-	CategoryNotApplicable CategoryRequirement = iota
-	CategoryOptional
-	CategoryRequired
-)
-
-type testStandardInfo struct {
-	std      TestStandard
-	fileStem string
-	req      map[TestCategory]CategoryRequirement
-}
-
-// testStandards holds DOMAIN.md's table of required categories per standard.
-var testStandards = []testStandardInfo{
-	{StandardDesktopCashier, "桌面收银设备测试用例v1.4", map[TestCategory]CategoryRequirement{
-		CategoryClimateReliability: CategoryRequired, CategoryMechanicalReliability: CategoryRequired,
-		CategoryCoatingReliability: CategoryRequired, CategoryBasicFunction: CategoryRequired, CategoryPerformance: CategoryRequired}},
-	{StandardMedical, "医疗设备测试用例v1.0", map[TestCategory]CategoryRequirement{
-		CategoryClimateReliability: CategoryRequired, CategoryMechanicalReliability: CategoryRequired,
-		CategoryBasicFunction: CategoryRequired, CategoryPerformance: CategoryRequired}},
-	{StandardUnattendedVending, "无人零售设备测试用例v1.1", map[TestCategory]CategoryRequirement{
-		CategoryBasicFunction: CategoryRequired, CategoryPerformance: CategoryRequired}},
-	{StandardSelfCheckout, "自助收银设备测试用例v1.0", map[TestCategory]CategoryRequirement{
-		CategoryClimateReliability: CategoryRequired, CategoryMechanicalReliability: CategoryRequired,
-		CategoryCoatingReliability: CategoryOptional, CategoryBasicFunction: CategoryRequired, CategoryPerformance: CategoryRequired}},
-	{StandardGroupCatering, "团餐设备测试用例v1.0", map[TestCategory]CategoryRequirement{
-		CategoryClimateReliability: CategoryRequired, CategoryMechanicalReliability: CategoryRequired,
-		CategoryBasicFunction: CategoryRequired, CategoryPerformance: CategoryRequired}},
-}
-
-func (s TestStandard) info() testStandardInfo {
-	for _, i := range testStandards {
-		if i.std == s {
-			return i
-		}
-	}
-	return testStandardInfo{}
-}
-
-// TestStandards returns every standard in a stable order.
-func AllTestStandards() []TestStandard {
-	out := make([]TestStandard, len(testStandards))
-	for i, s := range testStandards {
-		out[i] = s.std
-	}
-	return out
-}
-
-// ParseTestStandard returns the standard named s, or an Invalid error with code
-// "unknown_test_standard".
-func ParseTestStandard(s string) (TestStandard, error) {
-	if i := TestStandard(s).info(); i.std != "" {
-		return i.std, nil
-	}
-	return "", Errorf(Invalid, "unknown_test_standard",
-		"standard %q is not one of %s", s, joinEnumValues(AllTestStandards()))
-}
-
-// FileStem is the standard's workbook name (our choice, Chinese), used in the title of the
-// submitted workbook: "[1<FileStem>]-[<vendor name>][<model>].xls".
-func (s TestStandard) FileStem() string { return s.info().fileStem }
-
-// Requirement says whether the standard requires, allows or does not have category c.
-func (s TestStandard) Requirement(c TestCategory) CategoryRequirement { return s.info().req[c] }
-
-// Categories returns the standard's categories (required and optional) in TestCategories order.
-func (s TestStandard) Categories() []TestCategory {
-	var out []TestCategory
-	for _, c := range AllTestCategories() {
-		if s.Requirement(c) != CategoryNotApplicable {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-// RequiredCategories returns the categories the standard requires, in TestCategories order.
-func (s TestStandard) RequiredCategories() []TestCategory {
-	var out []TestCategory
-	for _, c := range AllTestCategories() {
-		if s.Requirement(c) == CategoryRequired {
-			out = append(out, c)
-		}
-	}
-	return out
-}
+// Standard returns the hardware test-case standard for the device type (standards.json),
+// "" for an unknown type.
+func (t DeviceType) Standard() TestStandard { return currentStandards().byDevice[t] }
 
 // OS is a model's operating system.
 type OS string

@@ -107,7 +107,6 @@ func TestStandardCategories(t *testing.T) {
 		t.Run(string(tt.std), func(t *testing.T) {
 			assert.Equal(t, tt.required, tt.std.RequiredCategories())
 			assert.Equal(t, tt.all, tt.std.Categories())
-			assert.NotEmpty(t, tt.std.FileStem())
 			got, err := domain.ParseTestStandard(string(tt.std))
 			require.NoError(t, err)
 			assert.Equal(t, tt.std, got)
@@ -115,14 +114,14 @@ func TestStandardCategories(t *testing.T) {
 	}
 	assert.Equal(t, domain.CategoryOptional, domain.StandardSelfCheckout.Requirement(co))
 	assert.Equal(t, domain.CategoryNotApplicable, domain.StandardMedical.Requirement(co))
-	_, err := domain.ParseTestStandard("desktop_cashier")
+	_, err := domain.ParseTestStandard("desktop_cashier_v1_4")
 	assert.Equal(t, "unknown_test_standard", domain.CodeOf(err))
 }
 
 func TestTestCategory(t *testing.T) {
 	want := map[domain.TestCategory]string{
-		domain.CategoryClimateReliability: "气候可靠性", domain.CategoryMechanicalReliability: "机械可靠性",
-		domain.CategoryCoatingReliability: "涂层可靠性", domain.CategoryBasicFunction: "基本功能", domain.CategoryPerformance: "性能",
+		domain.CategoryClimateReliability: "气候类可靠性", domain.CategoryMechanicalReliability: "机械类可靠性",
+		domain.CategoryCoatingReliability: "涂层类可靠性", domain.CategoryBasicFunction: "基本功能测试", domain.CategoryPerformance: "性能测试",
 	}
 	for _, c := range domain.AllTestCategories() {
 		assert.Equal(t, want[c], c.SheetName(), c)
@@ -130,7 +129,7 @@ func TestTestCategory(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, c, got)
 	}
-	_, err := domain.ParseTestCategory("气候可靠性")
+	_, err := domain.ParseTestCategory("气候类可靠性")
 	assert.Equal(t, "unknown_test_category", domain.CodeOf(err))
 }
 

@@ -65,17 +65,30 @@ type PrescreenFinding struct {
 	Message string `json:"message"`
 }
 
-// PrescreenResult is the outcome of pre-screening a spreadsheet, shown to vendor and reviewer.
-// ManualReview means the file could not be checked by machine and goes to the reviewer as is.
+// PrescreenResult is the outcome of pre-screening a spreadsheet, shown to vendor and reviewer:
+// findings refuse the file, flags point the reviewer at entries worth a look.
 type PrescreenResult struct {
-	Passed       bool               `json:"passed"`
-	ManualReview bool               `json:"manualReview,omitempty"`
-	Findings     []PrescreenFinding `json:"findings"`
-	Flags        []PrescreenFinding `json:"flags"`
+	Passed   bool               `json:"passed"`
+	Findings []PrescreenFinding `json:"findings"`
+	Flags    []PrescreenFinding `json:"flags"`
 }
 
 // Acceptable reports whether the pre-screening lets the file into a submission.
-func (p *PrescreenResult) Acceptable() bool { return p == nil || p.Passed || p.ManualReview }
+func (p *PrescreenResult) Acceptable() bool { return p == nil || p.Passed }
+
+// ArchiveListing is what an uploaded zip holds, shown to the reviewer: the entry count, the
+// total unpacked size in bytes and the first entries.
+type ArchiveListing struct {
+	Entries  int            `json:"entries"`
+	Unpacked int64          `json:"unpacked"`
+	Files    []ArchiveEntry `json:"files"`
+}
+
+// ArchiveEntry is one entry of an uploaded zip (Size uncompressed, in bytes).
+type ArchiveEntry struct {
+	Name string `json:"name"`
+	Size int64  `json:"size"`
+}
 
 // Artifact is one file uploaded to one slot of a submission version.
 type Artifact struct {
@@ -90,6 +103,8 @@ type Artifact struct {
 	ReasonCode  string           `json:"reasonCode,omitempty"`
 	Reason      string           `json:"reason,omitempty"`
 	Prescreen   *PrescreenResult `json:"prescreen,omitempty"`
+	Listing     *ArchiveListing  `json:"listing,omitempty"` // a zip's contents
+	Revision    int              `json:"-"`                 // the store's optimistic-concurrency version of this file
 	RequestedBy string           `json:"requestedBy"`
 	RequestedAt time.Time        `json:"requestedAt"`
 	ReceivedAt  *time.Time       `json:"receivedAt,omitempty"`
@@ -167,7 +182,11 @@ func (s *Submission) RequestUpload(c Caller, a Artifact, now time.Time) (*Submis
 		return nil, Change{}, Errorf(Conflict, "submission_approved", "the %s submission was approved (version %d)", s.Kind, v.Number)
 	}
 	a.Status, a.RequestedBy, a.RequestedAt = ArtifactPending, c.Subject, now
-	a.VersionID, a.ReasonCode, a.Reason, a.Prescreen, a.ReceivedAt = "", "", "", nil, nil
+	a.Revision = 0
+	if prev := v.Artifacts[a.Slot]; prev != nil {
+		a.Revision = prev.Revision // the slot's stored file is replaced, not created
+	}
+	a.VersionID, a.ReasonCode, a.Reason, a.Prescreen, a.Listing, a.ReceivedAt = "", "", "", nil, nil, nil
 	v.Artifacts[a.Slot] = &a
 	v.UpdatedAt = now
 	return v, Change{At: now, By: c.Subject, Action: "upload_requested", To: fmt.Sprintf("v%d %s: %s", v.Number, a.Slot, a.FileName)}, nil
@@ -182,6 +201,7 @@ type Arrival struct {
 	ReasonCode string
 	Reason     string
 	Prescreen  *PrescreenResult
+	Listing    *ArchiveListing
 }
 
 // Receive marks the slot's pending upload received or rejected. A notification for another
@@ -192,7 +212,7 @@ func (v *SubmissionVersion) Receive(slot string, in Arrival, now time.Time) (Cha
 	if v.Status != VersionOpen || a == nil || a.UploadID != in.UploadID || a.Status != ArtifactPending {
 		return Change{}, ErrStaleUpload
 	}
-	a.VersionID, a.Size, a.Prescreen, a.ReceivedAt = in.VersionID, in.Size, in.Prescreen, &now
+	a.VersionID, a.Size, a.Prescreen, a.Listing, a.ReceivedAt = in.VersionID, in.Size, in.Prescreen, in.Listing, &now
 	a.Status = ArtifactReceived
 	if in.ReasonCode != "" {
 		a.Status, a.ReasonCode, a.Reason = ArtifactRejected, in.ReasonCode, in.Reason

@@ -114,10 +114,11 @@ func TestSubmissionVersion_Submit(t *testing.T) {
 	assert.Equal(t, "prescreen_failed", domain.CodeOf(err))
 
 	request(t, s, "certificate/srrc", "up4")
-	_, err = v.Receive("certificate/srrc", domain.Arrival{UploadID: "up4", Prescreen: &domain.PrescreenResult{ManualReview: true}}, subNow)
+	_, err = v.Receive("certificate/srrc", domain.Arrival{UploadID: "up4", Prescreen: &domain.PrescreenResult{Passed: true,
+		Flags: []domain.PrescreenFinding{{Code: "stray_value"}}}}, subNow)
 	require.NoError(t, err)
 	ch, err = v.Submit(subVendor, required, subNow)
-	require.NoError(t, err, "a file for manual review may be submitted")
+	require.NoError(t, err, "flags are for the reviewer: a flagged file may be submitted")
 	assert.Equal(t, "submitted", ch.Action)
 	assert.Equal(t, domain.VersionSubmitted, v.Status)
 

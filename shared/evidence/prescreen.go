@@ -2,19 +2,16 @@ package evidence
 
 // Prescreen is the machine pre-screening of a spreadsheet (made by package
 // shared/evidence/prescreen), shown to the vendor and the reviewer. Passed is true only
-// when the workbook was read and has no findings. ManualReview is true when the workbook
-// could not be checked by machine (legacy .xls: excelize reads only the Office Open XML
-// formats); such a workbook is not failed, it goes to the reviewer as is, with a
-// "needs_manual_review" flag. Flags point the reviewer at entries worth a look (a "no pass"
-// result) without failing the pre-screening.
+// when the workbook was read and has no findings; a finding refuses the file. Flags point
+// the reviewer at entries worth a look (a "no pass" result, a value that is neither mark)
+// without refusing it.
 //
 // The type lives here, not with the screening, so that packages which only carry or convert
-// a result (shared/precheck, the evidence function) do not link excelize.
+// a result (shared/precheck, the evidence function) do not link the workbook readers.
 type Prescreen struct {
-	Passed       bool      `json:"passed"`
-	ManualReview bool      `json:"manualReview,omitempty"`
-	Findings     []Finding `json:"findings"`
-	Flags        []Finding `json:"flags"`
+	Passed   bool      `json:"passed"`
+	Findings []Finding `json:"findings"`
+	Flags    []Finding `json:"flags"`
 }
 
 // Finding is one problem (or one flag) in a spreadsheet. Row is the 1-based spreadsheet
@@ -27,21 +24,20 @@ type Finding struct {
 	Message string `json:"message"`
 }
 
-// Finding and flag codes.
+// Finding and flag codes. Each outcome has one code and one message.
 const (
-	FindingUnreadableWorkbook = "unreadable_workbook" // excelize cannot open it
+	FindingUnreadableWorkbook = "unreadable_workbook" // not a workbook the readers can open (damaged, encrypted, hostile)
 	FindingMissingSheet       = "missing_sheet"       // a required category sheet is absent
-	FindingMissingHeader      = "missing_header"      // no header row with item and result columns
-	FindingUnmarkedEntry      = "unmarked_entry"      // hardware: result neither pass nor no pass
-	FindingEmptyItem          = "empty_item"          // software / camera: result left empty
-	FindingTooManyRows        = "too_many_rows"       // a sheet longer than MaxPrescreenRows
+	FindingNoMarkedEntry      = "no_marked_entry"     // a required sheet (software: the workbook) has no entry marked at all
+	FindingTooManyRows        = "too_many_rows"       // a sheet longer than MaxPrescreenRows: refused, not partly checked
+	FindingTooLarge           = "workbook_too_large"  // more cells, strings or unpacked bytes than pre-screening reads
 	FindingTooManyFindings    = "too_many_findings"   // findings beyond MaxFindings were dropped
-	FlagNoPass                = "no_pass"             // hardware: an entry marked no pass
-	FlagNeedsManualReview     = "needs_manual_review" // legacy .xls, not machine-checked
+	FlagNoPass                = "no_pass"             // an entry marked no pass
+	FlagStrayValue            = "stray_value"         // a result that is neither pass nor no pass (nor NA where allowed)
 )
 
-// Pre-screening bounds: only the first MaxPrescreenRows rows of a sheet are read, and at
-// most MaxFindings findings (and as many flags) are kept.
+// Pre-screening bounds: a sheet of more than MaxPrescreenRows rows is refused, at most
+// MaxFindings findings (and as many flags) are kept.
 const (
 	MaxPrescreenRows = 5000
 	MaxFindings      = 200

@@ -26,7 +26,7 @@ const (
 const (
 	SoftwareCameraChecklist = 1 // [1摄像头测试Checklist], .xls/.xlsx
 	SoftwareResults         = 2 // [2软件预检测结果], .xls/.xlsx, per mode
-	SoftwareVideo           = 3 // [3设备流程视频], .mp4 ≤ 10 MB, per mode
+	SoftwareVideo           = 3 // [3设备流程视频], .mp4 ≤ 10 MiB, per mode
 	SoftwareManual          = 4 // [4设备安装&操作手册], .pdf
 )
 
@@ -37,14 +37,18 @@ var softwareTitles = map[int]string{
 	SoftwareManual:          "设备安装&操作手册",
 }
 
-// Size limits. DOMAIN.md fixes only the video's; the others are our choice: zips carry test
-// reports and photos, decks carry slides with pictures, everything else is a document.
+// Size limits, in MiB (2^20 bytes). DOMAIN.md fixes only the video's "at most 10 MB"; we
+// read it as 10 MiB (10,485,760 bytes), the larger reading and the one the vendor's own file
+// manager shows as "10 MB" (Windows counts in 2^20), so no file shown as 10 MB is refused.
+// The slot view, the messages and the check all say MiB. The others are our choice: zips
+// carry test reports and photos, decks carry slides with pictures, everything else is a
+// document.
 const (
-	MB           = 1024 * 1024
-	MaxVideoSize = 10 * MB // DOMAIN.md: the device flow video is at most 10 MB
-	MaxZipSize   = 50 * MB // our choice: a hardware category's reports and photos
-	MaxDeckSize  = 50 * MB // our choice: the onboarding deck
-	MaxFileSize  = 20 * MB // our choice: workbooks, manuals, certificates
+	MiB          = 1 << 20
+	MaxVideoSize = 10 * MiB // DOMAIN.md: the device flow video is at most 10 MB, read as MiB
+	MaxZipSize   = 50 * MiB // our choice: a hardware category's reports and photos
+	MaxDeckSize  = 50 * MiB // our choice: the onboarding deck
+	MaxFileSize  = 20 * MiB // our choice: workbooks, manuals, certificates
 )
 
 // Slot is one place a submission puts one file. Its ID is stable and URL-safe.
@@ -79,10 +83,12 @@ func WorkbookSlot(std domain.TestStandard) Slot {
 	return Slot{Kind: KindHardware, Number: 1, Standard: std}
 }
 
-// CategorySlot returns the evidence zip slot of category c under standard std. Zips are
-// numbered from 2 in the order of std.Categories() (our choice; the workbook is 1), so the
-// numbers follow the standard: basic function is [5基本功能] for desktop cashiers and
-// [2基本功能] for unattended vending.
+// CategorySlot returns the evidence zip slot of category c under standard std. The slot,
+// not the file name, says which category a zip is for: its name is
+// [<n><title>]-[<vendor>][<model>].zip with the vendor's own number and title (the
+// programme's example is [2温升测试]). Number and Title are only the example ExpectedFileName
+// shows: zips numbered from 2 in the order of std.Categories() (the workbook is 1), titled
+// with the category's sheet name.
 func CategorySlot(std domain.TestStandard, c domain.TestCategory) Slot {
 	n := slices.Index(std.Categories(), c)
 	if n < 0 {
@@ -183,7 +189,8 @@ func ParseSlotID(id string, deviceType domain.DeviceType) (Slot, error) {
 }
 
 // Title is the part of the file name's first bracket after the number: "软件预检测结果",
-// the standard's file stem for the workbook, the category's sheet name for a zip,
+// the standard's name and version for the workbook, the category's sheet name for a zip (an
+// example only: a zip's title is the vendor's own, see FreeTitle),
 // "3C证书" for a certificate (our choice), "" for the deck.
 func (s Slot) Title() string {
 	switch s.Kind {
@@ -206,6 +213,19 @@ func (s Slot) head() string {
 		return s.Title()
 	}
 	return strconv.Itoa(s.Number) + s.Title()
+}
+
+// FreeTitle reports whether the first bracket of the slot's file name is the vendor's own
+// "<n><title>" (a hardware category zip) rather than a fixed one.
+func (s Slot) FreeTitle() bool { return s.Kind == KindHardware && s.Category != "" }
+
+// NamePattern is the slot's file name rule in words: the expected name, or for a category
+// zip "[<n><title>]-[<vendor>][<model>].zip", where <n><title> is the vendor's own.
+func (s Slot) NamePattern(vendorName, model string) string {
+	if !s.FreeTitle() {
+		return s.ExpectedFileName(vendorName, model, "")
+	}
+	return FileName{Head: "<n><title>", Vendor: vendorName, Model: model, Ext: ".zip"}.String()
 }
 
 // Formats returns the formats the slot accepts, the first being the one used in examples.
@@ -285,9 +305,12 @@ func (s Slot) CheckFileName(name, vendorName, modelName string) error {
 	if err != nil {
 		return err
 	}
-	want := s.ExpectedFileName(vendorName, modelName, "")
+	want := s.NamePattern(vendorName, modelName)
 	switch {
-	case fn.Head != s.head():
+	case s.FreeTitle() && (fn.Number == 0 || fn.Title == ""):
+		return domain.Errorf(domain.Invalid, "wrong_slot_title",
+			"%q must start with a number and a title, like [2温升测试]; expected a name like %q", name, want)
+	case !s.FreeTitle() && fn.Head != s.head():
 		return domain.Errorf(domain.Invalid, "wrong_slot_title",
 			"%q does not start with [%s]; expected a name like %q", name, s.head(), want)
 	case fn.Vendor != vendorName:
@@ -328,7 +351,7 @@ func (s Slot) CheckUpload(name string, size int64, contentType string, vendorNam
 	}
 	if size > s.MaxSize() {
 		return domain.Errorf(domain.TooLarge, "file_too_large",
-			"%q is %s; this slot takes at most %s", name, humanSize(size), humanSize(s.MaxSize()))
+			"%q is %s; this slot takes at most %s", name, SizeText(size), SizeText(s.MaxSize()))
 	}
 	mt, _, err := mime.ParseMediaType(contentType)
 	if err != nil {
@@ -345,11 +368,13 @@ func (s Slot) CheckUpload(name string, size int64, contentType string, vendorNam
 	return nil
 }
 
-func humanSize(n int64) string {
-	if n%MB == 0 {
-		return fmt.Sprintf("%d MB", n/MB)
+// SizeText states n bytes in MiB as messages and the slot view write it: "10 MiB
+// (10485760 bytes)".
+func SizeText(n int64) string {
+	if n%MiB == 0 {
+		return fmt.Sprintf("%d MiB (%d bytes)", n/MiB, n)
 	}
-	return fmt.Sprintf("%.1f MB", float64(n)/MB)
+	return fmt.Sprintf("%.2f MiB (%d bytes)", float64(n)/MiB, n)
 }
 
 // SoftwareSet is the software pre-check files of one software mode (files 1 and 4 are

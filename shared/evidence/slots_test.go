@@ -1,6 +1,8 @@
 package evidence_test
 
 import (
+	"bytes"
+	"os"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -85,14 +87,18 @@ func TestExpectedFileName(t *testing.T) {
 		{evidence.SoftwareSlot(2, domain.ModeSDK), ".xlsx", "[2软件预检测结果]-[示例科技][K1 Pro][SDK模式].xlsx"},
 		{evidence.SoftwareSlot(3, domain.ModeAPP), "", "[3设备流程视频]-[示例科技][K1 Pro][APP模式].mp4"},
 		{evidence.SoftwareSlot(4, domain.ModeAPP), "", "[4设备安装&操作手册]-[示例科技][K1 Pro].pdf"},
-		{evidence.WorkbookSlot(domain.StandardDesktopCashier), "", "[1桌面收银设备测试用例v1.4]-[示例科技][K1 Pro].xls"},
-		{evidence.CategorySlot(domain.StandardDesktopCashier, domain.CategoryBasicFunction), "", "[5基本功能]-[示例科技][K1 Pro].zip"},
-		{evidence.CategorySlot(domain.StandardUnattendedVending, domain.CategoryBasicFunction), "", "[2基本功能]-[示例科技][K1 Pro].zip"},
+		{evidence.WorkbookSlot(domain.StandardDesktopCashier), "", "[1微信刷脸支付-桌面收银测试用例v1.4]-[示例科技][K1 Pro].xls"},
+		{evidence.WorkbookSlot(domain.StandardMedical), "", "[1微信刷脸支付-医疗设备测试用例v1.0]-[示例科技][K1 Pro].xls"},
+		{evidence.WorkbookSlot(domain.StandardUnattendedVending), "", "[1微信刷脸支付-无人售货机测试用例v1.1]-[示例科技][K1 Pro].xls"},
+		{evidence.WorkbookSlot(domain.StandardSelfCheckout), "", "[1微信刷脸支付-自助收银测试用例v1.0]-[示例科技][K1 Pro].xls"},
+		{evidence.WorkbookSlot(domain.StandardGroupCatering), "", "[1微信刷脸支付-团餐机测试用例v1.0]-[示例科技][K1 Pro].xls"},
+		{evidence.CategorySlot(domain.StandardDesktopCashier, domain.CategoryBasicFunction), "", "[5基本功能测试]-[示例科技][K1 Pro].zip"},
+		{evidence.CategorySlot(domain.StandardUnattendedVending, domain.CategoryBasicFunction), "", "[2基本功能测试]-[示例科技][K1 Pro].zip"},
 		{evidence.CertificateSlot(domain.Cert3C), "", "[3C证书]-[示例科技][K1 Pro].pdf"},
 		{evidence.DeckSlot(), ".pptx", "deck.pptx"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.slot.ID(), func(t *testing.T) {
+		t.Run(tt.want, func(t *testing.T) {
 			assert.Equal(t, tt.want, tt.slot.ExpectedFileName(vendor, model, tt.ext))
 		})
 	}
@@ -102,6 +108,7 @@ func TestCheckFileName(t *testing.T) {
 	sdkResults := evidence.SoftwareSlot(2, domain.ModeSDK)
 	checklist := evidence.SoftwareSlot(1, "")
 	workbook := evidence.WorkbookSlot(domain.StandardSelfCheckout)
+	zipSlot := evidence.CategorySlot(domain.StandardDesktopCashier, domain.CategoryClimateReliability)
 	tests := []struct {
 		name     string
 		slot     evidence.Slot
@@ -112,7 +119,19 @@ func TestCheckFileName(t *testing.T) {
 		{"results xlsx", sdkResults, "[2软件预检测结果]-[示例科技][K1 Pro][SDK模式].xlsx", ""},
 		{"extension case", sdkResults, "[2软件预检测结果]-[示例科技][K1 Pro][SDK模式].XLSX", ""},
 		{"checklist", checklist, "[1摄像头测试Checklist]-[示例科技][K1 Pro].xls", ""},
-		{"workbook", workbook, "[1自助收银设备测试用例v1.0]-[示例科技][K1 Pro].xlsx", ""},
+		{"workbook", workbook, "[1微信刷脸支付-自助收银测试用例v1.0]-[示例科技][K1 Pro].xlsx", ""},
+		{"camera checklist exactly", checklist, "[1摄像头测试Checklist]-[示例科技][K1 Pro].xlsx", ""},
+		{"manual exactly", evidence.SoftwareSlot(4, ""), "[4设备安装&操作手册]-[示例科技][K1 Pro].pdf", ""},
+		{"video exactly", evidence.SoftwareSlot(3, domain.ModeSDK), "[3设备流程视频]-[示例科技][K1 Pro][SDK模式].mp4", ""},
+		{"the programme's zip example", zipSlot, "[2温升测试]-[示例科技][K1 Pro].zip", ""},
+		{"a zip with the vendor's own title", zipSlot, "[7高低温循环及湿热报告]-[示例科技][K1 Pro].zip", ""},
+		{"zip without a number", zipSlot, "[温升测试]-[示例科技][K1 Pro].zip", "wrong_slot_title"},
+		{"zip without a title", zipSlot, "[2]-[示例科技][K1 Pro].zip", "wrong_slot_title"},
+		{"zip of another vendor", zipSlot, "[2温升测试]-[别家科技][K1 Pro].zip", "wrong_vendor_name"},
+		{"zip with a mode", zipSlot, "[2温升测试]-[示例科技][K1 Pro][SDK模式].zip", "wrong_software_mode"},
+		{"checklist, lower-case checklist", checklist, "[1摄像头测试checklist]-[示例科技][K1 Pro].xls", "wrong_slot_title"},
+		{"manual without &", evidence.SoftwareSlot(4, ""), "[4设备安装操作手册]-[示例科技][K1 Pro].pdf", "wrong_slot_title"},
+		{"old guessed standard name", workbook, "[1自助收银设备测试用例v1.0]-[示例科技][K1 Pro].xlsx", "wrong_slot_title"},
 		{"video", evidence.SoftwareSlot(3, domain.ModeAPP), "[3设备流程视频]-[示例科技][K1 Pro][APP模式].mp4", ""},
 		{"certificate", evidence.CertificateSlot(domain.CertSRRC), "[SRRC证书]-[示例科技][K1 Pro].pdf", ""},
 		{"deck any name", evidence.DeckSlot(), "公司介绍 2026.PPTX", ""},
@@ -124,7 +143,8 @@ func TestCheckFileName(t *testing.T) {
 		{"empty model", sdkResults, "[2软件预检测结果]-[示例科技][][SDK模式].xls", "bad_file_name"},
 		{"wrong number", sdkResults, "[3软件预检测结果]-[示例科技][K1 Pro][SDK模式].xls", "wrong_slot_title"},
 		{"wrong title", sdkResults, "[2软件检测结果]-[示例科技][K1 Pro][SDK模式].xls", "wrong_slot_title"},
-		{"other standard", workbook, "[1桌面收银设备测试用例v1.4]-[示例科技][K1 Pro].xlsx", "wrong_slot_title"},
+		{"other standard", workbook, "[1微信刷脸支付-桌面收银测试用例v1.4]-[示例科技][K1 Pro].xlsx", "wrong_slot_title"},
+		{"other version", workbook, "[1微信刷脸支付-自助收银测试用例v1.1]-[示例科技][K1 Pro].xlsx", "wrong_slot_title"},
 		{"wrong vendor", sdkResults, "[2软件预检测结果]-[别家科技][K1 Pro][SDK模式].xls", "wrong_vendor_name"},
 		{"wrong model", sdkResults, "[2软件预检测结果]-[示例科技][K1][SDK模式].xls", "wrong_model_name"},
 		{"wrong mode", sdkResults, "[2软件预检测结果]-[示例科技][K1 Pro][APP模式].xls", "wrong_software_mode"},
@@ -164,7 +184,8 @@ func TestCheckUpload(t *testing.T) {
 		wantKind    domain.Kind
 	}{
 		{"video at the limit", video, videoName, 10 * 1024 * 1024, "video/mp4", "", 0},
-		{"video 11 MB", video, videoName, 11 * 1024 * 1024, "video/mp4", "file_too_large", domain.TooLarge},
+		{"video 11 MiB", video, videoName, 11 * 1024 * 1024, "video/mp4", "file_too_large", domain.TooLarge},
+		{"video one byte over 10 MiB", video, videoName, 10*1024*1024 + 1, "video/mp4", "file_too_large", domain.TooLarge},
 		{"video one byte over", video, videoName, 10*1024*1024 + 1, "video/mp4", "file_too_large", domain.TooLarge},
 		{"empty", manual, manualName, 0, "application/pdf", "empty_file", domain.Invalid},
 		{"manual with params", manual, manualName, 1000, "Application/PDF; charset=binary", "", 0},
@@ -277,4 +298,21 @@ func TestMissingCategories(t *testing.T) {
 			assert.Equal(t, tt.want, evidence.MissingCategories(tt.std, tt.received))
 		})
 	}
+}
+
+// A new version of a standard changes the expected workbook name through standards.json
+// alone: no code in this package names a version.
+func TestNewStandardVersionChangesTheExpectedName(t *testing.T) {
+	data, err := os.ReadFile("../domain/standards.json")
+	require.NoError(t, err)
+	next, err := domain.LoadStandards(bytes.Replace(data, []byte(`"version": "1.4"`), []byte(`"version": "1.5"`), 1))
+	require.NoError(t, err)
+	defer domain.UseStandards(next)()
+	r, err := evidence.RequiredSlots(domain.DeviceDesktopSingleScreen, []domain.SoftwareMode{domain.ModeSDK}, nil)
+	require.NoError(t, err)
+	wb := r.Hardware[0]
+	assert.Equal(t, "[1微信刷脸支付-桌面收银测试用例v1.5]-[示例科技][K1 Pro].xls", wb.ExpectedFileName(vendor, model, ""))
+	assert.NoError(t, wb.CheckFileName("[1微信刷脸支付-桌面收银测试用例v1.5]-[示例科技][K1 Pro].xls", vendor, model))
+	err = wb.CheckFileName("[1微信刷脸支付-桌面收银测试用例v1.4]-[示例科技][K1 Pro].xls", vendor, model)
+	assert.Equal(t, "wrong_slot_title", domain.CodeOf(err), "the superseded version is refused")
 }

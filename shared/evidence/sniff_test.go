@@ -157,7 +157,7 @@ func TestEvidenceSetEndToEnd(t *testing.T) {
 		case f == evidence.FormatPDF:
 			data = evidencetest.PDF()
 		case f == evidence.FormatMP4:
-			data = evidencetest.MP4(20*time.Second, 2*evidence.MB)
+			data = evidencetest.MP4(20*time.Second, 2*evidence.MiB)
 		case f == evidence.FormatZip:
 			data = evidencetest.Zip(map[string][]byte{"report.pdf": evidencetest.PDF()})
 		case s.Kind == evidence.KindHardware:

@@ -124,7 +124,16 @@ func Result(p evidence.Prescreen) *domain.PrescreenResult {
 		}
 		return out
 	}
-	return &domain.PrescreenResult{Passed: p.Passed, ManualReview: p.ManualReview, Findings: conv(p.Findings), Flags: conv(p.Flags)}
+	return &domain.PrescreenResult{Passed: p.Passed, Findings: conv(p.Findings), Flags: conv(p.Flags)}
+}
+
+// Listing converts a zip's listing to its domain form.
+func Listing(l evidence.ZipListing) *domain.ArchiveListing {
+	out := &domain.ArchiveListing{Entries: l.Entries, Unpacked: l.Unpacked, Files: make([]domain.ArchiveEntry, len(l.Files))}
+	for i, f := range l.Files {
+		out.Files[i] = domain.ArchiveEntry{Name: f.Name, Size: f.Size}
+	}
+	return out
 }
 
 // Screened reports whether uploads to s are pre-screened (the spreadsheets).

@@ -17,9 +17,15 @@
 //	idem. claim   IDEM#<scope hash>   META               –                                  –   (an Idempotency-Key: request fingerprint, entity id)
 //	sub. version  SUB#<model>#<kind>  VER#<nnnn>         –                                  QUEUE#SUB#pending / <submitted>#<model>#<kind>#VER#<nnnn>
 //	                                                                                            (one item per version, the last is current; queued while under review)
+//	sub. file     SUB#<model>#<kind>  VER#<nnnn>#SLOT#<slot id>  –                          –   (one item per file of a version: slots never contend)
 //
 // The review queue holds only what is under review: "pending" until a reviewer decides,
 // "decided" until the weekly release publishes the decision.
+//
+// A submission version's files are items of their own (see submissions.go): asking for one
+// slot's upload or settling its arrival writes only that slot's item, so the slots of a
+// version never contend; submitting and deciding write the version item and re-write its
+// files at the revisions read.
 //
 // Access patterns: get an entity by id with its held decision (Query pk, begins_with META); an entity and its history
 // (Query pk, begins_with HIST#); an organisation's entities newest first (gsi1); a review

@@ -56,7 +56,7 @@ func TestSubmissions_VersionsHistoryAndPreconditions(t *testing.T) {
 		ch domain.Change
 	}{{a.Current(), chA}, {b.Current(), chB}} {
 		wg.Add(1)
-		go func() { defer wg.Done(); errs[i] = db.SaveSubmissionVersion(ctx, w.v, w.ch) }()
+		go func() { defer wg.Done(); errs[i] = db.SaveArtifact(ctx, w.v, "certificate/3c", w.ch) }()
 	}
 	wg.Wait()
 	assert.ElementsMatch(t, []string{"", "conflict"}, []string{codeOrEmpty(errs[0]), codeOrEmpty(errs[1])}, "exactly one writer wins")
@@ -65,7 +65,8 @@ func TestSubmissions_VersionsHistoryAndPreconditions(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, got.Versions, 1)
 	cur := got.Current()
-	assert.Equal(t, 2, cur.Revision)
+	assert.Equal(t, 1, cur.Revision, "a file's arrival leaves the version item alone")
+	assert.Equal(t, 2, cur.Artifacts["certificate/3c"].Revision)
 	assert.Equal(t, domain.ArtifactReceived, cur.Artifacts["certificate/3c"].Status)
 	assert.Equal(t, "s3v1", cur.Artifacts["certificate/3c"].VersionID)
 
@@ -124,3 +125,55 @@ func codeOrEmpty(err error) string {
 
 // newDB is a table of its own on the local engine (shared/store/storetest).
 func newDB(t *testing.T) *store.DB { return storetest.NewDB(t) }
+
+// The slots of one version never contend: a file arriving in one slot and the upload asked
+// for in another, both read before either was written, are both saved. A submit read before
+// a file changed fails, and no slot is added to a version once it is submitted.
+func TestSubmissions_SlotsDoNotContend(t *testing.T) {
+	ctx := context.Background()
+	db := newDB(t)
+	now := time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC)
+	vendor := domain.Caller{Subject: "alice", Org: "vendor-a", Role: domain.RoleVendor}
+	load := func() *domain.Submission {
+		s, err := db.Submission(ctx, "mdl_1", "vendor-a", domain.SubmissionCertificates)
+		require.NoError(t, err)
+		return s
+	}
+	v, ch, err := load().RequestUpload(vendor, domain.Artifact{Slot: "certificate/3c", UploadID: "up1"}, now)
+	require.NoError(t, err)
+	require.NoError(t, db.SaveSubmissionVersion(ctx, v, ch))
+
+	arriving, asking, submitting := load(), load(), load()
+	chA, err := arriving.Current().Receive("certificate/3c", domain.Arrival{UploadID: "up1", VersionID: "s3v1", Size: 3}, now)
+	require.NoError(t, err)
+	vB, chB, err := asking.RequestUpload(vendor, domain.Artifact{Slot: "certificate/srrc", UploadID: "up2"}, now)
+	require.NoError(t, err)
+	require.NoError(t, db.SaveArtifact(ctx, arriving.Current(), "certificate/3c", chA))
+	require.NoError(t, db.SaveArtifact(ctx, vB, "certificate/srrc", chB), "another slot, read before the arrival was saved")
+	got := load().Current()
+	assert.Equal(t, domain.ArtifactReceived, got.Artifacts["certificate/3c"].Status)
+	assert.Equal(t, domain.ArtifactPending, got.Artifacts["certificate/srrc"].Status)
+
+	// submitting read the 3C file pending; a submit on that stale read fails.
+	submitting.Current().Artifacts["certificate/3c"].Status = domain.ArtifactReceived
+	delete(submitting.Current().Artifacts, "certificate/srrc")
+	chS, err := submitting.Current().Submit(vendor, []string{"certificate/3c"}, now)
+	require.NoError(t, err)
+	assert.Equal(t, "conflict", codeOrEmpty(db.SaveSubmissionVersion(ctx, submitting.Current(), chS)), "a file changed under the submit")
+
+	// Once submitted (on a fresh read), a slot read before cannot be added.
+	late := load()
+	fresh := load().Current()
+	fresh.Artifacts["certificate/srrc"].Status = domain.ArtifactReceived
+	chS, err = fresh.Submit(vendor, []string{"certificate/3c"}, now)
+	require.NoError(t, err)
+	require.NoError(t, db.SaveSubmissionVersion(ctx, fresh, chS))
+	vC, chC, err := late.RequestUpload(vendor, domain.Artifact{Slot: "certificate/cta", UploadID: "up3"}, now)
+	require.NoError(t, err)
+	assert.Equal(t, "conflict", codeOrEmpty(db.SaveArtifact(ctx, vC, "certificate/cta", chC)), "the version is no longer open")
+	vD, chD, err := late.RequestUpload(vendor, domain.Artifact{Slot: "certificate/3c", UploadID: "up4"}, now)
+	require.NoError(t, err)
+	assert.Equal(t, "conflict", codeOrEmpty(db.SaveArtifact(ctx, vD, "certificate/3c", chD)), "nor a submitted file replaced")
+	assert.Equal(t, domain.VersionSubmitted, load().Current().Status)
+	assert.Len(t, load().Current().Artifacts, 2)
+}

@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -45,6 +48,19 @@ func (tx *Tx) addWrite(w types.TransactWriteItem, err, onConflict error) {
 	}
 	tx.writes = append(tx.writes, w)
 	tx.conflicts = append(tx.conflicts, onConflict)
+}
+
+// check adds a condition that the item at pk/sk still has version (it is not written).
+func (tx *Tx) check(pk, sk string, version int) {
+	if tx.err != nil {
+		return
+	}
+	tx.writes = append(tx.writes, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+		TableName:                 &tx.db.table,
+		Key:                       key(pk, sk),
+		ConditionExpression:       aws.String("version = :v"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: fmt.Sprint(version)}},
+	}})
 }
 
 func (tx *Tx) history(pk string, changes ...domain.Change) {

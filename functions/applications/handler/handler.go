@@ -288,8 +288,8 @@ func (h *handler) withdraw(ctx context.Context, c domain.Caller, req httpapi.Req
 	return httpapi.JSON(http.StatusOK, a.ForOwner()), nil
 }
 
-// maxAttachmentSize bounds application attachments (decks, licences). Our choice: 50 MiB.
-const maxAttachmentSize = 50 << 20
+// maxAttachmentSize bounds application attachments (decks, licences).
+const maxAttachmentSize = domain.MaxAttachmentSize
 
 // attachmentTypes are the accepted content types per file extension. The deck is PPT, PPTX
 // or PDF; other slots also take images of scanned documents.

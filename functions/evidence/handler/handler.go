@@ -19,6 +19,7 @@ import (
 	"github.com/facepay/platform/shared/awsx"
 	"github.com/facepay/platform/shared/blob"
 	"github.com/facepay/platform/shared/domain"
+	"github.com/facepay/platform/shared/evidence"
 	"github.com/facepay/platform/shared/httpapi"
 	"github.com/facepay/platform/shared/ids"
 	"github.com/facepay/platform/shared/lambdafn"
@@ -34,6 +35,7 @@ type evidenceStore interface {
 	Submission(ctx context.Context, modelID, vendorOrg string, kind domain.SubmissionKind) (*domain.Submission, error)
 	SubmissionHistory(ctx context.Context, modelID string, kind domain.SubmissionKind) ([]domain.Change, error)
 	SaveSubmissionVersion(ctx context.Context, v *domain.SubmissionVersion, changes ...domain.Change) error
+	SaveArtifact(ctx context.Context, v *domain.SubmissionVersion, slot string, changes ...domain.Change) error
 	SubmissionQueue(ctx context.Context, f store.QueueFilter) (store.Page[domain.SubmissionVersion], error)
 	TaskTokenOf(ctx context.Context, modelID, step string) (store.TaskToken, error)
 }
@@ -153,9 +155,11 @@ type SlotInfo struct {
 	Slot             string   `json:"slot"`
 	Path             string   `json:"path"` // the slot ID as a URL path segment
 	Required         bool     `json:"required"`
-	ExpectedFileName string   `json:"expectedFileName"`
+	ExpectedFileName string   `json:"expectedFileName"` // for a category zip, an example of NamePattern
+	NamePattern      string   `json:"namePattern"`      // the rule: the expected name, or [<n><title>]-[<vendor>][<model>].zip
 	Extensions       []string `json:"extensions"`
-	MaxSize          int64    `json:"maxSize"`
+	MaxSize          int64    `json:"maxSize"`     // bytes
+	MaxSizeText      string   `json:"maxSizeText"` // the same in MiB: "10 MiB (10485760 bytes)"
 }
 
 // VersionSummary is one version in a submission's list.
@@ -176,12 +180,12 @@ type SubmissionView struct {
 	History  []domain.Change           `json:"history"`
 }
 
+// get shows a submission: readable as soon as the model is registered, so a vendor can
+// prepare its files (expected names, formats, limits) before the model's release; uploads
+// wait for the approval.
 func (h *handler) get(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
 	t, err := h.owned(ctx, c, req)
 	if err != nil {
-		return httpapi.Response{}, err
-	}
-	if err := approved(t.model); err != nil {
 		return httpapi.Response{}, err
 	}
 	v, err := h.db.Vendor(ctx, t.model.VendorOrg)
@@ -195,7 +199,8 @@ func (h *handler) get(ctx context.Context, c domain.Caller, req httpapi.Request)
 	view := SubmissionView{ModelID: t.model.ID, Kind: t.kind, Current: t.sub.Current().ForOwner(), Versions: []VersionSummary{}}
 	for i, s := range append(required, optional...) {
 		view.Slots = append(view.Slots, SlotInfo{Slot: s.ID(), Path: precheck.PathForm(s.ID()), Required: i < len(required),
-			ExpectedFileName: s.ExpectedFileName(v.Name, t.model.Name, ""), Extensions: s.Extensions(), MaxSize: s.MaxSize()})
+			ExpectedFileName: s.ExpectedFileName(v.Name, t.model.Name, ""), NamePattern: s.NamePattern(v.Name, t.model.Name),
+			Extensions: s.Extensions(), MaxSize: s.MaxSize(), MaxSizeText: evidence.SizeText(s.MaxSize())})
 	}
 	for _, ver := range t.sub.Versions {
 		view.Versions = append(view.Versions, VersionSummary{Version: ver.Number, Status: ver.Status, SubmittedAt: ver.SubmittedAt, Outcome: ver.Outcome.ForOwner()})
@@ -282,7 +287,13 @@ func (h *handler) requestUpload(ctx context.Context, c domain.Caller, req httpap
 			if err != nil {
 				return err
 			}
-			if err := h.db.SaveSubmissionVersion(ctx, v, ch); err != nil {
+			// A new version is written whole; in an open one only this slot's file is, so asking
+			// for one slot's upload never contends with another slot's file arriving.
+			save := func() error { return h.db.SaveArtifact(ctx, v, slot.ID(), ch) }
+			if v.Revision == 0 {
+				save = func() error { return h.db.SaveSubmissionVersion(ctx, v, ch) }
+			}
+			if err := save(); err != nil {
 				return err
 			}
 			a = v.Artifacts[slot.ID()]

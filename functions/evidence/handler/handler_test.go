@@ -70,6 +70,9 @@ func (f *fakeStore) SaveSubmissionVersion(_ context.Context, v *domain.Submissio
 	f.saved = append(f.saved, changes...)
 	return nil
 }
+func (f *fakeStore) SaveArtifact(ctx context.Context, v *domain.SubmissionVersion, _ string, changes ...domain.Change) error {
+	return f.SaveSubmissionVersion(ctx, v, changes...)
+}
 
 func (f *fakeStore) TaskTokenOf(_ context.Context, modelID, step string) (store.TaskToken, error) {
 	return store.TaskToken{}, domain.Errorf(domain.NotFound, "not_waiting", "no step %s waits on model %s", step, modelID)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 
 	"github.com/facepay/platform/shared/domain"
 	"github.com/facepay/platform/shared/evidence"
@@ -21,8 +22,9 @@ import (
 // and Slot.Verify), its size and SHA-256 against what was declared, and, for spreadsheets, the
 // machine pre-screening. A refused file is recorded with a stable reason code and moved to
 // quarantine/, so nothing of it reaches the submission. Only the slot's pending upload is
-// settled: a redelivered or superseded notification changes nothing (a rejected one is
-// quarantined again, which is idempotent, in case the first attempt stopped before it).
+// settled: a redelivered notification changes nothing (a rejected one is quarantined again,
+// which is idempotent, in case the first attempt stopped before it), and an object no slot
+// takes (a superseded upload, a second PUT through a used URL) is moved to quarantine/.
 func (h *handler) evidenceUpload(ctx context.Context, k precheck.KeyParts, key, versionID string) error {
 	// The bytes are read and checked once; a lost race only repeats the load and the save.
 	// What follows a settled upload (metric, quarantine) runs once, after the save.
@@ -45,16 +47,18 @@ func (h *handler) evidenceUpload(ctx context.Context, k precheck.KeyParts, key, 
 		v, err := sub.Version(k.Version)
 		if m.VendorOrg != k.Org || err != nil {
 			slog.WarnContext(ctx, "evidence for no known submission version", "key", key)
-			return nil
+			return h.unaccepted(ctx, key, versionID)
 		}
 		a := v.Artifacts[k.SlotID]
 		if a == nil || a.UploadID != k.UploadID {
-			slog.InfoContext(ctx, "superseded evidence upload ignored", "key", key)
-			return nil
+			return h.unaccepted(ctx, key, versionID) // superseded by a later upload to the slot
 		}
 		if a.Status == domain.ArtifactRejected {
 			then = func() error { return h.objects.Quarantine(ctx, key, a.VersionID) }
 			return nil
+		}
+		if a.Status == domain.ArtifactReceived && versionID != "" && versionID != a.VersionID {
+			return h.unaccepted(ctx, key, versionID) // a second PUT through a used URL
 		}
 		if a.Status != domain.ArtifactPending || v.Status != domain.VersionOpen {
 			slog.InfoContext(ctx, "redelivered notification ignored", "key", key)
@@ -78,7 +82,7 @@ func (h *handler) evidenceUpload(ctx context.Context, k precheck.KeyParts, key, 
 		if err != nil {
 			return err
 		}
-		if err := h.subs.SaveSubmissionVersion(ctx, v, ch); err != nil {
+		if err := h.subs.SaveArtifact(ctx, v, k.SlotID, ch); err != nil {
 			return err
 		}
 		then = func() error {
@@ -129,6 +133,13 @@ func (h *handler) inspectEvidence(ctx context.Context, slot evidence.Slot, a *do
 	}
 	if err := slot.Verify(d, a.FileName); err != nil {
 		return reject(err)
+	}
+	if slices.Contains(slot.Formats(), evidence.FormatZip) {
+		l, err := evidence.InspectZip(bytes.NewReader(data), in.Size)
+		in.Listing = precheck.Listing(l)
+		if err != nil {
+			return reject(err)
+		}
 	}
 	if !precheck.Screened(slot) {
 		return in, nil

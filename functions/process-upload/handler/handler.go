@@ -43,7 +43,7 @@ type applicationStore interface {
 type evidenceStore interface {
 	Model(ctx context.Context, id string) (*domain.Model, error)
 	Submission(ctx context.Context, modelID, vendorOrg string, kind domain.SubmissionKind) (*domain.Submission, error)
-	SaveSubmissionVersion(ctx context.Context, v *domain.SubmissionVersion, changes ...domain.Change) error
+	SaveArtifact(ctx context.Context, v *domain.SubmissionVersion, slot string, changes ...domain.Change) error
 }
 
 type objects interface {
@@ -108,9 +108,6 @@ func (h *handler) process(ctx context.Context, key, versionID string) error {
 	}
 }
 
-// maxRead bounds what is read into memory; uploads are bounded by their slot's limit anyway.
-const maxRead = 64 << 20
-
 func (h *handler) applicationUpload(ctx context.Context, org, appID, slot, uploadID, key, versionID string) error {
 	// Retry on a lost race with the applicant editing the same application. The bytes are read
 	// and checked once; a retry only repeats the load and the save. What follows a settled
@@ -135,12 +132,18 @@ func (h *handler) applicationUpload(ctx context.Context, org, appID, slot, uploa
 			then = func() error { return h.objects.Quarantine(ctx, key, att.VersionID) }
 			return nil
 		}
-		if a.Org != org || att == nil || att.UploadID != uploadID || att.Status != domain.AttachmentPending {
-			slog.InfoContext(ctx, "stale or redelivered notification ignored", "key", key)
+		if a.Org == org && att != nil && att.UploadID == uploadID && att.Status == domain.AttachmentReceived &&
+			(versionID == "" || versionID == att.VersionID) {
+			slog.InfoContext(ctx, "redelivered notification ignored", "key", key)
 			return nil
 		}
+		if a.Org != org || att == nil || att.UploadID != uploadID || att.Status != domain.AttachmentPending {
+			// No slot takes this object: a superseded upload, or a second PUT through a URL
+			// already used. It leaves the live prefix unchecked.
+			return h.unaccepted(ctx, key, versionID)
+		}
 		if obj == nil {
-			if obj, code, reason, err = h.inspect(ctx, key, versionID, att.FileName, att.SHA256); err != nil {
+			if obj, code, reason, err = h.inspect(ctx, key, versionID, att.FileName, att.SHA256, att.Size); err != nil {
 				return err
 			}
 		}
@@ -170,18 +173,26 @@ func (h *handler) applicationUpload(ctx context.Context, org, appID, slot, uploa
 }
 
 // inspect reads the object and returns why it is refused: a stable reason code
-// (checksum_mismatch, content_mismatch) and a message, both "" when it is fine.
-func (h *handler) inspect(ctx context.Context, key, versionID, fileName, wantSHA string) (obj *blob.Object, code, reason string, err error) {
+// (file_too_large, size_mismatch, checksum_mismatch, content_mismatch) and a message, both ""
+// when it is fine. The size checked is the object's, not the one declared: the presigned URL
+// signs the checksum, not the length.
+func (h *handler) inspect(ctx context.Context, key, versionID, fileName, wantSHA string, declared int64) (obj *blob.Object, code, reason string, err error) {
 	obj, err = h.objects.Open(ctx, key, versionID)
 	if err != nil {
 		return nil, "", "", err
 	}
 	defer obj.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(obj.Body, maxRead+1))
+	data, err := io.ReadAll(io.LimitReader(obj.Body, domain.MaxAttachmentSize+1))
 	if err != nil {
 		return nil, "", "", fmt.Errorf("read %s: %w", key, err)
 	}
-	obj.Size = int64(len(data))
+	obj.Size = max(obj.Size, int64(len(data)))
+	if obj.Size > domain.MaxAttachmentSize {
+		return obj, "file_too_large", fmt.Sprintf("the file is %d bytes; attachments take at most %d bytes (50 MiB)", obj.Size, int64(domain.MaxAttachmentSize)), nil
+	}
+	if obj.Size != declared {
+		return obj, "size_mismatch", fmt.Sprintf("the file is %d bytes, not the %d declared when the upload was requested", obj.Size, declared), nil
+	}
 	sum := sha256.Sum256(data)
 	if wantSHA != "" && hex.EncodeToString(sum[:]) != wantSHA {
 		return obj, "checksum_mismatch", "the file's SHA-256 differs from the one declared when the upload was requested", nil
@@ -190,6 +201,18 @@ func (h *handler) inspect(ctx context.Context, key, versionID, fileName, wantSHA
 		return obj, "content_mismatch", reason, nil
 	}
 	return obj, "", "", nil
+}
+
+// unaccepted moves an object no slot takes (superseded, or a second PUT through a used URL)
+// out of the live prefix into quarantine/, where the bucket's lifecycle rule expires it.
+// Only that object version moves: a slot's accepted version stays where it is.
+func (h *handler) unaccepted(ctx context.Context, key, versionID string) error {
+	slog.InfoContext(ctx, "object no slot accepts quarantined", "key", key, "versionId", versionID)
+	if versionID == "" {
+		// Without a version id the current version is the accepted one, if any: leave it.
+		return nil
+	}
+	return h.objects.Quarantine(ctx, key, versionID)
 }
 
 // The Kind dimension of the upload metrics.

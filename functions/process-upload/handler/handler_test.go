@@ -73,7 +73,7 @@ func (f *fakeSubs) Submission(context.Context, string, string, domain.Submission
 	return copyOf(f.sub), nil
 }
 
-func (f *fakeSubs) SaveSubmissionVersion(_ context.Context, v *domain.SubmissionVersion, _ ...domain.Change) error {
+func (f *fakeSubs) SaveArtifact(_ context.Context, v *domain.SubmissionVersion, _ string, _ ...domain.Change) error {
 	if f.conflicts > 0 {
 		f.conflicts--
 		return errLostRace
@@ -108,6 +108,8 @@ type upload struct {
 	settled  bool   // the slot already holds this upload, received (a redelivery)
 	rejected bool   // the slot already holds this upload, rejected (a redelivery)
 	other    bool   // the slot waits for another upload (a superseded notification)
+	reused   bool   // the slot holds this upload, received as another object version (a second PUT)
+	declared int64  // declared size; 0 means the bytes' own
 }
 
 // newTestHandler returns a handler whose stores hold the slot of u pending (or as u says),
@@ -125,10 +127,17 @@ func newTestHandler(t *testing.T, u upload, out io.Writer) (*handler, string, *f
 	h := &handler{apps: &fakeApps{}, subs: &fakeSubs{}, now: func() time.Time { return testNow }, metrics: out}
 	var key string
 	if u.slot == "deck" {
-		att := &domain.Attachment{Slot: "deck", UploadID: uploadID, FileName: u.fileName, Size: int64(len(u.data)),
+		declared := int64(len(u.data))
+		if u.declared != 0 {
+			declared = u.declared
+		}
+		att := &domain.Attachment{Slot: "deck", UploadID: uploadID, FileName: u.fileName, Size: declared,
 			SHA256: u.sha256, Status: domain.AttachmentPending}
-		if u.settled {
-			att.Status = domain.AttachmentReceived
+		if u.settled || u.reused {
+			att.Status, att.VersionID = domain.AttachmentReceived, "v1"
+		}
+		if u.reused {
+			att.VersionID = "v0"
 		}
 		if u.rejected {
 			att.Status, att.VersionID = domain.AttachmentRejected, "v1"
@@ -146,8 +155,11 @@ func newTestHandler(t *testing.T, u upload, out io.Writer) (*handler, string, *f
 		}
 		a := &domain.Artifact{Slot: u.slot, UploadID: uploadID, FileName: u.fileName, Size: int64(len(u.data)),
 			SHA256: u.sha256, Status: domain.ArtifactPending}
-		if u.settled {
+		if u.settled || u.reused {
 			a.Status, a.VersionID = domain.ArtifactReceived, "v1"
+		}
+		if u.reused {
+			a.VersionID = "v0"
 		}
 		if u.rejected {
 			a.Status, a.VersionID, a.ReasonCode = domain.ArtifactRejected, "v1", "content_mismatch"
@@ -212,6 +224,12 @@ func parseRecords(t *testing.T, out string) []record {
 	return recs
 }
 
+// bigPDF is a PDF one byte over the attachment limit.
+func bigPDF() []byte {
+	pdf := evidencetest.PDF()
+	return append(append(pdf[:len(pdf)-6:len(pdf)-6], make([]byte, domain.MaxAttachmentSize+1-len(pdf))...), pdf[len(pdf)-6:]...)
+}
+
 func TestUploadMetrics(t *testing.T) {
 	deck := "deck.pdf"
 	cert := evidence.CertificateSlot(domain.Cert3C)
@@ -238,8 +256,14 @@ func TestUploadMetrics(t *testing.T) {
 			nil, false},
 		{"application rejection redelivered (quarantine retried, not counted)", upload{slot: "deck", fileName: deck,
 			data: evidencetest.EXE(), rejected: true}, nil, true},
-		{"application superseded", upload{slot: "deck", fileName: deck, data: evidencetest.PDF(), other: true},
-			nil, false},
+		{"application superseded: quarantined", upload{slot: "deck", fileName: deck, data: evidencetest.PDF(), other: true},
+			nil, true},
+		{"application URL used twice: the second object quarantined", upload{slot: "deck", fileName: deck, data: evidencetest.PDF(), reused: true},
+			nil, true},
+		{"application larger than declared", upload{slot: "deck", fileName: deck, data: evidencetest.PDF(), declared: 1},
+			rejected("application", "size_mismatch"), true},
+		{"application over the limit", upload{slot: "deck", fileName: deck, data: bigPDF(), declared: 1},
+			rejected("application", "file_too_large"), true},
 		{"evidence received", upload{slot: cert.ID(), fileName: cert.ExpectedFileName("示例科技", "K1 Pro", ".pdf"),
 			data: evidencetest.PDF()}, received("evidence"), false},
 		{"evidence content mismatch", upload{slot: cert.ID(), fileName: cert.ExpectedFileName("示例科技", "K1 Pro", ".pdf"),
@@ -247,16 +271,18 @@ func TestUploadMetrics(t *testing.T) {
 		{"evidence checksum mismatch", upload{slot: cert.ID(), fileName: cert.ExpectedFileName("示例科技", "K1 Pro", ".pdf"),
 			data: evidencetest.PDF(), sha256: strings.Repeat("0", 64)}, rejected("evidence", "checksum_mismatch"), true},
 		{"evidence pre-screening failed", upload{slot: results.ID(), fileName: results.ExpectedFileName("示例科技", "K1 Pro", ".xlsx"),
-			data: evidencetest.SoftwareWorkbook(evidencetest.Unmark(evidencetest.SoftwareSheet, 0))},
-			rejected("evidence", evidence.FindingEmptyItem), true},
+			data: evidencetest.SoftwareWorkbook(evidencetest.UnmarkAll(evidencetest.SoftwareSheet))},
+			rejected("evidence", evidence.FindingNoMarkedEntry), true},
 		{"evidence pre-screening passed", upload{slot: results.ID(), fileName: results.ExpectedFileName("示例科技", "K1 Pro", ".xlsx"),
 			data: evidencetest.SoftwareWorkbook()}, received("evidence"), false},
 		{"evidence redelivered", upload{slot: cert.ID(), fileName: cert.ExpectedFileName("示例科技", "K1 Pro", ".pdf"),
 			data: evidencetest.PDF(), settled: true}, nil, false},
 		{"evidence rejection redelivered", upload{slot: cert.ID(), fileName: cert.ExpectedFileName("示例科技", "K1 Pro", ".pdf"),
 			data: evidencetest.EXE(), rejected: true}, nil, true},
-		{"evidence superseded", upload{slot: cert.ID(), fileName: cert.ExpectedFileName("示例科技", "K1 Pro", ".pdf"),
-			data: evidencetest.PDF(), other: true}, nil, false},
+		{"evidence superseded: quarantined", upload{slot: cert.ID(), fileName: cert.ExpectedFileName("示例科技", "K1 Pro", ".pdf"),
+			data: evidencetest.PDF(), other: true}, nil, true},
+		{"evidence URL used twice: the second object quarantined", upload{slot: cert.ID(), fileName: cert.ExpectedFileName("示例科技", "K1 Pro", ".pdf"),
+			data: evidencetest.PDF(), reused: true}, nil, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ package evidencetest
 import (
 	"archive/zip"
 	"bytes"
+	"embed"
 	"encoding/binary"
 	"fmt"
 	"maps"
@@ -67,11 +68,15 @@ func XLSX(sheets map[string][][]string) []byte {
 }
 
 // ItemsPerSheet is how many test items HardwareWorkbook and SoftwareWorkbook write per
-// sheet. Items are on spreadsheet rows 2 .. ItemsPerSheet+1, under the header in row 1.
+// sheet. Items are on spreadsheet rows 3 .. ItemsPerSheet+2, under a title row (1) and a
+// header row (2), as in the programme's workbooks.
 const ItemsPerSheet = 3
 
-// HardwareHeader is the header row HardwareWorkbook writes.
-var HardwareHeader = []string{"编号", "测试项", "测试方法", "结果"}
+// FirstItemRow is the spreadsheet row (1-based) of item 0.
+const FirstItemRow = 3
+
+// HardwareHeader is the header row HardwareWorkbook writes; the result column is last.
+var HardwareHeader = []string{"序号", "测试项目", "测试条件", "测试结果"}
 
 // WorkbookOption changes a generated workbook.
 type WorkbookOption func(*workbook)
@@ -85,16 +90,26 @@ func DropSheet(sheet string) WorkbookOption {
 	return func(w *workbook) { delete(w.sheets, sheet) }
 }
 
-// SetResult sets the result of item i (0-based) on sheet to result ("" leaves it unmarked).
+// SetResult sets the result of item i (0-based) on sheet to result ("" leaves it blank:
+// untested).
 func SetResult(sheet string, i int, result string) WorkbookOption {
 	return func(w *workbook) {
-		row := w.sheets[sheet][i+1]
+		row := w.sheets[sheet][i+FirstItemRow-1]
 		row[len(row)-1] = result
 	}
 }
 
-// Unmark leaves item i (0-based) of sheet without a result.
+// Unmark leaves item i (0-based) of sheet blank (untested).
 func Unmark(sheet string, i int) WorkbookOption { return SetResult(sheet, i, "") }
+
+// UnmarkAll leaves every item of sheet blank.
+func UnmarkAll(sheet string) WorkbookOption {
+	return func(w *workbook) {
+		for i := range ItemsPerSheet {
+			SetResult(sheet, i, "")(w)
+		}
+	}
+}
 
 // MarkNoPass marks item i (0-based) of sheet "no pass".
 func MarkNoPass(sheet string, i int) WorkbookOption { return SetResult(sheet, i, "no pass") }
@@ -104,14 +119,15 @@ func AddSheet(sheet string, rows [][]string) WorkbookOption {
 	return func(w *workbook) { w.sheets[sheet] = rows }
 }
 
-// HardwareSheets returns the sheets of a fully-marked valid workbook for std: one sheet
-// per category of the standard (optional ones included), every item marked "pass".
+// HardwareSheets returns the sheets of a fully-marked valid workbook for std, laid out as
+// the programme's: one sheet per category of the standard (optional ones included), a title
+// row, a header row, every item marked "pass".
 func HardwareSheets(std domain.TestStandard) map[string][][]string {
 	sheets := map[string][][]string{}
 	for _, c := range std.Categories() {
-		rows := [][]string{slices.Clone(HardwareHeader)}
+		rows := [][]string{{std.FileStem() + " " + c.SheetName()}, slices.Clone(HardwareHeader)}
 		for i := range ItemsPerSheet {
-			rows = append(rows, []string{fmt.Sprint(i + 1), fmt.Sprintf("%s测试%d", c.SheetName(), i+1), "按标准执行", "pass"})
+			rows = append(rows, []string{fmt.Sprint(i + 1), fmt.Sprintf("%s项目%d", c.SheetName(), i+1), "按标准执行", "pass"})
 		}
 		sheets[c.SheetName()] = rows
 	}
@@ -132,16 +148,16 @@ func HardwareWorkbook(std domain.TestStandard, opts ...WorkbookOption) []byte {
 const SoftwareSheet = "预检测结果"
 
 // SoftwareWorkbook returns a valid xlsx software pre-check results workbook: one sheet
-// (SoftwareSheet) with header 序号/检测项/结果/截图 and every item's result filled in,
-// the last one "NA". Use SetResult(SoftwareSheet, i, "") to leave item i empty.
+// (SoftwareSheet) with a title row, the header 序号/检测项/截图/结果 and every item marked,
+// the last one "NA". Use SetResult(SoftwareSheet, i, "") to leave item i blank.
 func SoftwareWorkbook(opts ...WorkbookOption) []byte {
-	rows := [][]string{{"序号", "检测项", "结果", "截图"}}
+	rows := [][]string{{"软件预检测结果"}, {"序号", "检测项", "截图", "检测结果"}}
 	for i := range ItemsPerSheet {
-		result := "通过"
+		result := "pass"
 		if i == ItemsPerSheet-1 {
 			result = "NA"
 		}
-		rows = append(rows, []string{fmt.Sprint(i + 1), fmt.Sprintf("软件检测项%d", i+1), result})
+		rows = append(rows, []string{fmt.Sprint(i + 1), fmt.Sprintf("软件检测项%d", i+1), "见截图", result})
 	}
 	// SetResult writes the last cell of the row: keep the result column last.
 	w := &workbook{sheets: map[string][][]string{SoftwareSheet: rows}}
@@ -227,17 +243,34 @@ func PPTX() []byte {
 	})
 }
 
-// XLS returns a structurally valid OLE2 compound file (version 3, 512-byte sectors) whose
-// root storage holds a 4096-byte "Workbook" stream starting with a BIFF8 BOF record.
-func XLS() []byte { return CFB("Workbook", biffBOF()) }
+// XLS returns a real legacy .xls (BIFF8) workbook written by xlwt: the desktop cashier
+// standard's five category sheets, every entry marked pass (XLSFixture "hardware-all-pass").
+func XLS() []byte { return XLSFixture("hardware-all-pass") }
+
+//go:embed testdata/*.xls
+var xlsFixtures embed.FS
+
+// XLSFixture returns the committed .xls fixture testdata/<name>.xls, written by xlwt (a
+// third-party BIFF8 writer) with testdata/gen_xls.py, laid out as the programme's workbooks:
+//
+//	hardware-all-pass       the desktop cashier standard's five sheets, every entry pass
+//	hardware-some-blank     the same with untested (blank) entries, one no pass, one "PASS"
+//	hardware-missing-sheet  without 涂层类可靠性
+//	hardware-nothing-marked 性能测试 has no entry marked
+//	hardware-stray-value    基本功能测试 row 5 is marked 待复测
+//	software-results        software pre-check results with an NA and a no pass
+//	camera-checklist        a camera checklist with an NA
+//
+// The result column is in a different place, under a differently worded header, on
+// 机械类可靠性 and 性能测试 than on the other sheets.
+func XLSFixture(name string) []byte {
+	b, err := xlsFixtures.ReadFile("testdata/" + name + ".xls")
+	must(err)
+	return b
+}
 
 // PPT returns a compound file holding a "PowerPoint Document" stream.
 func PPT() []byte { return CFB("PowerPoint Document", []byte{0, 0, 0xe8, 0x03}) }
-
-func biffBOF() []byte {
-	// BOF record 0x0809, length 16, BIFF8 version 0x0600, workbook globals 0x0005.
-	return []byte{0x09, 0x08, 0x10, 0x00, 0x00, 0x06, 0x05, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
-}
 
 // CFB returns a compound file with one stream named name directly under the root, holding
 // data padded with zeros to 4096 bytes (the mini-stream cutoff, so it lives in regular

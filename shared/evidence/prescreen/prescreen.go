@@ -1,121 +1,100 @@
 // Package prescreen is the machine pre-screening of the spreadsheets vendors upload as
-// evidence (DOMAIN.md section 3), read with excelize: the hardware test-case workbook
-// (Hardware), software pre-check file 2 (Software) and the camera checklist (Camera), or
-// whichever of them a slot takes (Slot). The result types, codes and limits are in package
-// evidence.
+// evidence (DOMAIN.md section 3): the hardware test-case workbook (Hardware), software
+// pre-check file 2 (Software) and the camera checklist (Camera), or whichever of them a slot
+// takes (Slot). Legacy .xls (BIFF8, what the programme asks for) is read with
+// github.com/shakinm/xlsReader, .xlsx with excelize; both behind bounds (bounds.go) so that a
+// hostile or oversized workbook costs a bounded amount of memory and gives a finding, never a
+// crash. The result types, codes and limits are in package evidence.
 //
-// It is a package of its own because excelize's package initialisation costs about 2 ms of
-// every cold start that links it: only process-upload reads workbooks, so only it imports
-// this package.
+// The rules, from the programme: entries that were tested are marked "pass" or "no pass"
+// (case and spacing ignored); a blank result is an untested entry, which is allowed. A sheet's
+// result column is the column holding the most marks, wherever it is and however its header
+// is worded. What the column holds above its first mark is title and header; below it, any
+// other value is flagged for the reviewer ("stray_value"), as is every "no pass" ("no_pass").
+//
+// It is a package of its own because the readers' package initialisation costs every cold
+// start that links them: only process-upload imports it.
 package prescreen
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
-
-	"github.com/xuri/excelize/v2"
+	"unicode"
 
 	"github.com/facepay/platform/shared/domain"
 	"github.com/facepay/platform/shared/evidence"
 )
 
-// Bounds beyond evidence.MaxPrescreenRows and evidence.MaxFindings: uploads are at most
-// evidence.MaxFileSize, but a small xlsx can unzip into a lot of XML, so unzipping is capped;
-// a header row is looked for in the first headerSearchDepth rows of a sheet.
+// Result marks as the programme writes them, normalised (lower case, single spaces).
 const (
-	maxUnzippedSize   = 200 * evidence.MB
-	headerSearchDepth = 10
-)
-
-// Header names (our choice) recognised, trimmed and case-insensitively, in the first
-// headerSearchDepth rows of a sheet: one column for the test item, one for the result.
-var (
-	itemHeaders   = []string{"测试项", "检测项", "测试项目", "检测项目", "test item", "item"}
-	resultHeaders = []string{"结果", "测试结果", "检测结果", "result", "test result"}
+	markPass   = "pass"
+	markNoPass = "no pass"
+	markNA     = "na" // software pre-check: the tool does not support the item
 )
 
 // Hardware pre-screens a hardware test-case workbook against std:
 //   - every required category sheet (named by TestCategory.SheetName, surrounding spaces
 //     ignored) is present, else "missing_sheet";
-//   - every present category sheet has a header row, else "missing_header";
-//   - every row with a test item is marked pass or no pass (also 通过 / 不通过; trimmed,
-//     case-insensitive), else "unmarked_entry"; each no pass is a "no_pass" flag.
+//   - every required sheet has at least one entry marked pass or no pass, else
+//     "no_marked_entry" (blank entries are untested, which is allowed);
+//   - "no pass" entries and values that are neither mark are flagged.
 //
-// Sheets that are no category of std are ignored. format is what evidence.Sniff detected:
-// evidence.FormatXLS yields a ManualReview outcome. The error is non-nil only when reading r
-// fails (or, with Kind TooLarge and code "file_too_large", when r holds more than
-// evidence.MaxFileSize bytes); a workbook that cannot be parsed is an "unreadable_workbook"
-// finding.
+// Optional category sheets are read the same way but may be absent or unmarked; other
+// sheets are ignored. format is what evidence.Sniff detected. The error is non-nil only when
+// reading r fails (or, with Kind TooLarge and code "file_too_large", when r holds more than
+// evidence.MaxFileSize bytes); a workbook that cannot be read is a finding.
 func Hardware(r io.Reader, format evidence.Format, std domain.TestStandard) (evidence.Prescreen, error) {
-	return prescreen(r, format, func(f *excelize.File, p *screen) {
-		sheets := f.GetSheetList()
+	return run(r, format, func(wb workbook, p *screen) {
+		names := wb.sheets()
 		for _, c := range std.Categories() {
 			name := c.SheetName()
 			// Tolerate stray spaces around a sheet name; findings name the sheet as found.
-			i := slices.IndexFunc(sheets, func(s string) bool { return strings.TrimSpace(s) == name })
+			i := slices.IndexFunc(names, func(s string) bool { return strings.TrimSpace(s) == name })
+			required := std.Requirement(c) == domain.CategoryRequired
 			if i < 0 {
-				if std.Requirement(c) == domain.CategoryRequired {
+				if required {
 					p.finding(evidence.Finding{Code: evidence.FindingMissingSheet, Sheet: name,
-						Message: fmt.Sprintf("the workbook has no sheet %q (%s), which the standard requires", name, c)})
+						Message: fmt.Sprintf("the workbook has no sheet %q, which the standard %s requires", name, std.FileStem())})
 				}
 				continue
 			}
-			p.sheet(f, sheets[i], true, checkHardwareResult)
+			marked, ok := p.sheet(wb, names[i], false)
+			if ok && marked == 0 && required {
+				p.finding(evidence.Finding{Code: evidence.FindingNoMarkedEntry, Sheet: names[i],
+					Message: fmt.Sprintf("sheet %q has no entry marked pass or no pass; mark the entries that were tested", names[i])})
+			}
 		}
 	})
 }
 
-func checkHardwareResult(p *screen, sheet string, row int, item, result string) {
-	switch normalizeResult(result) {
-	case "pass", "通过":
-	case "no pass", "不通过":
-		p.flag(evidence.Finding{Code: evidence.FlagNoPass, Sheet: sheet, Row: row, Item: item,
-			Message: fmt.Sprintf("%s row %d: %q is marked no pass", sheet, row, item)})
-	default:
-		p.finding(evidence.Finding{Code: evidence.FindingUnmarkedEntry, Sheet: sheet, Row: row, Item: item,
-			Message: fmt.Sprintf("%s row %d: %q must be marked pass or no pass, not %q", sheet, row, item, result)})
-	}
-}
-
-func normalizeResult(s string) string {
-	return strings.ToLower(strings.Join(strings.Fields(s), " "))
-}
-
-// Software pre-screens software pre-check file 2: in every sheet that has a header row,
-// every row with an item has a non-empty result ("NA" is a result); an empty one is an
-// "empty_item" finding. A workbook without any header row is "missing_header". format and
-// the error are as for Hardware.
+// Software pre-screens software pre-check file 2: its sheets are read like the hardware
+// workbook's, "NA" (an item the check tool does not support) being a mark too; the workbook
+// needs at least one marked entry ("no_marked_entry"). format and the error are as for
+// Hardware.
 func Software(r io.Reader, format evidence.Format) (evidence.Prescreen, error) {
-	return prescreen(r, format, prescreenNonEmpty)
+	return run(r, format, anyMarked)
 }
 
 // Camera pre-screens software pre-check file 1, the camera checklist, by the same rule as
-// Software (our choice): no item without a result.
+// Software (our choice).
 func Camera(r io.Reader, format evidence.Format) (evidence.Prescreen, error) {
-	return prescreen(r, format, prescreenNonEmpty)
+	return run(r, format, anyMarked)
 }
 
-func prescreenNonEmpty(f *excelize.File, p *screen) {
-	checked := 0
-	for _, name := range f.GetSheetList() {
-		if p.sheet(f, name, false, checkNonEmptyResult) {
-			checked++
+func anyMarked(wb workbook, p *screen) {
+	total := 0
+	for _, name := range wb.sheets() {
+		marked, ok := p.sheet(wb, name, true)
+		if !ok {
+			return
 		}
+		total += marked
 	}
-	if checked == 0 {
-		p.finding(evidence.Finding{Code: evidence.FindingMissingHeader,
-			Message: fmt.Sprintf("no sheet has a header row with an item column (%s) and a result column (%s)",
-				strings.Join(itemHeaders, " / "), strings.Join(resultHeaders, " / "))})
-	}
-}
-
-func checkNonEmptyResult(p *screen, sheet string, row int, item, result string) {
-	if strings.TrimSpace(result) == "" {
-		p.finding(evidence.Finding{Code: evidence.FindingEmptyItem, Sheet: sheet, Row: row, Item: item,
-			Message: fmt.Sprintf("%s row %d: %q has no result (write NA when the item is not supported)", sheet, row, item)})
+	if total == 0 {
+		p.finding(evidence.Finding{Code: evidence.FindingNoMarkedEntry,
+			Message: "no entry of the workbook is marked pass, no pass or NA"})
 	}
 }
 
@@ -153,16 +132,9 @@ func (p *screen) flag(f evidence.Finding) {
 	}
 }
 
-func prescreen(r io.Reader, format evidence.Format, check func(*excelize.File, *screen)) (evidence.Prescreen, error) {
+func run(r io.Reader, format evidence.Format, check func(workbook, *screen)) (evidence.Prescreen, error) {
 	p := &screen{out: evidence.Prescreen{Findings: []evidence.Finding{}, Flags: []evidence.Finding{}}}
-	switch format {
-	case evidence.FormatXLSX:
-	case evidence.FormatXLS:
-		p.out.ManualReview = true
-		p.flag(evidence.Finding{Code: evidence.FlagNeedsManualReview,
-			Message: "legacy .xls workbooks are not checked by machine; the reviewer checks it by hand"})
-		return p.out, nil
-	default:
+	if format != evidence.FormatXLSX && format != evidence.FormatXLS {
 		p.finding(evidence.Finding{Code: evidence.FindingUnreadableWorkbook, Message: fmt.Sprintf("the file is %s, not a workbook", format)})
 		return p.out, nil
 	}
@@ -172,82 +144,102 @@ func prescreen(r io.Reader, format evidence.Format, check func(*excelize.File, *
 		return evidence.Prescreen{}, fmt.Errorf("prescreen: read workbook: %w", err)
 	}
 	if len(data) > evidence.MaxFileSize {
-		return evidence.Prescreen{}, domain.Errorf(domain.TooLarge, "file_too_large", "the workbook is larger than %d MB", evidence.MaxFileSize/evidence.MB)
+		return evidence.Prescreen{}, domain.Errorf(domain.TooLarge, "file_too_large", "the workbook is larger than %s", evidence.SizeText(evidence.MaxFileSize))
 	}
-	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: maxUnzippedSize})
-	if err != nil {
-		p.finding(evidence.Finding{Code: evidence.FindingUnreadableWorkbook, Message: "the workbook cannot be opened: it may be damaged or password-protected"})
+	wb, f := open(data, format)
+	if f != nil {
+		p.finding(*f)
 		return p.out, nil
 	}
-	defer f.Close()
-	check(f, p)
+	defer wb.close()
+	check(wb, p)
 	p.out.Passed = len(p.out.Findings) == 0
 	return p.out, nil
 }
 
-// sheet checks the rows under the header row of one sheet with check. requireHeader says
-// whether a sheet without a header row is a finding; sheet reports whether it found one.
-func (p *screen) sheet(f *excelize.File, name string, requireHeader bool,
-	check func(p *screen, sheet string, row int, item, result string)) bool {
-	rows, err := f.Rows(name)
-	if err != nil {
-		p.finding(evidence.Finding{Code: evidence.FindingUnreadableWorkbook, Sheet: name, Message: fmt.Sprintf("sheet %q cannot be read", name)})
-		return false
+// sheet reads one sheet and flags its entries; it returns how many entries are marked, and
+// false when the sheet could not be read (the finding is recorded).
+func (p *screen) sheet(wb workbook, name string, naAllowed bool) (marked int, ok bool) {
+	rows, f := wb.rows(name)
+	if f != nil {
+		f.Sheet = name
+		p.finding(*f)
+		return 0, false
 	}
-	defer rows.Close()
-	itemCol, resultCol := -1, -1
-	for n := 1; rows.Next(); n++ {
-		if n > evidence.MaxPrescreenRows {
-			p.finding(evidence.Finding{Code: evidence.FindingTooManyRows, Sheet: name,
-				Message: fmt.Sprintf("sheet %q has more than %d rows; only those were checked", name, evidence.MaxPrescreenRows)})
-			return true
+	isMark := func(v string) bool { return v == markPass || v == markNoPass || naAllowed && v == markNA }
+	col := resultColumn(rows, isMark)
+	if col < 0 {
+		return 0, true
+	}
+	for _, r := range rows {
+		v := cell(r.cells, col)
+		if v == "" {
+			continue
 		}
-		cols, err := rows.Columns()
-		if err != nil {
-			p.finding(evidence.Finding{Code: evidence.FindingUnreadableWorkbook, Sheet: name, Row: n, Message: fmt.Sprintf("sheet %q row %d cannot be read", name, n)})
-			return itemCol >= 0
+		n := normalize(v)
+		switch {
+		case n == markNoPass:
+			marked++
+			p.flag(evidence.Finding{Code: evidence.FlagNoPass, Sheet: name, Row: r.n, Item: item(r.cells, col),
+				Message: fmt.Sprintf("%s row %d: %q is marked no pass", name, r.n, item(r.cells, col))})
+		case isMark(n):
+			marked++
+		case marked == 0:
+			// Above the first mark: the title and the column's header, however worded.
+		default:
+			p.flag(evidence.Finding{Code: evidence.FlagStrayValue, Sheet: name, Row: r.n, Item: item(r.cells, col),
+				Message: fmt.Sprintf("%s row %d: %q is marked %q, which is neither pass nor no pass", name, r.n, item(r.cells, col), v)})
 		}
-		if itemCol < 0 {
-			if n > headerSearchDepth {
-				break
+	}
+	return marked, true
+}
+
+// row is one non-empty spreadsheet row: its 1-based number and its cells, trimmed.
+type row struct {
+	n     int
+	cells []string
+}
+
+// resultColumn is the column holding the most marks (the leftmost on a tie), -1 if none does.
+func resultColumn(rows []row, isMark func(string) bool) int {
+	counts := map[int]int{}
+	best, bestCount := -1, 0
+	for _, r := range rows {
+		for c, v := range r.cells {
+			if v != "" && isMark(normalize(v)) {
+				counts[c]++
+				if counts[c] > bestCount || counts[c] == bestCount && c < best {
+					best, bestCount = c, counts[c]
+				}
 			}
-			itemCol, resultCol = headerColumns(cols)
-			continue
 		}
-		item := cell(cols, itemCol)
-		if item == "" {
-			continue
-		}
-		check(p, name, n, item, cell(cols, resultCol))
 	}
-	if itemCol < 0 && requireHeader {
-		p.finding(evidence.Finding{Code: evidence.FindingMissingHeader, Sheet: name,
-			Message: fmt.Sprintf("sheet %q has no header row with an item column (%s) and a result column (%s)",
-				name, strings.Join(itemHeaders, " / "), strings.Join(resultHeaders, " / "))})
-	}
-	return itemCol >= 0
+	return best
 }
 
-// headerColumns returns the item and result columns if cols is a header row, else -1, -1.
-func headerColumns(cols []string) (item, result int) {
-	item, result = -1, -1
-	for i, c := range cols {
-		c = strings.ToLower(strings.TrimSpace(c))
-		if item < 0 && slices.Contains(itemHeaders, c) {
-			item = i
-		} else if result < 0 && slices.Contains(resultHeaders, c) {
-			result = i
+// item names a row's entry: its first cell left of the result column that is more than a
+// number (skipping the 序号 column), else its first non-empty cell.
+func item(cells []string, resultCol int) string {
+	first := ""
+	for c, v := range cells {
+		if c == resultCol || v == "" {
+			continue
+		}
+		if strings.IndexFunc(v, func(r rune) bool { return !unicode.IsDigit(r) && r != '.' }) >= 0 {
+			return v
+		}
+		if first == "" {
+			first = v
 		}
 	}
-	if item < 0 || result < 0 {
-		return -1, -1
-	}
-	return item, result
+	return first
 }
 
-func cell(cols []string, i int) string {
-	if i < len(cols) {
-		return strings.TrimSpace(cols[i])
+func normalize(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }
+
+func cell(cells []string, i int) string {
+	if i < len(cells) {
+		return cells[i]
 	}
 	return ""
 }
