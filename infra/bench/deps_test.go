@@ -15,14 +15,15 @@ import (
 // initialises at every cold start. shared/awsx builds the configuration from the environment.
 func TestFunctionsLinkOnlyTheClientsTheyUse(t *testing.T) {
 	clients := map[string][]string{ // function → the service clients it uses
-		"applications":      {"dynamodb", "s3"},
-		"evidence":          {"dynamodb", "s3", "sfn"},
-		"models":            {"dynamodb"},
-		"pipeline-task":     {"dynamodb"},
-		"process-upload":    {"dynamodb", "s3"},
-		"release-decisions": {"dynamodb", "sfn"},
-		"review":            {"dynamodb", "s3"},
-		"review-sla":        {"dynamodb"},
+		"applications":       {"dynamodb", "s3"},
+		"evidence":           {"dynamodb", "s3", "sfn"},
+		"models":             {"dynamodb"},
+		"pipeline-task":      {"dynamodb"},
+		"process-upload":     {"dynamodb", "s3"}, // and Lambda Invoke, signed by shared/invoke without the client
+		"prescreen-workbook": {},                 // reads through a presigned GET
+		"release-decisions":  {"dynamodb", "sfn"},
+		"review":             {"dynamodb", "s3"},
+		"review-sla":         {"dynamodb"},
 	}
 	dirs, err := filepath.Glob("../../functions/*/main.go")
 	require.NoError(t, err)

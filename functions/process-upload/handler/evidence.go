@@ -13,7 +13,6 @@ import (
 
 	"github.com/facepay/platform/shared/domain"
 	"github.com/facepay/platform/shared/evidence"
-	"github.com/facepay/platform/shared/evidence/prescreen"
 	"github.com/facepay/platform/shared/precheck"
 	"github.com/facepay/platform/shared/store"
 )
@@ -144,13 +143,21 @@ func (h *handler) inspectEvidence(ctx context.Context, slot evidence.Slot, a *do
 	if !precheck.Screened(slot) {
 		return in, nil
 	}
-	p, err := prescreen.Slot(slot, bytes.NewReader(data), d.Format)
-	if domain.KindOf(err) == domain.TooLarge {
-		return reject(err)
+	get, err := h.objects.PresignDownload(ctx, key, in.VersionID, a.FileName, h.now())
+	if err != nil {
+		return domain.Arrival{}, err
 	}
+	res, err := h.prescreen.Prescreen(ctx, evidence.PrescreenRequest{Key: key, URL: get.URL, Slot: slot, Format: d.Format})
 	if err != nil {
 		return domain.Arrival{}, fmt.Errorf("prescreen %s: %w", key, err)
 	}
+	if res.Refused != nil {
+		return reject(domain.Errorf(domain.TooLarge, res.Refused.Code, "%s", res.Refused.Message))
+	}
+	if res.Prescreen == nil {
+		return domain.Arrival{}, fmt.Errorf("prescreen %s: an answer with neither result nor refusal", key)
+	}
+	p := *res.Prescreen
 	in.Prescreen = precheck.Result(p)
 	if !in.Prescreen.Acceptable() {
 		f := p.Findings[0]

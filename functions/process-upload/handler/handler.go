@@ -29,6 +29,8 @@ import (
 	"github.com/facepay/platform/shared/awsx"
 	"github.com/facepay/platform/shared/blob"
 	"github.com/facepay/platform/shared/domain"
+	"github.com/facepay/platform/shared/evidence"
+	"github.com/facepay/platform/shared/invoke"
 	"github.com/facepay/platform/shared/lambdafn"
 	"github.com/facepay/platform/shared/metrics"
 	"github.com/facepay/platform/shared/precheck"
@@ -49,19 +51,39 @@ type evidenceStore interface {
 type objects interface {
 	Open(ctx context.Context, key, versionID string) (*blob.Object, error)
 	Quarantine(ctx context.Context, key, versionID string) error
+	PresignDownload(ctx context.Context, key, versionID, fileName string, now time.Time) (blob.Download, error)
+}
+
+// prescreener screens a spreadsheet: in production the PrescreenWorkbookFunction, invoked
+// synchronously, so that the workbook readers stay out of this function's cold start.
+type prescreener interface {
+	Prescreen(ctx context.Context, r evidence.PrescreenRequest) (evidence.PrescreenResponse, error)
+}
+
+// remotePrescreen invokes the pre-screening function.
+type remotePrescreen struct {
+	client   *invoke.Client
+	function string
+}
+
+func (p remotePrescreen) Prescreen(ctx context.Context, r evidence.PrescreenRequest) (evidence.PrescreenResponse, error) {
+	var out evidence.PrescreenResponse
+	err := p.client.Call(ctx, p.function, r, &out)
+	return out, err
 }
 
 type handler struct {
-	apps    applicationStore
-	subs    evidenceStore
-	objects objects
-	now     func() time.Time
-	metrics io.Writer // EMF lines go to stdout, which Lambda ships to CloudWatch Logs
+	apps      applicationStore
+	subs      evidenceStore
+	objects   objects
+	prescreen prescreener
+	now       func() time.Time
+	metrics   io.Writer // EMF lines go to stdout, which Lambda ships to CloudWatch Logs
 }
 
 // New builds the function from its environment.
 func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, events.S3Event) (struct{}, error), error) {
-	env, err := d.Require("TABLE_NAME", "BUCKET_NAME")
+	env, err := d.Require("TABLE_NAME", "BUCKET_NAME", "PRESCREEN_FUNCTION")
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +92,8 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, events.S3E
 		return nil, err
 	}
 	db := store.New(store.NewClient(c), env["TABLE_NAME"])
-	h := &handler{apps: db, subs: db, objects: blob.New(blob.NewClient(c), env["BUCKET_NAME"]), now: d.Now, metrics: os.Stdout}
+	h := &handler{apps: db, subs: db, objects: blob.New(blob.NewClient(c), env["BUCKET_NAME"]), now: d.Now, metrics: os.Stdout,
+		prescreen: remotePrescreen{client: invoke.NewClient(c), function: env["PRESCREEN_FUNCTION"]}}
 	return h.handle, nil
 }
 

@@ -295,6 +295,7 @@ func (c *Cloud) FunctionEnv(f template.Function) map[string]string {
 		"AWS_ENDPOINT_URL_DYNAMODB": c.DynamoDBEndpoint,
 		"AWS_ENDPOINT_URL_S3":       c.S3Endpoint,
 		"AWS_ENDPOINT_URL_SFN":      c.SFNURL,
+		"AWS_ENDPOINT_URL_LAMBDA":   c.SFNURL, // the local Lambda Invoke API shares the address
 		"S3_USE_PATH_STYLE":         "true",
 		"AWS_LAMBDA_FUNCTION_NAME":  f.Name,
 	} {

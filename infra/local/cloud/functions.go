@@ -5,6 +5,7 @@ import (
 	evidencefn "github.com/facepay/platform/functions/evidence/handler"
 	modelsfn "github.com/facepay/platform/functions/models/handler"
 	pipelinefn "github.com/facepay/platform/functions/pipeline-task/handler"
+	prescreenfn "github.com/facepay/platform/functions/prescreen-workbook/handler"
 	uploadfn "github.com/facepay/platform/functions/process-upload/handler"
 	releasefn "github.com/facepay/platform/functions/release-decisions/handler"
 	reviewslafn "github.com/facepay/platform/functions/review-sla/handler"
@@ -15,12 +16,13 @@ import (
 // Functions maps each function folder (the template's CodeUri) to its constructor. Every
 // function in template.yaml must appear here; infra/template_test.go checks both ways.
 var Functions = map[string]lambdafn.Factory{
-	"functions/applications":      lambdafn.Of(appsfn.New),
-	"functions/process-upload":    lambdafn.Of(uploadfn.New),
-	"functions/pipeline-task":     lambdafn.Of(pipelinefn.New),
-	"functions/review":            lambdafn.Of(reviewfn.New),
-	"functions/models":            lambdafn.Of(modelsfn.New),
-	"functions/evidence":          lambdafn.Of(evidencefn.New),
-	"functions/release-decisions": lambdafn.Of(releasefn.New),
-	"functions/review-sla":        lambdafn.Of(reviewslafn.New),
+	"functions/applications":       lambdafn.Of(appsfn.New),
+	"functions/process-upload":     lambdafn.Of(uploadfn.New),
+	"functions/pipeline-task":      lambdafn.Of(pipelinefn.New),
+	"functions/review":             lambdafn.Of(reviewfn.New),
+	"functions/models":             lambdafn.Of(modelsfn.New),
+	"functions/evidence":           lambdafn.Of(evidencefn.New),
+	"functions/release-decisions":  lambdafn.Of(releasefn.New),
+	"functions/review-sla":         lambdafn.Of(reviewslafn.New),
+	"functions/prescreen-workbook": lambdafn.Of(prescreenfn.New),
 }
