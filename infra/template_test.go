@@ -210,7 +210,7 @@ func TestOpenAPIOperationsHaveExamples(t *testing.T) {
 		}
 	}
 	schema := doc["components"].(map[string]any)["schemas"].(map[string]any)["ModelSpec"].(map[string]any)
-	enum := schema["properties"].(map[string]any)["deviceType"].(map[string]any)["enum"].([]any)
+	enum := resolve(schema["properties"].(map[string]any)["deviceType"])["enum"].([]any)
 	var want []any
 	for _, d := range domain.DeviceTypes() {
 		want = append(want, string(d))

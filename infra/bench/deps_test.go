@@ -21,7 +21,8 @@ func TestFunctionsLinkOnlyTheClientsTheyUse(t *testing.T) {
 		"evidence":           {"dynamodb", "s3", "sfn"},
 		"models":             {"dynamodb"},
 		"pipeline-task":      {"dynamodb"},
-		"process-upload":     {"dynamodb", "s3"},
+		"process-upload":     {"dynamodb", "s3"}, // and Lambda Invoke, signed by shared/invoke without the client
+		"prescreen-workbook": {},                 // reads through a presigned GET
 		"release-decisions":  {"dynamodb", "sfn"},
 		"review":             {"dynamodb", "s3"},
 		"review-sla":         {"dynamodb"},

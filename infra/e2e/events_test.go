@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -16,7 +18,9 @@ import (
 	pipelinetask "github.com/facepay/platform/functions/pipeline-task/handler"
 	releasedecisions "github.com/facepay/platform/functions/release-decisions/handler"
 	reviewsla "github.com/facepay/platform/functions/review-sla/handler"
+	"github.com/facepay/platform/infra/local/cloud"
 	"github.com/facepay/platform/infra/local/cloud/cloudtest"
+	"github.com/facepay/platform/shared/evidence"
 )
 
 // eventType is the event each function receives, as `sam local invoke -e` hands it over.
@@ -35,6 +39,8 @@ func eventType(t *testing.T, codeURI string, hasRoutes bool) any {
 		return &pipelinetask.Event{}
 	case codeURI == "functions/clear-test-devices":
 		return &cleartestdevices.Event{}
+	case codeURI == "functions/prescreen-workbook":
+		return &evidence.PrescreenRequest{}
 	}
 	t.Fatalf("%s: no event type known; add it here", codeURI)
 	return nil
@@ -57,6 +63,9 @@ func TestEventSamplesAreValidInvocations(t *testing.T) {
 				dec.DisallowUnknownFields()
 				require.NoError(t, dec.Decode(eventType(t, f.CodeURI, len(f.Routes) > 0)), "strict decode")
 
+				if f.CodeURI == "functions/prescreen-workbook" {
+					raw = withObject(t, c, raw) // it reads the object the request names
+				}
 				out, err := c.Invoke(context.Background(), f.Name, raw)
 				require.NoError(t, err, "the function runs with the sample")
 				if len(f.Routes) > 0 {
@@ -67,4 +76,24 @@ func TestEventSamplesAreValidInvocations(t *testing.T) {
 			})
 		}
 	}
+}
+
+// withObject stores a real hardware workbook at the key a pre-screening request names and
+// returns the request with a presigned GET of it, as process-upload sends.
+func withObject(t *testing.T, c *cloud.Cloud, raw []byte) []byte {
+	t.Helper()
+	var req evidence.PrescreenRequest
+	require.NoError(t, json.Unmarshal(raw, &req))
+	data, err := os.ReadFile(filepath.Join(cloudtest.Root(), "shared/evidence/evidencetest/testdata/hardware-all-pass.xls"))
+	require.NoError(t, err)
+	put, err := c.S3.PutObject(context.Background(), &s3.PutObjectInput{
+		Bucket: aws.String(c.Template.Buckets[0].Name), Key: aws.String(req.Key), Body: bytes.NewReader(data)})
+	require.NoError(t, err)
+	get, err := s3.NewPresignClient(c.S3).PresignGetObject(context.Background(), &s3.GetObjectInput{
+		Bucket: aws.String(c.Template.Buckets[0].Name), Key: aws.String(req.Key), VersionId: put.VersionId})
+	require.NoError(t, err)
+	req.URL = get.URL
+	out, err := json.Marshal(req)
+	require.NoError(t, err)
+	return out
 }

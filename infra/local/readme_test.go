@@ -65,6 +65,7 @@ func TestReadmeWalkthroughsRunVerbatim(t *testing.T) {
 			`"deck": "received"`, `"application_not_found"`, `404`, `{"status":"under_review","round":1}`,
 			`{"status":"approved","vendorCode":"01"}`, `["partner application approved"]`, `["created","attachment_requested","attachment_received","submitted"]`, `duplicate_model_name`, `{"status":"approved","modelCode":"00"}`,
 			`"stage":"dvt"`, `arn:aws:states:`, `"status": "RUNNING"`, `"ExecutionStarted"`,
+			`201 200`, `"idempotency_key_reused"`, `"invalid_cursor"`,
 			`"track": "software_precheck"`, `{"stage":"expired","reason":"no `, `"run":2}`, `{"stage":"dvt","run":2}`,
 		}, [2]string{"## The certification pipeline", "## The API"}},
 	} {

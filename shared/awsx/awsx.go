@@ -28,6 +28,7 @@ type Settings struct {
 	DynamoDBURL     string // AWS_ENDPOINT_URL_DYNAMODB: empty in production
 	S3URL           string // AWS_ENDPOINT_URL_S3
 	SFNURL          string // AWS_ENDPOINT_URL_SFN
+	LambdaURL       string // AWS_ENDPOINT_URL_LAMBDA
 	S3PathStyle     bool   // S3_USE_PATH_STYLE: local S3 engines serve path-style only
 }
 
@@ -42,6 +43,7 @@ func LoadSettings(getenv func(string) string) (Settings, error) {
 		DynamoDBURL:     getenv("AWS_ENDPOINT_URL_DYNAMODB"),
 		S3URL:           getenv("AWS_ENDPOINT_URL_S3"),
 		SFNURL:          getenv("AWS_ENDPOINT_URL_SFN"),
+		LambdaURL:       getenv("AWS_ENDPOINT_URL_LAMBDA"),
 	}
 	if s.Region == "" {
 		return s, fmt.Errorf("AWS_REGION is not set")

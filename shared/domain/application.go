@@ -56,11 +56,11 @@ const (
 
 // Company is the applicant's company details.
 type Company struct {
-	Name               string `json:"name"`
-	RegistrationNumber string `json:"registrationNumber,omitempty"`
-	ContactName        string `json:"contactName,omitempty"`
-	ContactEmail       string `json:"contactEmail,omitempty"`
-	ContactPhone       string `json:"contactPhone,omitempty"`
+	Name               string `json:"name" maxLength:"200"`
+	RegistrationNumber string `json:"registrationNumber,omitempty" maxLength:"100"`
+	ContactName        string `json:"contactName,omitempty" maxLength:"100"`
+	ContactEmail       string `json:"contactEmail,omitempty" maxLength:"254"`
+	ContactPhone       string `json:"contactPhone,omitempty" maxLength:"50"`
 }
 
 // AttachmentStatus is the state of one uploaded file.
@@ -158,10 +158,11 @@ type Change struct {
 }
 
 // ApplicationDraft is what an applicant fills in; every field is optional while drafting.
+// The maxLength/maxItems tags are the request limits shared/httpapi.Decode enforces.
 type ApplicationDraft struct {
 	Company           *Company          `json:"company,omitempty"`
 	AgreementAccepted *bool             `json:"agreementAccepted,omitempty"`
-	Survey            map[string]string `json:"survey,omitempty"`
+	Survey            map[string]string `json:"survey,omitempty" maxLength:"2000" maxItems:"100"`
 }
 
 // NewApplication starts a draft application by c. It returns Forbidden errors when c's role

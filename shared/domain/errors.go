@@ -19,6 +19,7 @@ const (
 	NotFound
 	Conflict
 	TooLarge
+	Unprocessable // well-formed but contradicts an earlier request (an Idempotency-Key reused with another body)
 )
 
 // Error is the one error type callers see. Code is stable and machine-readable
@@ -30,6 +31,35 @@ type Error struct {
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// Is reports whether target is an *Error with the same code: codes are stable identifiers,
+// so errors.Is(err, ErrConflict) holds for every lost race whatever its message. Compare
+// with the declared errors below, never with code strings.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Code == e.Code
+}
+
+// Withf returns a copy of e with a caller-safe message: how a declared error is raised.
+func (e *Error) Withf(format string, args ...any) error {
+	return &Error{Kind: e.Kind, Code: e.Code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Declared errors that code branches on (errors.Is). Raise them with Withf.
+var (
+	// ErrConflict: a conditional write lost a race (the item changed or appeared since it was
+	// read). Reloading and applying the change again is always safe; store.Retry does it.
+	ErrConflict = &Error{Kind: Conflict, Code: "conflict", Message: "changed meanwhile; reload and retry"}
+	// ErrNotWaiting: a pipeline step is no longer waiting for the callback (completed or timed out).
+	ErrNotWaiting = &Error{Kind: Conflict, Code: "not_waiting", Message: "the pipeline is no longer waiting for this step"}
+	// ErrInvalidCursor: a page cursor this API did not issue for this listing.
+	ErrInvalidCursor = &Error{Kind: Invalid, Code: "invalid_cursor", Message: "the page cursor is not one this API returned for this listing"}
+	// ErrIdempotencyKeyReused: an Idempotency-Key sent again with a different request.
+	ErrIdempotencyKeyReused = &Error{Kind: Unprocessable, Code: "idempotency_key_reused",
+		Message: "this Idempotency-Key was used with a different request; use a new key"}
+	// ErrFieldTooLong: a request field longer than the API allows.
+	ErrFieldTooLong = &Error{Kind: Invalid, Code: "field_too_long", Message: "a field is longer than allowed"}
+)
 
 // Errorf returns an *Error of the given kind and stable code.
 func Errorf(kind Kind, code, format string, args ...any) error {

@@ -37,12 +37,12 @@ type ModelSpec struct {
 
 // ModelSpecInput is a ModelSpec as the API receives it (plain strings, validated by Parse).
 type ModelSpecInput struct {
-	Name          string   `json:"name"`
-	DeviceType    string   `json:"deviceType"`
-	OS            string   `json:"os"`
-	SoftwareModes []string `json:"softwareModes"`
-	Connectivity  []string `json:"connectivity"`
-	CameraModel   string   `json:"cameraModel"`
+	Name          string   `json:"name" maxLength:"100"`
+	DeviceType    string   `json:"deviceType" maxLength:"50"`
+	OS            string   `json:"os" maxLength:"20"`
+	SoftwareModes []string `json:"softwareModes" maxLength:"20" maxItems:"2"`
+	Connectivity  []string `json:"connectivity" maxLength:"20" maxItems:"3"`
+	CameraModel   string   `json:"cameraModel" maxLength:"100"`
 }
 
 // Parse validates the input. Error codes: invalid_model_name (empty, too long, or a character
@@ -50,7 +50,8 @@ type ModelSpecInput struct {
 // unknown_device_type, unknown_os, missing_software_mode, unknown_software_mode,
 // unknown_connectivity, missing_camera_model.
 func (in ModelSpecInput) Parse() (ModelSpec, error) {
-	s := ModelSpec{Name: strings.TrimSpace(in.Name), CameraModel: strings.TrimSpace(in.CameraModel)}
+	s := ModelSpec{Name: strings.TrimSpace(in.Name), CameraModel: strings.TrimSpace(in.CameraModel),
+		Connectivity: []Connectivity{}} // none is an empty list, never null (infra/openapi.yaml)
 	if s.Name == "" || len(s.Name) > 100 {
 		return s, Errorf(Invalid, "invalid_model_name", "name must be 1 to 100 characters")
 	}

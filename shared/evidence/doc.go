@@ -12,5 +12,5 @@
 // compound files: .xls, .ppt), prescreen.go (the pre-screening result: Prescreen, Finding,
 // their codes and limits). The pre-screening itself reads workbooks with excelize, whose
 // package initialisation costs every cold start that links it about 2 ms, so it lives in the
-// subpackage prescreen, which only process-upload imports.
+// subpackage prescreen, which only the prescreen-workbook function imports.
 package evidence

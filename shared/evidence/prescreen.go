@@ -42,3 +42,28 @@ const (
 	MaxPrescreenRows = 5000
 	MaxFindings      = 200
 )
+
+// PrescreenRequest asks the pre-screening function (functions/prescreen-workbook) to screen
+// one uploaded spreadsheet: a presigned GET of the object version (so the function needs no S3
+// client of its own), the slot it was uploaded to and the format its bytes were sniffed as.
+// process-upload sends it, so that the workbook readers' size and package initialisation stay
+// out of the notification path's cold start. Key is for logs.
+type PrescreenRequest struct {
+	Key    string `json:"key"`
+	URL    string `json:"url"`
+	Slot   Slot   `json:"slot"`
+	Format Format `json:"format"`
+}
+
+// PrescreenResponse is the pre-screening's answer: the result, or Refused when the workbook
+// is over what pre-screening reads (a TooLarge refusal, with its stable code and message).
+type PrescreenResponse struct {
+	Prescreen *Prescreen `json:"prescreen,omitempty"`
+	Refused   *Refusal   `json:"refused,omitempty"`
+}
+
+// Refusal is a file refused by pre-screening before any finding: code and caller-safe message.
+type Refusal struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}

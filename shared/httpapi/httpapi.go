@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -32,6 +33,7 @@ var statusOf = map[domain.Kind]int{
 	domain.NotFound:        http.StatusNotFound,
 	domain.Conflict:        http.StatusConflict,
 	domain.TooLarge:        http.StatusRequestEntityTooLarge,
+	domain.Unprocessable:   http.StatusUnprocessableEntity,
 }
 
 // ErrorBody is the JSON body of every error response.
@@ -68,8 +70,9 @@ func Error(ctx context.Context, err error) Response {
 	return JSON(status, ErrorBody{Error: ErrorDetail{Code: domain.CodeOf(err), Message: domain.MessageOf(err)}})
 }
 
-// Decode reads req's JSON body into v, refusing unknown fields, trailing data and an empty body.
-// It returns an Invalid error with code "invalid_json".
+// Decode reads req's JSON body into v, refusing unknown fields, trailing data and an empty body
+// (Invalid, "invalid_json") and fields longer than their limits (limits.go; Invalid,
+// "field_too_long").
 func Decode(req Request, v any) error {
 	body := []byte(req.Body)
 	if req.IsBase64Encoded {
@@ -90,7 +93,7 @@ func Decode(req Request, v any) error {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return domain.Errorf(domain.Invalid, "invalid_json", "the request body has data after the JSON object")
 	}
-	return nil
+	return checkLimits(reflect.ValueOf(v), "", DefaultMaxLength, DefaultMaxItems)
 }
 
 // Route handles one route key of a function.

@@ -34,10 +34,15 @@ func (db *DB) applicationItem(a *domain.Application) (item, error) {
 	return it, nil
 }
 
-// CreateApplication stores a new application with its first history entry.
-// It returns Conflict when the id is taken.
-func (db *DB) CreateApplication(ctx context.Context, a *domain.Application, c domain.Change) error {
-	return db.Tx().saveApplication(a, 0, c).Commit(ctx, "application "+a.ID)
+// CreateApplication stores a new application with its first history entry and, when the
+// request carried an Idempotency-Key, its claim. It returns Conflict when the id or the key
+// is taken.
+func (db *DB) CreateApplication(ctx context.Context, a *domain.Application, c domain.Change, claims ...Claim) error {
+	tx := db.Tx().saveApplication(a, 0, c)
+	for _, cl := range claims {
+		tx.claim(cl)
+	}
+	return tx.Commit(ctx, "application "+a.ID)
 }
 
 // SaveApplication writes a changed application and its history entries, provided nobody

@@ -35,12 +35,16 @@ func (db *DB) modelItem(m *domain.Model) (item, error) {
 
 const pipelinePending = "PIPELINE#PENDING"
 
-// CreateModel stores a newly registered model with its first history entry and takes its
-// name for the vendor. It returns Conflict: "conflict" when the id is taken (checked first, so
-// a retried registration finds its own model), "duplicate_model_name" when the vendor already
-// has a model of that name in any letter case (two racing registrations cannot both take it).
-func (db *DB) CreateModel(ctx context.Context, m *domain.Model, c domain.Change) error {
+// CreateModel stores a newly registered model with its first history entry, takes its name
+// for the vendor and, when the request carried an Idempotency-Key, records its claim. It
+// returns Conflict: "conflict" when the id or the key is taken (checked first, so a retried
+// registration finds its own model), "duplicate_model_name" when the vendor already has a
+// model of that name in any letter case (two racing registrations cannot both take it).
+func (db *DB) CreateModel(ctx context.Context, m *domain.Model, c domain.Change, claims ...Claim) error {
 	tx := db.Tx().saveModel(m, 0, c)
+	for _, cl := range claims {
+		tx.claim(cl)
+	}
 	tx.claimModelName(m)
 	return tx.Commit(ctx, "model "+m.ID)
 }

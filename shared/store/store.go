@@ -18,6 +18,7 @@
 //	outbox msg    ORG#<org>           MSG#<at>#<id>      –                                  –
 //	code counter  COUNTER#<scope>     META               –                                  –   (next code index; only grows)
 //	code claim    CODE#<scope>#<code> META               –                                  –   (a code is taken once, ever)
+//	idem. claim   IDEM#<scope hash>   META               –                                  –   (an Idempotency-Key: request fingerprint, entity id)
 //	sub. version  SUB#<model>#<kind>  VER#<nnnn>         –                                  QUEUE#SUB#pending / <submitted>#<model>#<kind>#VER#<nnnn>
 //	                                                                                            (one item per version, the last is current; queued while under review)
 //	sub. file     SUB#<model>#<kind>  VER#<nnnn>#SLOT#<slot id>  –                          –   (one item per file of a version: slots never contend)
@@ -39,6 +40,7 @@ package store
 
 import (
 	"context"
+	"crypto/cipher"
 	"errors"
 	"fmt"
 	"strings"
@@ -56,12 +58,20 @@ import (
 
 // DB is the table and the client that reaches it.
 type DB struct {
-	client *dynamodb.Client
-	table  string
+	client  *dynamodb.Client
+	table   string
+	cursors cipher.AEAD // seals page cursors (cursor.go)
 }
 
-// New returns the store for table.
-func New(client *dynamodb.Client, table string) *DB { return &DB{client: client, table: table} }
+// New returns the store for table. Functions that hand page cursors to clients pass
+// WithCursorKey.
+func New(client *dynamodb.Client, table string, opts ...Option) *DB {
+	db := &DB{client: client, table: table, cursors: processSealer}
+	for _, o := range opts {
+		o(db)
+	}
+	return db
+}
 
 // NewClient is a function's DynamoDB client, built from its settings (endpoint override:
 // AWS_ENDPOINT_URL_DYNAMODB).
@@ -166,9 +176,9 @@ func (db *DB) write(ctx context.Context, what string, writes []types.TransactWri
 				if i < len(conflicts) && conflicts[i] != nil {
 					return conflicts[i]
 				}
-				return domain.Errorf(domain.Conflict, "conflict", "%s changed meanwhile; reload and retry", what)
+				return domain.ErrConflict.Withf("%s changed meanwhile; reload and retry", what)
 			case "TransactionConflict":
-				return domain.Errorf(domain.Conflict, "conflict", "%s changed meanwhile; reload and retry", what)
+				return domain.ErrConflict.Withf("%s changed meanwhile; reload and retry", what)
 			}
 		}
 	}
@@ -207,8 +217,9 @@ func query[T any](ctx context.Context, db *DB, q *dynamodb.QueryInput, cursor st
 		limit = 100
 	}
 	q.Limit = aws.Int32(int32(limit))
+	listing := listingOf(q)
 	if cursor != "" {
-		start, err := decodeCursor(cursor)
+		start, err := db.openCursor(listing, cursor)
 		if err != nil {
 			return Page[T]{}, err
 		}
@@ -231,7 +242,7 @@ func query[T any](ctx context.Context, db *DB, q *dynamodb.QueryInput, cursor st
 		page.Items = append(page.Items, v)
 	}
 	if len(out.LastEvaluatedKey) > 0 {
-		page.Next, err = encodeCursor(out.LastEvaluatedKey)
+		page.Next, err = db.sealCursor(listing, out.LastEvaluatedKey)
 		if err != nil {
 			return Page[T]{}, err
 		}

@@ -70,7 +70,7 @@ func (p *Pipelines) Fail(ctx context.Context, token, errName, cause string) erro
 
 func taskErr(err error) error {
 	if errors.As(err, new(*types.TaskTimedOut)) || errors.As(err, new(*types.TaskDoesNotExist)) || errors.As(err, new(*types.InvalidToken)) {
-		return domain.Errorf(domain.Conflict, "not_waiting", "the pipeline is no longer waiting for this step")
+		return domain.ErrNotWaiting.Withf("the pipeline is no longer waiting for this step")
 	}
 	if err != nil {
 		return fmt.Errorf("complete task: %w", err)

@@ -4,6 +4,9 @@ package handler
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"net/http"
 	"path"
 	"slices"
@@ -20,7 +23,8 @@ import (
 )
 
 type applicationStore interface {
-	CreateApplication(ctx context.Context, a *domain.Application, c domain.Change) error
+	CreateApplication(ctx context.Context, a *domain.Application, c domain.Change, claims ...store.Claim) error
+	ClaimOf(ctx context.Context, scope string) (store.Claim, error)
 	SaveApplication(ctx context.Context, a *domain.Application, changes ...domain.Change) error
 	Application(ctx context.Context, id string) (*domain.Application, error)
 	ApplicationHistory(ctx context.Context, id string) ([]domain.Change, error)
@@ -42,7 +46,7 @@ type handler struct {
 
 // New builds the function from its environment.
 func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, httpapi.Request) (httpapi.Response, error), error) {
-	env, err := d.Require("TABLE_NAME", "BUCKET_NAME")
+	env, err := d.Require("TABLE_NAME", "BUCKET_NAME", "CURSOR_KEY")
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +55,7 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, httpapi.Re
 		return nil, err
 	}
 	h := &handler{
-		apps:    store.New(store.NewClient(c), env["TABLE_NAME"]),
+		apps:    store.New(store.NewClient(c), env["TABLE_NAME"], store.WithCursorKey(env["CURSOR_KEY"])),
 		uploads: blob.New(blob.NewClient(c), env["BUCKET_NAME"]),
 		now:     d.Now,
 		newID:   func() string { return ids.New("app") },
@@ -76,12 +80,13 @@ func (h *handler) router() httpapi.Router {
 var applicantRoles = []domain.Role{domain.RoleVendor, domain.RoleSoftwareProvider, domain.RoleDeployer, domain.RoleMerchant}
 
 type createRequest struct {
-	PartnerType string `json:"partnerType"`
+	PartnerType string `json:"partnerType" maxLength:"50"`
 	domain.ApplicationDraft
 }
 
-// create starts a draft. With an Idempotency-Key header the id derives from the key, so a
-// retried create returns the draft the first attempt made instead of making another.
+// create starts a draft. With an Idempotency-Key header the id derives from the key (scoped
+// to the caller), so a retried create returns the draft the first attempt made instead of
+// making another; the same key with another body is refused (422 idempotency_key_reused).
 func (h *handler) create(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
 	if err := c.Require(applicantRoles...); err != nil {
 		return httpapi.Response{}, err
@@ -94,26 +99,44 @@ func (h *handler) create(ctx context.Context, c domain.Caller, req httpapi.Reque
 	if err != nil {
 		return httpapi.Response{}, err
 	}
+	idem, err := httpapi.IdempotencyOf(req, c, "createApplication", body)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
 	id := h.newID()
-	key := req.Headers["idempotency-key"]
-	if key != "" {
-		id = ids.Derived("app", c.Org, key)
+	var claims []store.Claim
+	if idem.Key != "" {
+		id = ids.Derived("app", idem.Scope)
+		claims = append(claims, store.Claim{Scope: idem.Scope, Fingerprint: idem.Fingerprint, EntityID: id, At: h.now()})
 	}
 	a, change, err := domain.NewApplication(id, c, t, body.ApplicationDraft, h.now())
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	if err := h.apps.CreateApplication(ctx, a, change); err != nil {
-		if key != "" && domain.KindOf(err) == domain.Conflict {
-			prev, gerr := h.owned(ctx, c, id)
-			if gerr != nil {
-				return httpapi.Response{}, gerr
+	if err := h.apps.CreateApplication(ctx, a, change, claims...); err != nil {
+		if idem.Key != "" && errors.Is(err, domain.ErrConflict) {
+			prev, err := h.replay(ctx, c, idem)
+			if err != nil {
+				return httpapi.Response{}, err
 			}
 			return httpapi.JSON(http.StatusOK, prev.ForOwner()), nil
 		}
 		return httpapi.Response{}, err
 	}
 	return httpapi.JSON(http.StatusCreated, a.ForOwner()), nil
+}
+
+// replay answers a create whose Idempotency-Key is claimed: with the draft the first request
+// made when the request is the same, else ErrIdempotencyKeyReused.
+func (h *handler) replay(ctx context.Context, c domain.Caller, idem httpapi.Idempotency) (*domain.Application, error) {
+	cl, err := h.apps.ClaimOf(ctx, idem.Scope)
+	if err != nil {
+		return nil, err
+	}
+	if cl.Fingerprint != idem.Fingerprint {
+		return nil, domain.ErrIdempotencyKeyReused.Withf("Idempotency-Key %q was used with a different request; use a new key", idem.Key)
+	}
+	return h.owned(ctx, c, cl.EntityID)
 }
 
 // messages lists the caller organisation's outbox: every released outcome, newest first.
@@ -188,17 +211,23 @@ func (h *handler) history(ctx context.Context, c domain.Caller, req httpapi.Requ
 }
 
 // change loads the caller's application, applies f and saves it with f's history entry.
-// f returning a zero Change means "nothing to do" (an idempotent repeat).
+// f returning a zero Change means "nothing to do" (an idempotent repeat). A save that loses a
+// race loads and applies f again, so a request that lost to an identical one finds the work
+// done and answers as the winner did.
 func (h *handler) change(ctx context.Context, c domain.Caller, id string, f func(a *domain.Application) (domain.Change, error)) (*domain.Application, error) {
-	a, err := h.owned(ctx, c, id)
-	if err != nil {
-		return nil, err
-	}
-	ch, err := f(a)
-	if err != nil || ch.Action == "" {
-		return a, err
-	}
-	return a, h.apps.SaveApplication(ctx, a, ch)
+	var a *domain.Application
+	err := store.Retry(ctx, store.RetryAttempts, func() error {
+		var err error
+		if a, err = h.owned(ctx, c, id); err != nil {
+			return err
+		}
+		ch, err := f(a)
+		if err != nil || ch.Action == "" {
+			return err
+		}
+		return h.apps.SaveApplication(ctx, a, ch)
+	})
+	return a, err
 }
 
 func (h *handler) edit(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
@@ -237,7 +266,7 @@ func (h *handler) submit(ctx context.Context, c domain.Caller, req httpapi.Reque
 }
 
 type withdrawRequest struct {
-	Reason string `json:"reason"`
+	Reason string `json:"reason" maxLength:"500"`
 }
 
 func (h *handler) withdraw(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
@@ -276,10 +305,10 @@ var attachmentTypes = map[string]string{
 var deckExtensions = []string{".pdf", ".ppt", ".pptx"}
 
 type attachRequest struct {
-	FileName    string `json:"fileName"`
-	ContentType string `json:"contentType"`
+	FileName    string `json:"fileName" maxLength:"255"`
+	ContentType string `json:"contentType" maxLength:"100"`
 	Size        int64  `json:"size"`
-	SHA256      string `json:"sha256"`
+	SHA256      string `json:"sha256" maxLength:"64"`
 }
 
 type attachResponse struct {
@@ -351,6 +380,11 @@ func checkAttachment(slot string, b attachRequest) error {
 	}
 	if b.Size > maxAttachmentSize {
 		return domain.Errorf(domain.TooLarge, "file_too_large", "%q is %d bytes; the limit is %d", b.FileName, b.Size, maxAttachmentSize)
+	}
+	// Checked here, before the slot changes, not only when the upload is signed: a refused
+	// request must leave nothing behind.
+	if sum, err := hex.DecodeString(b.SHA256); err != nil || len(sum) != sha256.Size {
+		return domain.Errorf(domain.Invalid, "invalid_sha256", "sha256 must be the file's SHA-256 as 64 hex digits")
 	}
 	return nil
 }

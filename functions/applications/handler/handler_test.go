@@ -16,7 +16,6 @@ import (
 	"github.com/facepay/platform/shared/blob"
 	"github.com/facepay/platform/shared/domain"
 	"github.com/facepay/platform/shared/httpapi"
-	"github.com/facepay/platform/shared/ids"
 	"github.com/facepay/platform/shared/lambdafn/eventstest"
 	"github.com/facepay/platform/shared/store"
 )
@@ -63,6 +62,15 @@ type fakeApps struct {
 	listOrg, listCursor                 string
 	listLimit                           int
 	vendors                             map[string]domain.Vendor
+	claims                              map[string]store.Claim
+}
+
+func (f *fakeApps) ClaimOf(_ context.Context, scope string) (store.Claim, error) {
+	cl, ok := f.claims[scope]
+	if !ok {
+		return store.Claim{}, domain.Errorf(domain.NotFound, "claim_not_found", "no claim")
+	}
+	return cl, nil
 }
 
 func clone(a *domain.Application) *domain.Application {
@@ -75,11 +83,23 @@ func clone(a *domain.Application) *domain.Application {
 	return &c
 }
 
-func (f *fakeApps) CreateApplication(_ context.Context, a *domain.Application, c domain.Change) error {
+func (f *fakeApps) CreateApplication(_ context.Context, a *domain.Application, c domain.Change, claims ...store.Claim) error {
 	if f.createErr != nil {
 		return f.createErr
 	}
+	for _, cl := range claims {
+		if _, taken := f.claims[cl.Scope]; taken {
+			return domain.ErrConflict.Withf("claim taken")
+		}
+	}
+	for _, cl := range claims {
+		if f.claims == nil {
+			f.claims = map[string]store.Claim{}
+		}
+		f.claims[cl.Scope] = cl
+	}
 	a.Version = 1
+	f.apps[a.ID] = clone(a)
 	f.created = append(f.created, clone(a))
 	f.saved = append(f.saved, c)
 	return nil
@@ -226,15 +246,6 @@ func TestRoutes(t *testing.T) {
 			wantStatus: http.StatusConflict, wantCode: "conflict"},
 		{name: "create store failure", event: "create-application.json", setup: func(e *env) { e.apps.createErr = errInternal },
 			wantStatus: http.StatusInternalServerError, wantCode: "internal"},
-		{name: "create retried with idempotency key", event: "create-application.json",
-			mutators: []func(*httpapi.Request){withHeader("idempotency-key", "k1")},
-			setup: func(e *env) {
-				prev := fixture(sampleOrg, domain.AppDraft)
-				prev.ID = ids.Derived("app", sampleOrg, "k1")
-				e.apps.apps[prev.ID] = prev
-				e.apps.createErr = errConflict
-			},
-			wantStatus: http.StatusOK},
 
 		// list, messages
 		{name: "list", event: "list-applications.json", app: fixture(sampleOrg, domain.AppDraft), wantStatus: http.StatusOK},
@@ -399,14 +410,6 @@ func TestCreate_ReturnsTheDraft(t *testing.T) {
 	assert.True(t, got.AgreementAccepted)
 	require.Len(t, e.apps.created, 1)
 	assert.Equal(t, "alice", e.apps.created[0].CreatedBy)
-
-	// With an idempotency key the id derives from organisation and key.
-	e = newEnv()
-	resp, err = e.h.router().Handle(context.Background(), loadEvent(t, "applications/create-application.json", withHeader("idempotency-key", "k1")))
-	require.NoError(t, err)
-	require.Equal(t, http.StatusCreated, resp.StatusCode, resp.Body)
-	require.Len(t, e.apps.created, 1)
-	assert.Equal(t, ids.Derived("app", sampleOrg, "k1"), e.apps.created[0].ID)
 }
 
 func TestList_PassesCallerOrgCursorAndLimit(t *testing.T) {

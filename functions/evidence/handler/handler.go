@@ -8,6 +8,7 @@ package handler
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -59,7 +60,7 @@ type handler struct {
 
 // New builds the function from its environment (TABLE_NAME, BUCKET_NAME).
 func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, httpapi.Request) (httpapi.Response, error), error) {
-	env, err := d.Require("TABLE_NAME", "BUCKET_NAME")
+	env, err := d.Require("TABLE_NAME", "BUCKET_NAME", "CURSOR_KEY")
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +69,7 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, httpapi.Re
 		return nil, err
 	}
 	table, bucket := env["TABLE_NAME"], env["BUCKET_NAME"]
-	h := &handler{db: store.New(store.NewClient(c), table), files: blob.New(blob.NewClient(c), bucket), pipelines: workflow.New(workflow.NewClient(c), ""),
+	h := &handler{db: store.New(store.NewClient(c), table, store.WithCursorKey(env["CURSOR_KEY"])), files: blob.New(blob.NewClient(c), bucket), pipelines: workflow.New(workflow.NewClient(c), ""),
 		now: d.Now, newID: ids.New}
 	return h.router().Handle, nil
 }
@@ -225,10 +226,10 @@ func (h *handler) getVersion(ctx context.Context, c domain.Caller, req httpapi.R
 }
 
 type uploadRequest struct {
-	FileName    string `json:"fileName"`
-	ContentType string `json:"contentType"`
+	FileName    string `json:"fileName" maxLength:"255"`
+	ContentType string `json:"contentType" maxLength:"100"`
 	Size        int64  `json:"size"`
-	SHA256      string `json:"sha256"`
+	SHA256      string `json:"sha256" maxLength:"64"`
 }
 
 // UploadResponse is the pending artifact, the version it goes into and its presigned upload.
@@ -247,51 +248,63 @@ func (h *handler) requestUpload(ctx context.Context, c domain.Caller, req httpap
 	if err := httpapi.Decode(req, &body); err != nil {
 		return httpapi.Response{}, err
 	}
-	t, err := h.owned(ctx, c, req)
-	if err != nil {
-		return httpapi.Response{}, err
-	}
-	if err := approved(t.model); err != nil {
-		return httpapi.Response{}, err
-	}
-	slot, err := precheck.Slot(t.model, t.kind, req.PathParameters["slot"])
-	if err != nil {
-		return httpapi.Response{}, err
-	}
-	vendor, err := h.db.Vendor(ctx, t.model.VendorOrg)
-	if err != nil {
-		return httpapi.Response{}, err
-	}
-	if err := slot.CheckUpload(body.FileName, body.Size, body.ContentType, vendor.Name, t.model.Name); err != nil {
-		return httpapi.Response{}, err
-	}
-	sum := strings.ToLower(body.SHA256)
-	if b, err := hex.DecodeString(sum); err != nil || len(b) != 32 {
-		return httpapi.Response{}, domain.Errorf(domain.Invalid, "invalid_sha256", "sha256 must be the file's SHA-256 as 64 hex digits")
-	}
-	v := t.sub.Current()
+	var t target
+	var v *domain.SubmissionVersion
 	var a *domain.Artifact
-	if prev := pendingSame(v, slot.ID(), body, sum); prev != nil {
-		a = prev
-	} else {
-		var ch domain.Change
-		v, ch, err = t.sub.RequestUpload(c, domain.Artifact{Slot: slot.ID(), UploadID: h.newID("up"), FileName: body.FileName,
-			ContentType: body.ContentType, Size: body.Size, SHA256: sum}, h.now())
+	var slotID string
+	// A request that loses a race (another slot of the version changed) reloads and asks again.
+	err := store.Retry(ctx, store.RetryAttempts, func() error {
+		var err error
+		t, err = h.owned(ctx, c, req)
 		if err != nil {
-			return httpapi.Response{}, err
+			return err
 		}
-		// A new version is written whole; in an open one only this slot's file is, so asking
-		// for one slot's upload never contends with another slot's file arriving.
-		save := func() error { return h.db.SaveArtifact(ctx, v, slot.ID(), ch) }
-		if v.Revision == 0 {
-			save = func() error { return h.db.SaveSubmissionVersion(ctx, v, ch) }
+		if err := approved(t.model); err != nil {
+			return err
 		}
-		if err := save(); err != nil {
-			return httpapi.Response{}, err
+		slot, err := precheck.Slot(t.model, t.kind, req.PathParameters["slot"])
+		if err != nil {
+			return err
 		}
-		a = v.Artifacts[slot.ID()]
+		vendor, err := h.db.Vendor(ctx, t.model.VendorOrg)
+		if err != nil {
+			return err
+		}
+		if err := slot.CheckUpload(body.FileName, body.Size, body.ContentType, vendor.Name, t.model.Name); err != nil {
+			return err
+		}
+		sum := strings.ToLower(body.SHA256)
+		if b, err := hex.DecodeString(sum); err != nil || len(b) != 32 {
+			return domain.Errorf(domain.Invalid, "invalid_sha256", "sha256 must be the file's SHA-256 as 64 hex digits")
+		}
+		v = t.sub.Current()
+		if prev := pendingSame(v, slot.ID(), body, sum); prev != nil {
+			a = prev
+		} else {
+			var ch domain.Change
+			v, ch, err = t.sub.RequestUpload(c, domain.Artifact{Slot: slot.ID(), UploadID: h.newID("up"), FileName: body.FileName,
+				ContentType: body.ContentType, Size: body.Size, SHA256: sum}, h.now())
+			if err != nil {
+				return err
+			}
+			// A new version is written whole; in an open one only this slot's file is, so asking
+			// for one slot's upload never contends with another slot's file arriving.
+			save := func() error { return h.db.SaveArtifact(ctx, v, slot.ID(), ch) }
+			if v.Revision == 0 {
+				save = func() error { return h.db.SaveSubmissionVersion(ctx, v, ch) }
+			}
+			if err := save(); err != nil {
+				return err
+			}
+			a = v.Artifacts[slot.ID()]
+		}
+		slotID = slot.ID()
+		return nil
+	})
+	if err != nil {
+		return httpapi.Response{}, err
 	}
-	key := precheck.Key(t.model.VendorOrg, t.model.ID, t.kind, v.Number, slot.ID(), a.UploadID)
+	key := precheck.Key(t.model.VendorOrg, t.model.ID, t.kind, v.Number, slotID, a.UploadID)
 	up, err := h.files.PresignUpload(ctx, key, a.ContentType, a.SHA256, h.now())
 	if err != nil {
 		return httpapi.Response{}, err
@@ -314,28 +327,34 @@ func pendingSame(v *domain.SubmissionVersion, slot string, b uploadRequest, sum 
 // submit sends the open version to review once every required file is received and passed
 // pre-screening; repeating it is harmless.
 func (h *handler) submit(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
-	t, err := h.owned(ctx, c, req)
+	var v *domain.SubmissionVersion
+	// A submit that loses a race reloads: an identical one then finds the version submitted
+	// and answers as the winner did.
+	err := store.Retry(ctx, store.RetryAttempts, func() error {
+		t, err := h.owned(ctx, c, req)
+		if err != nil {
+			return err
+		}
+		v = t.sub.Current()
+		if v != nil && v.Status == domain.VersionSubmitted {
+			return nil // a retried submit
+		}
+		required, err := precheck.Required(t.model, t.kind)
+		if err != nil {
+			return err
+		}
+		ch, err := v.Submit(c, precheck.RequiredIDs(required), h.now())
+		if err != nil {
+			return err
+		}
+		// The required slots include one zip per required category; this says so in the
+		// standard's own terms should the slot list and the standard ever disagree.
+		if err := precheck.CheckComplete(t.model, v); err != nil {
+			return err
+		}
+		return h.db.SaveSubmissionVersion(ctx, v, ch)
+	})
 	if err != nil {
-		return httpapi.Response{}, err
-	}
-	v := t.sub.Current()
-	if v != nil && v.Status == domain.VersionSubmitted {
-		return httpapi.JSON(http.StatusOK, v), nil // a retried submit
-	}
-	required, err := precheck.Required(t.model, t.kind)
-	if err != nil {
-		return httpapi.Response{}, err
-	}
-	ch, err := v.Submit(c, precheck.RequiredIDs(required), h.now())
-	if err != nil {
-		return httpapi.Response{}, err
-	}
-	// The required slots include one zip per required category; this says so in the
-	// standard's own terms should the slot list and the standard ever disagree.
-	if err := precheck.CheckComplete(t.model, v); err != nil {
-		return httpapi.Response{}, err
-	}
-	if err := h.db.SaveSubmissionVersion(ctx, v, ch); err != nil {
 		return httpapi.Response{}, err
 	}
 	return httpapi.JSON(http.StatusOK, v), nil
@@ -430,8 +449,8 @@ func artifactVersion(s *domain.Submission, slot string, a *domain.Artifact) int 
 }
 
 type decisionRequest struct {
-	Decision string `json:"decision"`
-	Reason   string `json:"reason"`
+	Decision string `json:"decision" maxLength:"10"`
+	Reason   string `json:"reason" maxLength:"2000"`
 }
 
 // decide approves or rejects a submitted version with feedback; it takes effect at once and
@@ -445,20 +464,24 @@ func (h *handler) decide(ctx context.Context, c domain.Caller, req httpapi.Reque
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	t, err := h.reviewed(ctx, c, req)
-	if err != nil {
-		return httpapi.Response{}, err
-	}
-	v, err := version(t, req)
-	if err != nil {
-		return httpapi.Response{}, err
-	}
 	// A retried decision records nothing; it still nudges the pipeline, in case the resume
-	// after the first attempt failed.
-	if !v.Outcome.Same(approve, body.Reason) {
-		if err := h.record(ctx, c, t, v, approve, body.Reason); err != nil {
-			return httpapi.Response{}, err
+	// after the first attempt failed. One that loses a race reloads and finds it recorded.
+	var t target
+	var v *domain.SubmissionVersion
+	err = store.Retry(ctx, store.RetryAttempts, func() error {
+		if t, err = h.reviewed(ctx, c, req); err != nil {
+			return err
 		}
+		if v, err = version(t, req); err != nil {
+			return err
+		}
+		if v.Outcome.Same(approve, body.Reason) {
+			return nil
+		}
+		return h.record(ctx, c, t, v, approve, body.Reason)
+	})
+	if err != nil {
+		return httpapi.Response{}, err
 	}
 	// Saved before resuming: the decision stays recorded even if the resume fails. Only an
 	// approval completes the kind's track; a rejection leaves it waiting for the resubmission.
@@ -504,7 +527,7 @@ func (h *handler) resumeTrack(ctx context.Context, t target) error {
 		return err
 	}
 	err = h.pipelines.Resume(ctx, tok.Token, map[string]any{"approvedVersion": cur.Number, "approvedAt": h.now()})
-	if domain.CodeOf(err) == "not_waiting" {
+	if errors.Is(err, domain.ErrNotWaiting) {
 		return nil // resumed before (a retried decision) or the track expired
 	}
 	return err

@@ -6,6 +6,7 @@ package handler
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -19,7 +20,8 @@ import (
 
 type modelStore interface {
 	Vendor(ctx context.Context, org string) (domain.Vendor, error)
-	CreateModel(ctx context.Context, m *domain.Model, c domain.Change) error
+	CreateModel(ctx context.Context, m *domain.Model, c domain.Change, claims ...store.Claim) error
+	ClaimOf(ctx context.Context, scope string) (store.Claim, error)
 	ResubmitModel(ctx context.Context, m *domain.Model, previousName string, changes ...domain.Change) error
 	Model(ctx context.Context, id string) (*domain.Model, error)
 	ModelHistory(ctx context.Context, id string) ([]domain.Change, error)
@@ -34,7 +36,7 @@ type handler struct {
 
 // New builds the function from its environment.
 func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, httpapi.Request) (httpapi.Response, error), error) {
-	env, err := d.Require("TABLE_NAME")
+	env, err := d.Require("TABLE_NAME", "CURSOR_KEY")
 	if err != nil {
 		return nil, err
 	}
@@ -43,7 +45,7 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, httpapi.Re
 		return nil, err
 	}
 	table := env["TABLE_NAME"]
-	h := &handler{db: store.New(store.NewClient(c), table), now: d.Now, newID: func() string { return ids.New("mdl") }}
+	h := &handler{db: store.New(store.NewClient(c), table, store.WithCursorKey(env["CURSOR_KEY"])), now: d.Now, newID: func() string { return ids.New("mdl") }}
 	return h.router().Handle, nil
 }
 
@@ -71,6 +73,10 @@ func (h *handler) register(ctx context.Context, c domain.Caller, req httpapi.Req
 	if err != nil {
 		return httpapi.Response{}, err
 	}
+	idem, err := httpapi.IdempotencyOf(req, c, "registerModel", in)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
 	v, err := h.db.Vendor(ctx, c.Org)
 	if domain.KindOf(err) == domain.NotFound {
 		return httpapi.Response{}, domain.Errorf(domain.Forbidden, "vendor_not_approved",
@@ -80,21 +86,29 @@ func (h *handler) register(ctx context.Context, c domain.Caller, req httpapi.Req
 		return httpapi.Response{}, err
 	}
 	id := h.newID()
-	key := req.Headers["idempotency-key"]
-	if key != "" {
-		id = ids.Derived("mdl", c.Org, key)
+	var claims []store.Claim
+	if idem.Key != "" {
+		id = ids.Derived("mdl", idem.Scope)
+		claims = append(claims, store.Claim{Scope: idem.Scope, Fingerprint: idem.Fingerprint, EntityID: id, At: h.now()})
 	}
 	m, ch := domain.RegisterModel(id, c, v, spec, h.now())
-	if err := h.db.CreateModel(ctx, m, ch); err != nil {
-		if key != "" && domain.KindOf(err) == domain.Conflict {
-			// A retry finds the model its first attempt made; without one, the conflict was
-			// something else (a name already taken) and stands.
-			prev, gerr := h.owned(ctx, c, id)
-			if gerr == nil {
+	if err := h.db.CreateModel(ctx, m, ch, claims...); err != nil {
+		if idem.Key != "" && errors.Is(err, domain.ErrConflict) {
+			// A repeat: the same request gets the model the first made, another one 422.
+			// Without a claim the conflict was something else (a name already taken) and stands.
+			cl, cerr := h.db.ClaimOf(ctx, idem.Scope)
+			switch {
+			case domain.KindOf(cerr) == domain.NotFound:
+			case cerr != nil:
+				return httpapi.Response{}, cerr
+			case cl.Fingerprint != idem.Fingerprint:
+				return httpapi.Response{}, domain.ErrIdempotencyKeyReused.Withf("Idempotency-Key %q was used with a different request; use a new key", idem.Key)
+			default:
+				prev, err := h.owned(ctx, c, cl.EntityID)
+				if err != nil {
+					return httpapi.Response{}, err
+				}
 				return httpapi.JSON(http.StatusOK, prev.ForOwner()), nil
-			}
-			if domain.KindOf(gerr) != domain.NotFound {
-				return httpapi.Response{}, gerr
 			}
 		}
 		return httpapi.Response{}, err
@@ -166,19 +180,22 @@ func (h *handler) resubmit(ctx context.Context, c domain.Caller, req httpapi.Req
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	m, err := h.owned(ctx, c, req.PathParameters["id"])
+	var m *domain.Model
+	err = store.Retry(ctx, store.RetryAttempts, func() error { // a loser of a race reloads and finds it done
+		if m, err = h.owned(ctx, c, req.PathParameters["id"]); err != nil {
+			return err
+		}
+		if m.Status == domain.ModelUnderReview && m.Round > 1 {
+			return nil // a retried resubmit
+		}
+		previousName := m.Name
+		ch, err := m.Resubmit(c, spec, h.now())
+		if err != nil {
+			return err
+		}
+		return h.db.ResubmitModel(ctx, m, previousName, ch)
+	})
 	if err != nil {
-		return httpapi.Response{}, err
-	}
-	if m.Status == domain.ModelUnderReview && m.Round > 1 {
-		return httpapi.JSON(http.StatusOK, m.ForOwner()), nil // a retried resubmit
-	}
-	previousName := m.Name
-	ch, err := m.Resubmit(c, spec, h.now())
-	if err != nil {
-		return httpapi.Response{}, err
-	}
-	if err := h.db.ResubmitModel(ctx, m, previousName, ch); err != nil {
 		return httpapi.Response{}, err
 	}
 	return httpapi.JSON(http.StatusOK, m.ForOwner()), nil

@@ -14,7 +14,6 @@ import (
 
 	"github.com/facepay/platform/shared/domain"
 	"github.com/facepay/platform/shared/httpapi"
-	"github.com/facepay/platform/shared/ids"
 	"github.com/facepay/platform/shared/lambdafn/eventstest"
 	"github.com/facepay/platform/shared/store"
 )
@@ -55,6 +54,15 @@ type fakeModels struct {
 	vendorErr, createErr, saveErr, getErr, listErr error
 	listOrg, listCursor                            string
 	listLimit                                      int
+	claims                                         map[string]store.Claim
+}
+
+func (f *fakeModels) ClaimOf(_ context.Context, scope string) (store.Claim, error) {
+	cl, ok := f.claims[scope]
+	if !ok {
+		return store.Claim{}, domain.Errorf(domain.NotFound, "claim_not_found", "no claim")
+	}
+	return cl, nil
 }
 
 func (f *fakeModels) Vendor(_ context.Context, org string) (domain.Vendor, error) {
@@ -68,9 +76,20 @@ func (f *fakeModels) Vendor(_ context.Context, org string) (domain.Vendor, error
 	return v, nil
 }
 
-func (f *fakeModels) CreateModel(_ context.Context, m *domain.Model, c domain.Change) error {
+func (f *fakeModels) CreateModel(_ context.Context, m *domain.Model, c domain.Change, claims ...store.Claim) error {
 	if f.createErr != nil {
 		return f.createErr
+	}
+	for _, cl := range claims {
+		if _, taken := f.claims[cl.Scope]; taken {
+			return domain.ErrConflict.Withf("claim taken")
+		}
+	}
+	for _, cl := range claims {
+		if f.claims == nil {
+			f.claims = map[string]store.Claim{}
+		}
+		f.claims[cl.Scope] = cl
 	}
 	m.Version = 1
 	c2 := *m
@@ -183,14 +202,6 @@ func TestRoutes(t *testing.T) {
 			wantStatus: http.StatusConflict, wantCode: "conflict"},
 		{name: "register store failure", event: "register-model.json", setup: func(f *fakeModels) { f.createErr = errInternal },
 			wantStatus: http.StatusInternalServerError, wantCode: "internal"},
-		{name: "register retried with idempotency key", event: "register-model.json", mutators: []func(*httpapi.Request){withHeader("idempotency-key", "k1")},
-			setup: func(f *fakeModels) {
-				prev := fixture(sampleOrg, domain.ModelUnderReview, 1)
-				prev.ID = ids.Derived("mdl", sampleOrg, "k1")
-				f.models[prev.ID] = prev
-				f.createErr = errConflict
-			},
-			wantStatus: http.StatusOK},
 		{name: "register duplicate name", event: "register-model.json",
 			setup:      func(f *fakeModels) { f.createErr = domain.Errorf(domain.Conflict, "duplicate_model_name", "taken") },
 			wantStatus: http.StatusConflict, wantCode: "duplicate_model_name"},

@@ -11,6 +11,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"time"
 
@@ -150,9 +151,9 @@ func (h *handler) complete(ctx context.Context, m *domain.Model, step string, ev
 	}
 	err = h.pipelines.Resume(ctx, tok.Token, ev)
 	switch {
-	case domain.CodeOf(err) == "not_waiting" && tok.CompletedWith == fp:
+	case errors.Is(err, domain.ErrNotWaiting) && tok.CompletedWith == fp:
 		// A repeat: the first call completed the step.
-	case domain.CodeOf(err) == "not_waiting":
+	case errors.Is(err, domain.ErrNotWaiting):
 		return httpapi.Response{}, notWaiting
 	case err != nil:
 		return httpapi.Response{}, err

@@ -2,6 +2,7 @@ package handler
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/facepay/platform/shared/domain"
@@ -53,7 +54,7 @@ func (h *handler) requestTestCameras(ctx context.Context, c domain.Caller, req h
 		return httpapi.Response{}, err
 	}
 	if err := h.cameras.CreateTestCameraRequest(ctx, r, ch); err != nil {
-		if key != "" && domain.CodeOf(err) == "conflict" {
+		if key != "" && errors.Is(err, domain.ErrConflict) {
 			prev, gerr := h.cameras.TestCameraRequest(ctx, m.ID, id)
 			if gerr != nil {
 				return httpapi.Response{}, gerr

@@ -13,8 +13,8 @@ import (
 
 	"github.com/facepay/platform/shared/domain"
 	"github.com/facepay/platform/shared/evidence"
-	"github.com/facepay/platform/shared/evidence/prescreen"
 	"github.com/facepay/platform/shared/precheck"
+	"github.com/facepay/platform/shared/store"
 )
 
 // evidenceUpload checks one evidence file: its bytes against its name and slot (evidence.Sniff
@@ -26,8 +26,11 @@ import (
 // takes (a superseded upload, a second PUT through a used URL) is moved to quarantine/.
 func (h *handler) evidenceUpload(ctx context.Context, k precheck.KeyParts, key, versionID string) error {
 	// The bytes are read and checked once; a lost race only repeats the load and the save.
+	// What follows a settled upload (metric, quarantine) runs once, after the save.
 	var in *domain.Arrival
-	for attempt := 0; ; attempt++ {
+	var then func() error
+	err := store.Retry(ctx, store.RetryAttempts, func() error { // the vendor may change another slot meanwhile
+		then = nil
 		m, err := h.subs.Model(ctx, k.ModelID)
 		if domain.KindOf(err) == domain.NotFound {
 			slog.WarnContext(ctx, "evidence for unknown model", "key", key)
@@ -50,7 +53,8 @@ func (h *handler) evidenceUpload(ctx context.Context, k precheck.KeyParts, key, 
 			return h.unaccepted(ctx, key, versionID) // superseded by a later upload to the slot
 		}
 		if a.Status == domain.ArtifactRejected {
-			return h.objects.Quarantine(ctx, key, a.VersionID)
+			then = func() error { return h.objects.Quarantine(ctx, key, a.VersionID) }
+			return nil
 		}
 		if a.Status == domain.ArtifactReceived && versionID != "" && versionID != a.VersionID {
 			return h.unaccepted(ctx, key, versionID) // a second PUT through a used URL
@@ -77,21 +81,24 @@ func (h *handler) evidenceUpload(ctx context.Context, k precheck.KeyParts, key, 
 		if err != nil {
 			return err
 		}
-		err = h.subs.SaveArtifact(ctx, v, k.SlotID, ch)
-		if domain.KindOf(err) == domain.Conflict && attempt < 5 {
-			continue // the vendor replaced this slot's file or submitted meanwhile: reload
-		}
-		if err != nil {
+		if err := h.subs.SaveArtifact(ctx, v, k.SlotID, ch); err != nil {
 			return err
 		}
-		h.count(ctx, kindEvidence, in.ReasonCode)
-		if in.ReasonCode != "" {
-			slog.InfoContext(ctx, "evidence rejected", "key", key, "slot", k.SlotID, "code", in.ReasonCode)
-			return h.objects.Quarantine(ctx, key, in.VersionID)
+		then = func() error {
+			h.count(ctx, kindEvidence, in.ReasonCode)
+			if in.ReasonCode != "" {
+				slog.InfoContext(ctx, "evidence rejected", "key", key, "slot", k.SlotID, "code", in.ReasonCode)
+				return h.objects.Quarantine(ctx, key, in.VersionID)
+			}
+			slog.InfoContext(ctx, "evidence received", "key", key, "slot", k.SlotID, "size", in.Size)
+			return nil
 		}
-		slog.InfoContext(ctx, "evidence received", "key", key, "slot", k.SlotID, "size", in.Size)
 		return nil
+	})
+	if err != nil || then == nil {
+		return err
 	}
+	return then()
 }
 
 // inspectEvidence reads the object and returns what the checks found.
@@ -136,13 +143,21 @@ func (h *handler) inspectEvidence(ctx context.Context, slot evidence.Slot, a *do
 	if !precheck.Screened(slot) {
 		return in, nil
 	}
-	p, err := prescreen.Slot(slot, bytes.NewReader(data), d.Format)
-	if domain.KindOf(err) == domain.TooLarge {
-		return reject(err)
+	get, err := h.objects.PresignDownload(ctx, key, in.VersionID, a.FileName, h.now())
+	if err != nil {
+		return domain.Arrival{}, err
 	}
+	res, err := h.prescreen.Prescreen(ctx, evidence.PrescreenRequest{Key: key, URL: get.URL, Slot: slot, Format: d.Format})
 	if err != nil {
 		return domain.Arrival{}, fmt.Errorf("prescreen %s: %w", key, err)
 	}
+	if res.Refused != nil {
+		return reject(domain.Errorf(domain.TooLarge, res.Refused.Code, "%s", res.Refused.Message))
+	}
+	if res.Prescreen == nil {
+		return domain.Arrival{}, fmt.Errorf("prescreen %s: an answer with neither result nor refusal", key)
+	}
+	p := *res.Prescreen
 	in.Prescreen = precheck.Result(p)
 	if !in.Prescreen.Acceptable() {
 		f := p.Findings[0]

@@ -29,6 +29,8 @@ import (
 	"github.com/facepay/platform/shared/awsx"
 	"github.com/facepay/platform/shared/blob"
 	"github.com/facepay/platform/shared/domain"
+	"github.com/facepay/platform/shared/evidence"
+	"github.com/facepay/platform/shared/invoke"
 	"github.com/facepay/platform/shared/lambdafn"
 	"github.com/facepay/platform/shared/metrics"
 	"github.com/facepay/platform/shared/precheck"
@@ -49,19 +51,39 @@ type evidenceStore interface {
 type objects interface {
 	Open(ctx context.Context, key, versionID string) (*blob.Object, error)
 	Quarantine(ctx context.Context, key, versionID string) error
+	PresignDownload(ctx context.Context, key, versionID, fileName string, now time.Time) (blob.Download, error)
+}
+
+// prescreener screens a spreadsheet: in production the PrescreenWorkbookFunction, invoked
+// synchronously, so that the workbook readers stay out of this function's cold start.
+type prescreener interface {
+	Prescreen(ctx context.Context, r evidence.PrescreenRequest) (evidence.PrescreenResponse, error)
+}
+
+// remotePrescreen invokes the pre-screening function.
+type remotePrescreen struct {
+	client   *invoke.Client
+	function string
+}
+
+func (p remotePrescreen) Prescreen(ctx context.Context, r evidence.PrescreenRequest) (evidence.PrescreenResponse, error) {
+	var out evidence.PrescreenResponse
+	err := p.client.Call(ctx, p.function, r, &out)
+	return out, err
 }
 
 type handler struct {
-	apps    applicationStore
-	subs    evidenceStore
-	objects objects
-	now     func() time.Time
-	metrics io.Writer // EMF lines go to stdout, which Lambda ships to CloudWatch Logs
+	apps      applicationStore
+	subs      evidenceStore
+	objects   objects
+	prescreen prescreener
+	now       func() time.Time
+	metrics   io.Writer // EMF lines go to stdout, which Lambda ships to CloudWatch Logs
 }
 
 // New builds the function from its environment.
 func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, events.S3Event) (struct{}, error), error) {
-	env, err := d.Require("TABLE_NAME", "BUCKET_NAME")
+	env, err := d.Require("TABLE_NAME", "BUCKET_NAME", "PRESCREEN_FUNCTION")
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +92,8 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, events.S3E
 		return nil, err
 	}
 	db := store.New(store.NewClient(c), env["TABLE_NAME"])
-	h := &handler{apps: db, subs: db, objects: blob.New(blob.NewClient(c), env["BUCKET_NAME"]), now: d.Now, metrics: os.Stdout}
+	h := &handler{apps: db, subs: db, objects: blob.New(blob.NewClient(c), env["BUCKET_NAME"]), now: d.Now, metrics: os.Stdout,
+		prescreen: remotePrescreen{client: invoke.NewClient(c), function: env["PRESCREEN_FUNCTION"]}}
 	return h.handle, nil
 }
 
@@ -110,10 +133,13 @@ func (h *handler) process(ctx context.Context, key, versionID string) error {
 
 func (h *handler) applicationUpload(ctx context.Context, org, appID, slot, uploadID, key, versionID string) error {
 	// Retry on a lost race with the applicant editing the same application. The bytes are read
-	// and checked once; a retry only repeats the load and the save.
+	// and checked once; a retry only repeats the load and the save. What follows a settled
+	// upload (metric, quarantine) runs once, after the save.
 	var obj *blob.Object
 	var code, reason string
-	for attempt := 0; ; attempt++ {
+	var then func() error
+	err := store.Retry(ctx, store.RetryAttempts, func() error {
+		then = nil
 		a, err := h.apps.Application(ctx, appID)
 		if domain.KindOf(err) == domain.NotFound {
 			slog.WarnContext(ctx, "upload for unknown application", "key", key)
@@ -126,7 +152,8 @@ func (h *handler) applicationUpload(ctx context.Context, org, appID, slot, uploa
 		if a.Org == org && att != nil && att.UploadID == uploadID && att.Status == domain.AttachmentRejected {
 			// Redelivered after a rejection: the quarantine may have failed the first time
 			// (the rejection was saved first), and moving it again is harmless.
-			return h.objects.Quarantine(ctx, key, att.VersionID)
+			then = func() error { return h.objects.Quarantine(ctx, key, att.VersionID) }
+			return nil
 		}
 		if a.Org == org && att != nil && att.UploadID == uploadID && att.Status == domain.AttachmentReceived &&
 			(versionID == "" || versionID == att.VersionID) {
@@ -150,19 +177,22 @@ func (h *handler) applicationUpload(ctx context.Context, org, appID, slot, uploa
 		if err != nil {
 			return err
 		}
-		err = h.apps.SaveApplication(ctx, a, ch)
-		if domain.KindOf(err) == domain.Conflict && attempt < 5 {
-			continue
-		}
-		if err != nil {
+		if err := h.apps.SaveApplication(ctx, a, ch); err != nil {
 			return err
 		}
-		h.count(ctx, kindApplication, code)
-		if code != "" {
-			return h.objects.Quarantine(ctx, key, obj.VersionID)
+		then = func() error {
+			h.count(ctx, kindApplication, code)
+			if code != "" {
+				return h.objects.Quarantine(ctx, key, obj.VersionID)
+			}
+			return nil
 		}
 		return nil
+	})
+	if err != nil || then == nil {
+		return err
 	}
+	return then()
 }
 
 // inspect reads the object and returns why it is refused: a stable reason code

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	prescreenfn "github.com/facepay/platform/functions/prescreen-workbook/handler"
 	"github.com/facepay/platform/shared/blob"
 	"github.com/facepay/platform/shared/domain"
 	"github.com/facepay/platform/shared/evidence"
@@ -91,6 +92,18 @@ type fakeObjects struct {
 func (f *fakeObjects) Open(_ context.Context, key, versionID string) (*blob.Object, error) {
 	f.opened++
 	return &blob.Object{Key: key, VersionID: versionID, Body: io.NopCloser(bytes.NewReader(f.data[key]))}, nil
+}
+
+// inProcessPrescreen does the PrescreenWorkbookFunction's work in the test process, on the
+// fake object's bytes, instead of invoking it.
+type inProcessPrescreen struct{ objs *fakeObjects }
+
+func (p inProcessPrescreen) Prescreen(_ context.Context, r evidence.PrescreenRequest) (evidence.PrescreenResponse, error) {
+	return prescreenfn.Screen(r.Slot, bytes.NewReader(p.objs.data[r.Key]), r.Format)
+}
+
+func (f *fakeObjects) PresignDownload(_ context.Context, key, versionID, fileName string, now time.Time) (blob.Download, error) {
+	return blob.Download{URL: "https://example.invalid/" + key + "?versionId=" + versionID, FileName: fileName, ExpiresAt: now.Add(blob.DownloadTTL)}, nil
 }
 
 func (f *fakeObjects) Quarantine(_ context.Context, key, _ string) error {
@@ -172,6 +185,7 @@ func newTestHandler(t *testing.T, u upload, out io.Writer) (*handler, string, *f
 	}
 	objs := &fakeObjects{data: map[string][]byte{key: u.data}}
 	h.objects = objs
+	h.prescreen = inProcessPrescreen{objs}
 	return h, key, objs
 }
 

@@ -159,19 +159,18 @@ func eachPage[T any](page func(cursor string) (store.Page[T], error), f func(T) 
 }
 
 // retry runs f until it commits, skips, or fails with something other than a lost race.
-func retry(f func() (bool, error)) (bool, error) {
-	for attempt := 1; ; attempt++ {
-		done, err := f()
-		if domain.KindOf(err) == domain.Conflict && domain.CodeOf(err) == "conflict" && attempt < maxAttempts {
-			time.Sleep(time.Duration(attempt) * 5 * time.Millisecond)
-			continue
-		}
-		return done, err
-	}
+func retry(ctx context.Context, f func() (bool, error)) (bool, error) {
+	var done bool
+	err := store.Retry(ctx, maxAttempts, func() error {
+		var err error
+		done, err = f()
+		return err
+	})
+	return done, err
 }
 
 func (h *handler) releaseApplication(ctx context.Context, id string, cutoff time.Time) (bool, error) {
-	return retry(func() (bool, error) {
+	return retry(ctx, func() (bool, error) {
 		a, err := h.db.Application(ctx, id)
 		if err != nil {
 			return false, err
@@ -211,7 +210,7 @@ func (h *handler) releaseApplication(ctx context.Context, id string, cutoff time
 }
 
 func (h *handler) releaseModel(ctx context.Context, id string, cutoff time.Time) (bool, error) {
-	return retry(func() (bool, error) {
+	return retry(ctx, func() (bool, error) {
 		m, err := h.db.Model(ctx, id)
 		if err != nil {
 			return false, err
@@ -250,7 +249,7 @@ func decidedAfter(d *domain.Decision, cutoff time.Time) bool {
 // (domain.ExecutionName) so a repeat finds the same execution and a restart gets a new one,
 // and records its ARN.
 func (h *handler) startPipeline(ctx context.Context, id string) (bool, error) {
-	return retry(func() (bool, error) {
+	return retry(ctx, func() (bool, error) {
 		m, err := h.db.Model(ctx, id)
 		if err != nil {
 			return false, err

@@ -41,7 +41,7 @@ type handler struct {
 
 // New builds the function from its environment.
 func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, httpapi.Request) (httpapi.Response, error), error) {
-	env, err := d.Require("TABLE_NAME", "BUCKET_NAME")
+	env, err := d.Require("TABLE_NAME", "BUCKET_NAME", "CURSOR_KEY")
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +50,7 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, httpapi.Re
 		return nil, err
 	}
 	table, bucket := env["TABLE_NAME"], env["BUCKET_NAME"]
-	h := &handler{db: store.New(store.NewClient(c), table), files: blob.New(blob.NewClient(c), bucket), now: d.Now}
+	h := &handler{db: store.New(store.NewClient(c), table, store.WithCursorKey(env["CURSOR_KEY"])), files: blob.New(blob.NewClient(c), bucket), now: d.Now}
 	return h.router().Handle, nil
 }
 
@@ -153,8 +153,8 @@ func (h *handler) application(ctx context.Context, c domain.Caller, req httpapi.
 }
 
 type decisionRequest struct {
-	Decision string `json:"decision"` // approve | reject
-	Reason   string `json:"reason"`
+	Decision string `json:"decision" maxLength:"10"` // approve | reject
+	Reason   string `json:"reason" maxLength:"2000"`
 }
 
 func decodeDecision(req httpapi.Request) (approve bool, reason string, err error) {
@@ -171,18 +171,24 @@ func (h *handler) decideApplication(ctx context.Context, c domain.Caller, req ht
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	a, err := h.db.Application(ctx, req.PathParameters["id"])
-	if err != nil {
-		return httpapi.Response{}, err
-	}
-	if !a.Decision.Same(approve, reason) || a.Status != domain.AppSubmitted {
+	// A decision that loses a race reloads: an identical one then finds it held and answers
+	// as the winner did.
+	var a *domain.Application
+	err = store.Retry(ctx, store.RetryAttempts, func() error {
+		if a, err = h.db.Application(ctx, req.PathParameters["id"]); err != nil {
+			return err
+		}
+		if a.Decision.Same(approve, reason) && a.Status == domain.AppSubmitted {
+			return nil
+		}
 		ch, err := a.Decide(c, approve, reason, h.now())
 		if err != nil {
-			return httpapi.Response{}, err
+			return err
 		}
-		if err := h.db.HoldApplicationDecision(ctx, a, ch); err != nil {
-			return httpapi.Response{}, err
-		}
+		return h.db.HoldApplicationDecision(ctx, a, ch)
+	})
+	if err != nil {
+		return httpapi.Response{}, err
 	}
 	return httpapi.JSON(http.StatusOK, reviewItem[*domain.Application]{Item: a, Decision: a.Decision}), nil
 }
@@ -220,18 +226,22 @@ func (h *handler) decideModel(ctx context.Context, c domain.Caller, req httpapi.
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	m, err := h.db.Model(ctx, req.PathParameters["id"])
-	if err != nil {
-		return httpapi.Response{}, err
-	}
-	if !m.Decision.Same(approve, reason) || m.Status != domain.ModelUnderReview {
+	var m *domain.Model
+	err = store.Retry(ctx, store.RetryAttempts, func() error { // as decideApplication
+		if m, err = h.db.Model(ctx, req.PathParameters["id"]); err != nil {
+			return err
+		}
+		if m.Decision.Same(approve, reason) && m.Status == domain.ModelUnderReview {
+			return nil
+		}
 		ch, err := m.Decide(c, approve, reason, h.now())
 		if err != nil {
-			return httpapi.Response{}, err
+			return err
 		}
-		if err := h.db.HoldModelDecision(ctx, m, ch); err != nil {
-			return httpapi.Response{}, err
-		}
+		return h.db.HoldModelDecision(ctx, m, ch)
+	})
+	if err != nil {
+		return httpapi.Response{}, err
 	}
 	return httpapi.JSON(http.StatusOK, reviewItem[*domain.Model]{Item: m, Decision: m.Decision}), nil
 }

@@ -7,6 +7,8 @@ package cloud
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -59,6 +61,7 @@ type Cloud struct {
 	Clock            *clock.Clock
 	Auth             *Authority
 	Template         *template.Template
+	Contract         *Contract // infra/openapi.yaml, enforced on requests; tests check responses against it
 	DynamoDB         *dynamodb.Client
 	S3               *s3.Client
 	SQS              *sqs.Client
@@ -88,12 +91,22 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 		c.Clock, c.ownsClock = clock.NewFollowing(100*time.Millisecond), true
 	}
 	stack := Stack
-	stack.Params = opts.Params
+	stack.Params = map[string]string{}
+	for k, v := range opts.Params {
+		stack.Params[k] = v
+	}
+	if stack.Params["CursorKey"] == "" {
+		// The secret that seals page cursors: one per local cloud, shared by every function.
+		stack.Params["CursorKey"] = randomHex(32)
+	}
 	if c.Template, err = template.Load(filepath.Join(opts.Dir, "template.yaml"), stack); err != nil {
 		return nil, err
 	}
 	ops, err := template.LoadOpenAPI(filepath.Join(opts.Dir, "infra", "openapi.yaml"))
 	if err != nil {
+		return nil, err
+	}
+	if c.Contract, err = LoadContract(ctx, filepath.Join(opts.Dir, "infra", "openapi.yaml")); err != nil {
 		return nil, err
 	}
 	if len(c.Template.APIs) != 1 {
@@ -188,7 +201,7 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 
 	mux := http.NewServeMux()
 	mux.Handle("/_local/", c.admin())
-	mux.Handle("/", newGateway(c.Template, ops, c.Auth, c.host))
+	mux.Handle("/", newGateway(c.Template, ops, c.Contract, c.Auth, c.host))
 	c.serve(gwLn, mux)
 	return c, nil
 }
@@ -282,6 +295,7 @@ func (c *Cloud) FunctionEnv(f template.Function) map[string]string {
 		"AWS_ENDPOINT_URL_DYNAMODB": c.DynamoDBEndpoint,
 		"AWS_ENDPOINT_URL_S3":       c.S3Endpoint,
 		"AWS_ENDPOINT_URL_SFN":      c.SFNURL,
+		"AWS_ENDPOINT_URL_LAMBDA":   c.SFNURL, // the local Lambda Invoke API shares the address
 		"S3_USE_PATH_STYLE":         "true",
 		"AWS_LAMBDA_FUNCTION_NAME":  f.Name,
 	} {
@@ -402,3 +416,10 @@ func (c *Cloud) WaitNotifications() { c.async.wg.Wait() }
 // FailNext makes the next n invocations of function (name or ARN) fail with an InjectedFault
 // error before its handler runs: the way to see retries and failure destinations locally.
 func (c *Cloud) FailNext(function string, n int) error { return c.host.failNext(function, n) }
+
+// randomHex returns n random bytes in hex.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -7,6 +7,7 @@ import (
 	modelsfn "github.com/facepay/platform/functions/models/handler"
 	pipelinefn "github.com/facepay/platform/functions/pipeline-task/handler"
 	pipelineapifn "github.com/facepay/platform/functions/pipeline/handler"
+	prescreenfn "github.com/facepay/platform/functions/prescreen-workbook/handler"
 	uploadfn "github.com/facepay/platform/functions/process-upload/handler"
 	releasefn "github.com/facepay/platform/functions/release-decisions/handler"
 	reviewslafn "github.com/facepay/platform/functions/review-sla/handler"
@@ -27,4 +28,5 @@ var Functions = map[string]lambdafn.Factory{
 	"functions/evidence":           lambdafn.Of(evidencefn.New),
 	"functions/release-decisions":  lambdafn.Of(releasefn.New),
 	"functions/review-sla":         lambdafn.Of(reviewslafn.New),
+	"functions/prescreen-workbook": lambdafn.Of(prescreenfn.New),
 }

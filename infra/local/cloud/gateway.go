@@ -23,11 +23,12 @@ import (
 // its route, refuses what the OpenAPI document does not describe, verifies the bearer token as
 // the JWT authorizer would, and passes the claims in a payload 2.0 event.
 type gateway struct {
-	routes []gwRoute
-	ops    map[string]template.Operation
-	auth   *Authority
-	host   *host
-	stage  string
+	routes   []gwRoute
+	ops      map[string]template.Operation
+	contract *Contract
+	auth     *Authority
+	host     *host
+	stage    string
 }
 
 type gwRoute struct {
@@ -44,8 +45,8 @@ type gwRoute struct {
 // refuses that one, and the client gets 413 as well.
 const maxBody = 10 << 20
 
-func newGateway(t *template.Template, ops map[string]template.Operation, auth *Authority, h *host) *gateway {
-	g := &gateway{ops: ops, auth: auth, host: h, stage: "$default"}
+func newGateway(t *template.Template, ops map[string]template.Operation, contract *Contract, auth *Authority, h *host) *gateway {
+	g := &gateway{ops: ops, contract: contract, auth: auth, host: h, stage: "$default"}
 	for _, f := range t.Functions {
 		for _, r := range f.Routes {
 			timeout := r.Timeout
@@ -133,6 +134,11 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"message": "Request Entity Too Large"})
 		return
 	}
+	// AWS's HTTP API does not validate requests (see Contract), so the function runs either
+	// way and a refusal keeps the function's own code, as in production. A request the
+	// document refuses must not succeed, though: if the function accepts it, the function
+	// lacks a check the document states, and the answer is 400 invalid_request.
+	invalid := g.contract.ValidateRequest(req.Context(), req, body)
 	resp, err := g.invoke(req, rt, g.event(req, rt, params, claims, body))
 	var tooLarge *PayloadTooLargeError
 	switch {
@@ -148,6 +154,13 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	case err != nil:
 		slog.Error("function failed", "function", rt.function, "route", rt.key, "err", err)
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"message": "Internal Server Error"})
+		return
+	}
+	if invalid != nil && (resp.StatusCode < 400 || resp.StatusCode >= 500) {
+		slog.Error("a request the API document refuses was not refused by its function", "route", rt.key,
+			"status", resp.StatusCode, "err", invalid)
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]string{
+			"code": "invalid_request", "message": "the request does not match the API document: " + invalid.Error()}})
 		return
 	}
 	for k, v := range resp.Headers {

@@ -44,7 +44,7 @@ func limitsAPI(t *testing.T, fnTimeout, routeTimeout time.Duration,
 	require.NoError(t, h.start(context.Background())) // cold start now, as the cloud does: Functions is not read again
 	auth, err := NewAuthority("", "https://issuer.test", "facepay")
 	require.NoError(t, err)
-	srv := httptest.NewServer(newGateway(tpl, map[string]template.Operation{"POST /fn": {Method: "POST", Path: "/fn"}}, auth, h))
+	srv := httptest.NewServer(newGateway(tpl, map[string]template.Operation{"POST /fn": {Method: "POST", Path: "/fn"}}, nil, auth, h))
 	t.Cleanup(srv.Close)
 	token, err = auth.Token(Identity{Subject: "s", Org: "o", Role: "vendor"}, time.Hour)
 	require.NoError(t, err)

@@ -13,7 +13,8 @@
 // other value is flagged for the reviewer ("stray_value"), as is every "no pass" ("no_pass").
 //
 // It is a package of its own because the readers' package initialisation costs every cold
-// start that links them: only process-upload imports it.
+// start that links them: only the prescreen-workbook function imports it (process-upload
+// invokes that function).
 package prescreen
 
 import (

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -46,15 +47,16 @@ func Start(t testing.TB, start time.Time) *cloud.Cloud {
 
 // Client calls the local cloud's HTTP API as one identity.
 type Client struct {
-	t     testing.TB
-	base  string
-	token string
+	t        testing.TB
+	base     string
+	token    string
+	contract *cloud.Contract
 }
 
 // As returns a client for id ("" token when id.Role is empty: an anonymous caller).
 func As(t testing.TB, c *cloud.Cloud, id cloud.Identity) *Client {
 	t.Helper()
-	cl := &Client{t: t, base: c.URL}
+	cl := &Client{t: t, base: c.URL, contract: c.Contract}
 	if id.Role != "" {
 		tok, err := c.Token(id)
 		require.NoError(t, err)
@@ -65,7 +67,7 @@ func As(t testing.TB, c *cloud.Cloud, id cloud.Identity) *Client {
 
 // WithToken returns a client sending token verbatim.
 func WithToken(t testing.TB, c *cloud.Cloud, token string) *Client {
-	return &Client{t: t, base: c.URL, token: token}
+	return &Client{t: t, base: c.URL, token: token, contract: c.Contract}
 }
 
 // Response is a decoded API response.
@@ -109,7 +111,30 @@ func (cl *Client) Do(method, path string, body any, headers ...string) Response 
 	require.NoError(cl.t, err)
 	r := Response{Status: resp.StatusCode, Raw: raw}
 	_ = json.Unmarshal(raw, &r.Body)
+	cl.checkContract(req, resp, r)
 	return r
+}
+
+// checkContract fails the test when a response of the functions does not match the OpenAPI
+// document: an undocumented status, or a body off its schema. The gateway's own answers
+// (401 {"message":"Unauthorized"}, unknown routes, oversized bodies) are AWS's, not the
+// document's, and are not checked.
+func (cl *Client) checkContract(req *http.Request, resp *http.Response, r Response) {
+	cl.t.Helper()
+	if _, gateway := r.Body["message"]; gateway || cl.contract == nil {
+		return
+	}
+	if f := os.Getenv("FACEPAY_RECORD_ERROR_CODES"); f != "" { // a maintainer's aid for x-error-codes
+		if op, code := cl.contract.ErrorCodeOf(req, r.Raw); code != "" {
+			if out, err := os.OpenFile(f, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644); err == nil {
+				_, _ = fmt.Fprintf(out, "%s\t%s\n", op, code)
+				_ = out.Close()
+			}
+		}
+	}
+	if err := cl.contract.ValidateResponse(context.Background(), req, resp.StatusCode, resp.Header, r.Raw); err != nil {
+		cl.t.Errorf("%s %s answered %d off the OpenAPI document: %v\nbody: %.500s", req.Method, req.URL.Path, resp.StatusCode, err, r.Raw)
+	}
 }
 
 // SHA256 is the hex SHA-256 of data, as the upload requests declare it.
