@@ -30,12 +30,19 @@ type cameraRequest struct {
 // model and 4 per vendor, held by the store's transaction). With an Idempotency-Key a retry
 // returns the request the first call made (200).
 func (h *handler) requestTestCameras(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
-	m, err := h.model(ctx, c, req, domain.RoleVendor)
+	// Everything about the request is checked before anything is looked up or changed.
+	var in cameraRequest
+	if err := httpapi.Decode(req, &in); err != nil {
+		return httpapi.Response{}, err
+	}
+	// The key is checked and scoped like every other route's (caller and operation), and the
+	// request's id derives from that scope, so a retry finds the first request.
+	idem, err := httpapi.IdempotencyOf(req, c, "requestTestCameras", in)
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	var in cameraRequest
-	if err := httpapi.Decode(req, &in); err != nil {
+	m, err := h.model(ctx, c, req, domain.RoleVendor)
+	if err != nil {
 		return httpapi.Response{}, err
 	}
 	stage := domain.StageRegistered
@@ -44,10 +51,9 @@ func (h *handler) requestTestCameras(ctx context.Context, c domain.Caller, req h
 	} else if p != nil {
 		stage = p.Stage
 	}
-	id := ids.New("tcr")
-	key := req.Headers["idempotency-key"]
+	id, key := ids.New("tcr"), idem.Key
 	if key != "" {
-		id = ids.Derived("tcr", m.ID, key)
+		id = ids.Derived("tcr", m.ID, idem.Scope)
 	}
 	r, ch, err := domain.NewTestCameraRequest(id, c, m, stage, in.CameraModel, in.Quantity, h.now())
 	if err != nil {
@@ -58,6 +64,9 @@ func (h *handler) requestTestCameras(ctx context.Context, c domain.Caller, req h
 			prev, gerr := h.cameras.TestCameraRequest(ctx, m.ID, id)
 			if gerr != nil {
 				return httpapi.Response{}, gerr
+			}
+			if prev.CameraModel != in.CameraModel || prev.Quantity != in.Quantity {
+				return httpapi.Response{}, domain.ErrIdempotencyKeyReused.Withf("Idempotency-Key %q was used with a different request; use a new key", key)
 			}
 			return httpapi.JSON(http.StatusOK, prev), nil
 		}
