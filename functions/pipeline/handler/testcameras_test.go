@@ -3,6 +3,7 @@ package handler
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -125,4 +126,24 @@ func TestShipTestCameras(t *testing.T) {
 	status, body = call(t, h, "list-test-cameras.json")
 	require.Equal(t, http.StatusOK, status)
 	assert.Contains(t, body, "SF9876543210")
+}
+
+// The Idempotency-Key means this request: checked before anything is looked up, scoped to the
+// caller, and refused with another request.
+func TestRequestTestCameras_IdempotencyKey(t *testing.T) {
+	withKey := func(k string) func(*httpapi.Request) {
+		return func(r *httpapi.Request) { r.Headers["idempotency-key"] = k }
+	}
+	h, cams := cameraHandler(domain.StageDVT)
+	status, body := call(t, h, "request-test-cameras.json", withKey("k1"))
+	require.Equal(t, http.StatusCreated, status, body)
+
+	status, body = call(t, h, "request-test-cameras.json", withKey("k1"), eventstest.WithBody(`{"cameraModel":"FC-200","quantity":1}`))
+	assert.Equal(t, http.StatusUnprocessableEntity, status, body)
+	assert.Equal(t, "idempotency_key_reused", code(body))
+
+	status, body = call(t, h, "request-test-cameras.json", withKey(strings.Repeat("k", 200)))
+	assert.Equal(t, http.StatusBadRequest, status, body)
+	assert.Equal(t, "invalid_idempotency_key", code(body))
+	assert.Len(t, cams.reqs, 1, "neither refusal stored anything")
 }
