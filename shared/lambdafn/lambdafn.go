@@ -74,3 +74,16 @@ func level(s string) slog.Level {
 	}
 	return l
 }
+
+// ScheduledTime is the time a scheduled run stands for: the scheduler's scheduledTime (RFC 3339)
+// when the event carries one, so a late or replayed run acts as of its schedule, else now.
+func ScheduledTime(scheduled string, now time.Time) (time.Time, error) {
+	if scheduled == "" {
+		return now, nil
+	}
+	t, err := time.Parse(time.RFC3339, scheduled)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("scheduledTime %q: %w", scheduled, err)
+	}
+	return t, nil
+}

@@ -52,13 +52,9 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, Event) (Re
 }
 
 func (h *handler) handle(ctx context.Context, e Event) (Result, error) {
-	at := h.now()
-	if e.ScheduledTime != "" {
-		t, err := time.Parse(time.RFC3339, e.ScheduledTime)
-		if err != nil {
-			return Result{}, fmt.Errorf("scheduledTime %q: %w", e.ScheduledTime, err)
-		}
-		at = t
+	at, err := lambdafn.ScheduledTime(e.ScheduledTime, h.now())
+	if err != nil {
+		return Result{}, err
 	}
 	due, err := h.db.TestDevicesDue(ctx, at)
 	if err != nil {

@@ -10,7 +10,6 @@ package handler
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -88,13 +87,9 @@ const maxAttempts = 50
 var partnerTypes = []domain.PartnerType{domain.PartnerDeviceVendor, domain.PartnerSoftwareProvider, domain.PartnerDeployer, domain.PartnerMerchant}
 
 func (h *handler) handle(ctx context.Context, e Event) (Result, error) {
-	cutoff := h.now()
-	if e.ScheduledTime != "" {
-		t, err := time.Parse(time.RFC3339, e.ScheduledTime)
-		if err != nil {
-			return Result{}, fmt.Errorf("scheduledTime %q: %w", e.ScheduledTime, err)
-		}
-		cutoff = t
+	cutoff, err := lambdafn.ScheduledTime(e.ScheduledTime, h.now())
+	if err != nil {
+		return Result{}, err
 	}
 	var res Result
 	for _, t := range partnerTypes {

@@ -6,7 +6,6 @@ package handler
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -60,13 +59,9 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, Event) (Re
 }
 
 func (h *handler) handle(ctx context.Context, e Event) (Result, error) {
-	at := h.now()
-	if e.ScheduledTime != "" {
-		t, err := time.Parse(time.RFC3339, e.ScheduledTime)
-		if err != nil {
-			return Result{}, fmt.Errorf("scheduledTime %q: %w", e.ScheduledTime, err)
-		}
-		at = t
+	at, err := lambdafn.ScheduledTime(e.ScheduledTime, h.now())
+	if err != nil {
+		return Result{}, err
 	}
 	f := store.QueueFilter{State: store.QueuePending, SubmittedUntil: at.Add(-ReviewSLA), Limit: 100}
 	res := Result{Overdue: map[string]int{}}
