@@ -83,6 +83,17 @@ func (f *fakeSubs) SaveArtifact(_ context.Context, v *domain.SubmissionVersion, 
 	return nil
 }
 
+// fakeTickets records the upload tickets deleted.
+type fakeTickets struct{ deleted []string }
+
+func (f *fakeTickets) DeleteUploadTicket(_ context.Context, key string, requestedAt time.Time) error {
+	f.deleted = append(f.deleted, key+"@"+requestedAt.Format(time.RFC3339))
+	return nil
+}
+
+// requestedAt is when every fixture's upload was requested.
+var requestedAt = testNow.Add(-2 * time.Hour)
+
 type fakeObjects struct {
 	data        map[string][]byte
 	quarantined []string
@@ -137,7 +148,7 @@ func newTestHandler(t *testing.T, u upload, out io.Writer) (*handler, string, *f
 	if u.other {
 		uploadID = "up_2"
 	}
-	h := &handler{apps: &fakeApps{}, subs: &fakeSubs{}, now: func() time.Time { return testNow }, metrics: out}
+	h := &handler{apps: &fakeApps{}, subs: &fakeSubs{}, tickets: &fakeTickets{}, now: func() time.Time { return testNow }, metrics: out}
 	var key string
 	if u.slot == "deck" {
 		declared := int64(len(u.data))
@@ -145,7 +156,7 @@ func newTestHandler(t *testing.T, u upload, out io.Writer) (*handler, string, *f
 			declared = u.declared
 		}
 		att := &domain.Attachment{Slot: "deck", UploadID: uploadID, FileName: u.fileName, Size: declared,
-			SHA256: u.sha256, Status: domain.AttachmentPending}
+			SHA256: u.sha256, Status: domain.AttachmentPending, RequestedAt: requestedAt}
 		if u.settled || u.reused {
 			att.Status, att.VersionID = domain.AttachmentReceived, "v1"
 		}
@@ -167,7 +178,7 @@ func newTestHandler(t *testing.T, u upload, out io.Writer) (*handler, string, *f
 			kind = domain.SubmissionSoftware
 		}
 		a := &domain.Artifact{Slot: u.slot, UploadID: uploadID, FileName: u.fileName, Size: int64(len(u.data)),
-			SHA256: u.sha256, Status: domain.ArtifactPending}
+			SHA256: u.sha256, Status: domain.ArtifactPending, RequestedAt: requestedAt}
 		if u.settled || u.reused {
 			a.Status, a.VersionID = domain.ArtifactReceived, "v1"
 		}
@@ -311,6 +322,13 @@ func TestUploadMetrics(t *testing.T) {
 				assert.Equal(t, []string{key}, objs.quarantined)
 			} else {
 				assert.Empty(t, objs.quarantined)
+			}
+			// The upload's ticket goes once it has settled, now or before; an object no slot
+			// takes settles nothing (its own ticket goes when the sweep finds it gone).
+			if tt.upload.other || tt.upload.reused {
+				assert.Empty(t, h.tickets.(*fakeTickets).deleted)
+			} else {
+				assert.Equal(t, []string{key + "@" + requestedAt.Format(time.RFC3339)}, h.tickets.(*fakeTickets).deleted)
 			}
 		})
 	}
