@@ -30,7 +30,7 @@ func (h *handler) evidenceUpload(ctx context.Context, k precheck.KeyParts, key, 
 	// What follows a settled upload (metric, quarantine) runs once, after the save.
 	var in *domain.Arrival
 	var then func() error
-	var settled *time.Time // the settled upload's RequestedAt: its ticket is done with
+	var settled *time.Time                                      // the settled upload's RequestedAt: its ticket is done with
 	err := store.Retry(ctx, store.RetryAttempts, func() error { // the vendor may change another slot meanwhile
 		then, settled = nil, nil
 		m, err := h.subs.Model(ctx, k.ModelID)
