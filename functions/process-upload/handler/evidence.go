@@ -30,8 +30,10 @@ func (h *handler) evidenceUpload(ctx context.Context, k precheck.KeyParts, key, 
 	// What follows a settled upload (metric, quarantine) runs once, after the save.
 	var in *domain.Arrival
 	var then func() error
-	var settled *time.Time                                      // the settled upload's RequestedAt: its ticket is done with
-	err := store.Retry(ctx, store.RetryAttempts, func() error { // the vendor may change another slot meanwhile
+	// settled is the settled upload's RequestedAt: its ticket is done with. A lost race (the
+	// vendor changed another slot meanwhile) repeats only the load and the save.
+	var settled *time.Time
+	err := store.Retry(ctx, store.RetryAttempts, func() error {
 		then, settled = nil, nil
 		m, err := h.subs.Model(ctx, k.ModelID)
 		if domain.KindOf(err) == domain.NotFound {
