@@ -61,6 +61,13 @@ func TestFailures_UploadNotificationRetriedDeadLetteredAndReplayed(t *testing.T)
 	require.Equal(t, http.StatusCreated, r.Status, string(r.Raw))
 	appID := r.Body["id"].(string)
 
+	// A second upload is asked for and never sent: its ticket is dropped once its URL expired
+	// an hour ago.
+	r = v.Do("PUT", "/applications/"+appID+"/attachments/business_licence", map[string]any{
+		"fileName": "licence.pdf", "contentType": "application/pdf", "size": len(minimalPDF), "sha256": cloudtest.SHA256(minimalPDF),
+	})
+	require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
+
 	require.NoError(t, c.FailNext("ProcessUploadFunction", 3))
 	r = v.Do("PUT", "/applications/"+appID+"/attachments/deck", map[string]any{
 		"fileName": "deck.pdf", "contentType": "application/pdf", "size": len(minimalPDF), "sha256": cloudtest.SHA256(minimalPDF),
@@ -202,6 +209,13 @@ func TestFailures_SweepSettlesALostUploadExactlyOnce(t *testing.T) {
 	require.Equal(t, http.StatusCreated, r.Status, string(r.Raw))
 	appID := r.Body["id"].(string)
 
+	// A second upload is asked for and never sent: its ticket is dropped once its URL expired
+	// an hour ago.
+	r = v.Do("PUT", "/applications/"+appID+"/attachments/business_licence", map[string]any{
+		"fileName": "licence.pdf", "contentType": "application/pdf", "size": len(minimalPDF), "sha256": cloudtest.SHA256(minimalPDF),
+	})
+	require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
+
 	require.NoError(t, c.FailNext("ProcessUploadFunction", 3))
 	r = v.Do("PUT", "/applications/"+appID+"/attachments/deck", map[string]any{
 		"fileName": "deck.pdf", "contentType": "application/pdf", "size": len(minimalPDF), "sha256": cloudtest.SHA256(minimalPDF),
@@ -228,22 +242,29 @@ func TestFailures_SweepSettlesALostUploadExactlyOnce(t *testing.T) {
 	c.WaitNotifications()
 	require.NoError(t, err)
 	assert.Equal(t, 1, rep.Replayed, "the late original event")
-	assert.Equal(t, 1, res.Uploads.Checked)
+	assert.Equal(t, 2, res.Uploads.Checked)
+	assert.Zero(t, res.Uploads.Abandoned, "the unused URL expired only 46 minutes ago")
 	require.Len(t, res.Uploads.Redriven, 1, "the sweep re-drove the upload")
 	assert.Contains(t, res.Uploads.Redriven[0], "applications/vendor-1/"+appID+"/deck/")
 	days := int(store.UploadTicketLife/(24*time.Hour)) + 1
 	assert.Equal(t, days*store.UploadTicketShards+5, res.Requests.Query, "ticket partitions and the decided queues' pages")
-	assert.Equal(t, 1, res.Requests.HeadObject)
+	assert.Equal(t, 2, res.Requests.HeadObject)
 
 	assert.Equal(t, "received", deckStatus(t, v, appID))
 	assert.Equal(t, 1, historyActions(t, v, appID)["attachment_received"], "settled exactly once")
 	assert.Empty(t, peek(t, c, "FailedEventsQueue"), "neither event failed")
 
+	c.Clock.AdvanceTo(tuesday.Add(80 * time.Minute))
 	again := sweep(t, c)
-	assert.Zero(t, again.Uploads.Checked, "the settled upload's ticket is gone")
+	assert.Equal(t, 1, again.Uploads.Checked, "the settled upload's ticket is gone")
+	assert.Equal(t, 1, again.Uploads.Abandoned, "the upload that never came")
 	assert.Empty(t, again.Uploads.Redriven)
 	assert.Nil(t, again.Release)
 	assert.Equal(t, 1, historyActions(t, v, appID)["attachment_received"])
+
+	last := sweep(t, c)
+	assert.Zero(t, last.Uploads.Checked, "nothing is left to look at")
+	assert.Zero(t, last.Requests.HeadObject)
 }
 
 // The Monday release fails past Lambda's retries; the daily sweep, an hour and a half later,

@@ -373,3 +373,42 @@ func TestLostRaceRereadsTheRecordNotTheObject(t *testing.T) {
 		})
 	}
 }
+
+// loserApps is the store as the second of two events for one upload sees it (the sweep's
+// re-drive and the late original, both finding the slot pending): the other saves the settled
+// attachment just before this one's save, which loses the race.
+type loserApps struct {
+	*fakeApps
+	lost bool
+}
+
+func (l *loserApps) SaveApplication(ctx context.Context, a *domain.Application, ch ...domain.Change) error {
+	if !l.lost {
+		l.lost = true
+		winner := copyOf(l.app)
+		att := winner.Attachments["deck"]
+		received := testNow
+		att.Status, att.VersionID, att.ReceivedAt = domain.AttachmentReceived, "v1", &received
+		l.app = winner
+		return errLostRace
+	}
+	return l.fakeApps.SaveApplication(ctx, a, ch...)
+}
+
+// The loser of the race between two events for one upload settles nothing of its own: it
+// reloads, finds the upload settled by the winner, counts nothing, quarantines nothing, and
+// leaves the record as the winner wrote it (only the ticket's deletion repeats, harmlessly).
+func TestTwoEventsRacingForOneUploadSettleItOnce(t *testing.T) {
+	var out bytes.Buffer
+	h, key, objs := newTestHandler(t, upload{slot: "deck", fileName: "deck.pdf", data: evidencetest.PDF()}, &out)
+	l := &loserApps{fakeApps: h.apps.(*fakeApps)}
+	h.apps = l
+	_, err := h.handle(context.Background(), events.S3Event{Records: []events.S3EventRecord{{S3: events.S3Entity{
+		Object: events.S3Object{Key: key, VersionID: "v1"}}}}})
+	require.NoError(t, err)
+	assert.True(t, l.lost, "the save lost the race once")
+	assert.Empty(t, out.String(), "the winner counted the upload; the loser counts nothing")
+	assert.Empty(t, objs.quarantined)
+	assert.Equal(t, domain.AttachmentReceived, l.app.Attachments["deck"].Status)
+	assert.Equal(t, []string{key + "@" + requestedAt.Format(time.RFC3339)}, h.tickets.(*fakeTickets).deleted)
+}
