@@ -412,3 +412,38 @@ func TestTwoEventsRacingForOneUploadSettleItOnce(t *testing.T) {
 	assert.Equal(t, domain.AttachmentReceived, l.app.Attachments["deck"].Status)
 	assert.Equal(t, []string{key + "@" + requestedAt.Format(time.RFC3339)}, h.tickets.(*fakeTickets).deleted)
 }
+
+// loserSubs is loserApps for evidence: the other event saves the settled file first.
+type loserSubs struct {
+	*fakeSubs
+	lost bool
+}
+
+func (l *loserSubs) SaveArtifact(ctx context.Context, v *domain.SubmissionVersion, slot string, ch ...domain.Change) error {
+	if !l.lost {
+		l.lost = true
+		winner := copyOf(l.sub.Versions[v.Number-1])
+		a := winner.Artifacts[slot]
+		received := testNow
+		a.Status, a.VersionID, a.ReceivedAt = domain.ArtifactReceived, "v1", &received
+		l.sub.Versions[v.Number-1] = winner
+		return errLostRace
+	}
+	return l.fakeSubs.SaveArtifact(ctx, v, slot, ch...)
+}
+
+func TestTwoEventsRacingForOneEvidenceUploadSettleItOnce(t *testing.T) {
+	var out bytes.Buffer
+	cert := evidence.CertificateSlot(domain.Cert3C)
+	h, key, objs := newTestHandler(t, upload{slot: cert.ID(), fileName: cert.ExpectedFileName("示例科技", "K1 Pro", ".pdf"), data: evidencetest.PDF()}, &out)
+	l := &loserSubs{fakeSubs: h.subs.(*fakeSubs)}
+	h.subs = l
+	_, err := h.handle(context.Background(), events.S3Event{Records: []events.S3EventRecord{{S3: events.S3Entity{
+		Object: events.S3Object{Key: key, VersionID: "v1"}}}}})
+	require.NoError(t, err)
+	assert.True(t, l.lost, "the save lost the race once")
+	assert.Empty(t, out.String(), "the winner counted the upload; the loser counts nothing")
+	assert.Empty(t, objs.quarantined)
+	assert.Equal(t, domain.ArtifactReceived, l.sub.Versions[0].Artifacts[cert.ID()].Status)
+	assert.Equal(t, []string{key + "@" + requestedAt.Format(time.RFC3339)}, h.tickets.(*fakeTickets).deleted)
+}
