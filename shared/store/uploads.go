@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,23 +15,24 @@ import (
 )
 
 // Upload tickets are the reconciliation sweep's sparse index of uploads that may not have
-// settled: pk=UPTICKET#<YYYY-MM-DD>#<shard> sk=<object key>, written when a presigned upload
+// settled: pk=UPTICKET#<shard> sk=<YYYY-MM-DD>#<object key>, written when a presigned upload
 // is issued (before its URL is handed out) and deleted when process-upload settles the upload.
 // The day is the UTC date the upload was first requested (the record's RequestedAt), so
 // process-upload, which reads the record anyway, can name the ticket without a lookup; the
-// shard (a hash of the key, UploadTicketShards of them) spreads one day's writes over as many
+// shard (a hash of the key, UploadTicketShards of them) spreads the writes over as many
 // partitions. A ticket expires (DynamoDB TTL) UploadTicketLife after the request.
 //
-// The sweep queries the partitions of the last UploadTicketLife+1 days, every shard, and never
-// scans: (days × shards) Query requests, 0.5 read unit each when a partition holds under 4 KB,
-// whatever the table's size. Each ticket costs one PutItem when its URL is issued (again at a
+// The sweep reads each shard's live tickets with one Query from the oldest live day on
+// (sk >= that day), and never scans: UploadTicketShards requests, 0.5 read unit per 4 KB read,
+// whatever the table's size; a partition holds only the tickets of uploads that have not
+// settled in the last week. Each ticket costs one PutItem when its URL is issued (again at a
 // re-issue) and one DeleteItem when it settles.
 const (
 	UploadTicketShards = 4
 	UploadTicketLife   = 7 * 24 * time.Hour
 	// UploadReusableFor bounds how long after its request a pending upload's URL may be issued
 	// again for the same upload (a retried request): later requests get a new upload, so every
-	// URL a ticket stands for expires well inside the ticket's life and the sweep's window.
+	// URL a ticket stands for expires well inside the ticket's life (counted from the request).
 	UploadReusableFor = 24 * time.Hour
 )
 
@@ -49,8 +51,10 @@ type ticketItem struct {
 	TTL         int64  `dynamodbav:"ttl"`
 }
 
-func ticketPK(day time.Time, shard int) string {
-	return fmt.Sprintf("UPTICKET#%s#%d", day.UTC().Format(time.DateOnly), shard)
+func ticketPK(shard int) string { return fmt.Sprintf("UPTICKET#%d", shard) }
+
+func ticketSK(requestedAt time.Time, objectKey string) string {
+	return requestedAt.UTC().Format(time.DateOnly) + "#" + objectKey
 }
 
 func ticketShard(key string) int {
@@ -64,7 +68,7 @@ func ticketShard(key string) int {
 // slow retry never makes a ticket look older than its newest URL; losing that race is no error).
 func (db *DB) PutUploadTicket(ctx context.Context, t UploadTicket) error {
 	av, err := attributevalue.MarshalMap(ticketItem{
-		PK: ticketPK(t.RequestedAt, ticketShard(t.Key)), SK: t.Key,
+		PK: ticketPK(ticketShard(t.Key)), SK: ticketSK(t.RequestedAt, t.Key),
 		RequestedAt: t.RequestedAt.UTC().Format(time.RFC3339Nano), IssuedAt: ts(t.IssuedAt),
 		TTL: t.RequestedAt.Add(UploadTicketLife).Unix(),
 	})
@@ -90,7 +94,7 @@ func (db *DB) PutUploadTicket(ctx context.Context, t UploadTicket) error {
 // and deleting a missing one is a no-op (a redelivered settlement).
 func (db *DB) DeleteUploadTicket(ctx context.Context, objectKey string, requestedAt time.Time) error {
 	if _, err := db.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: &db.table, Key: key(ticketPK(requestedAt, ticketShard(objectKey)), objectKey),
+		TableName: &db.table, Key: key(ticketPK(ticketShard(objectKey)), ticketSK(requestedAt, objectKey)),
 	}); err != nil {
 		return fmt.Errorf("delete upload ticket %s: %w", objectKey, err)
 	}
@@ -99,54 +103,52 @@ func (db *DB) DeleteUploadTicket(ctx context.Context, objectKey string, requeste
 
 // UploadTicketScan is what a read of the tickets cost.
 type UploadTicketScan struct {
-	Partitions int `json:"partitions"` // day × shard partitions read
+	Partitions int `json:"partitions"` // shard partitions read
 	Queries    int `json:"queries"`    // Query requests (a partition over 1 MB takes more than one)
 }
 
 // UploadTicketsIssuedBefore calls f with every live ticket whose latest URL was issued at or
-// before cutoff, reading the partitions of the UploadTicketLife+1 days up to now (each shard;
-// an expired ticket DynamoDB has not removed yet is skipped). f may delete the ticket it gets.
+// before cutoff: one Query per shard, from the oldest day a live ticket can have (an expired
+// ticket DynamoDB has not removed yet is skipped). f may delete the ticket it gets.
 func (db *DB) UploadTicketsIssuedBefore(ctx context.Context, now, cutoff time.Time, f func(UploadTicket) error) (UploadTicketScan, error) {
 	var cost UploadTicketScan
-	days := int(UploadTicketLife / (24 * time.Hour))
-	for d := days; d >= 0; d-- {
-		day := now.UTC().AddDate(0, 0, -d)
-		for shard := range UploadTicketShards {
-			cost.Partitions++
-			in := &dynamodb.QueryInput{
-				TableName:              &db.table,
-				KeyConditionExpression: aws.String("pk = :pk"),
-				ExpressionAttributeValues: map[string]types.AttributeValue{
-					":pk": &types.AttributeValueMemberS{Value: ticketPK(day, shard)},
-				},
+	from := now.Add(-UploadTicketLife).UTC().Format(time.DateOnly)
+	for shard := range UploadTicketShards {
+		cost.Partitions++
+		in := &dynamodb.QueryInput{
+			TableName:              &db.table,
+			KeyConditionExpression: aws.String("pk = :pk AND sk >= :from"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":pk":   &types.AttributeValueMemberS{Value: ticketPK(shard)},
+				":from": &types.AttributeValueMemberS{Value: from},
+			},
+		}
+		for {
+			out, err := db.client.Query(ctx, in)
+			cost.Queries++
+			if err != nil {
+				return cost, fmt.Errorf("query upload tickets %s: %w", ticketPK(shard), err)
 			}
-			for {
-				out, err := db.client.Query(ctx, in)
-				cost.Queries++
+			for _, av := range out.Items {
+				var it ticketItem
+				if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+					return cost, fmt.Errorf("unmarshal upload ticket: %w", err)
+				}
+				t, err := it.ticket()
 				if err != nil {
-					return cost, fmt.Errorf("query upload tickets %s: %w", ticketPK(day, shard), err)
+					return cost, err
 				}
-				for _, av := range out.Items {
-					var it ticketItem
-					if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-						return cost, fmt.Errorf("unmarshal upload ticket: %w", err)
-					}
-					t, err := it.ticket()
-					if err != nil {
-						return cost, err
-					}
-					if it.TTL <= now.Unix() || t.IssuedAt.After(cutoff) {
-						continue
-					}
-					if err := f(t); err != nil {
-						return cost, err
-					}
+				if it.TTL <= now.Unix() || t.IssuedAt.After(cutoff) {
+					continue
 				}
-				if len(out.LastEvaluatedKey) == 0 {
-					break
+				if err := f(t); err != nil {
+					return cost, err
 				}
-				in.ExclusiveStartKey = out.LastEvaluatedKey
 			}
+			if len(out.LastEvaluatedKey) == 0 {
+				break
+			}
+			in.ExclusiveStartKey = out.LastEvaluatedKey
 		}
 	}
 	return cost, nil
@@ -161,5 +163,6 @@ func (it ticketItem) ticket() (UploadTicket, error) {
 	if err != nil {
 		return UploadTicket{}, fmt.Errorf("upload ticket %s: issuedAt: %w", it.SK, err)
 	}
-	return UploadTicket{Key: it.SK, RequestedAt: req, IssuedAt: issued}, nil
+	_, objectKey, _ := strings.Cut(it.SK, "#")
+	return UploadTicket{Key: objectKey, RequestedAt: req, IssuedAt: issued}, nil
 }

@@ -35,11 +35,11 @@ func (f *fakeTickets) UploadTicketsIssuedBefore(_ context.Context, now, cutoff t
 	for _, t := range f.tickets {
 		if !t.IssuedAt.After(cutoff) {
 			if err := fn(t); err != nil {
-				return store.UploadTicketScan{Partitions: 32, Queries: 32}, err
+				return store.UploadTicketScan{Partitions: 4, Queries: 4}, err
 			}
 		}
 	}
-	return store.UploadTicketScan{Partitions: 32, Queries: 32}, nil
+	return store.UploadTicketScan{Partitions: 4, Queries: 4}, nil
 }
 
 func (f *fakeTickets) DeleteUploadTicket(_ context.Context, key string, _ time.Time) error {
@@ -131,7 +131,7 @@ func TestUploads(t *testing.T) {
 	assert.Equal(t, []string{"applications/o/app_2/deck/never-uploaded"}, tk.deleted,
 		"a URL that expired 45 minutes ago may still be finishing an upload: kept")
 	assert.Nil(t, res.Release)
-	assert.Equal(t, Requests{Query: 32 + 5, HeadObject: 4, DeleteItem: 1, Invoke: 2}, res.Requests)
+	assert.Equal(t, Requests{Query: 4 + 5, HeadObject: 4, DeleteItem: 1, Invoke: 2}, res.Requests)
 
 	require.Len(t, fns.events, 2)
 	assert.Equal(t, "ProcessUploadFunction", fns.events[0].function)
