@@ -100,8 +100,9 @@ const (
 
 // TrackState is one track's status since when.
 type TrackState struct {
-	Status TrackStatus `json:"status"`
-	Since  time.Time   `json:"since"`
+	Status     TrackStatus `json:"status"`
+	Since      time.Time   `json:"since"`
+	RemindedAt *time.Time  `json:"remindedAt,omitempty"` // the daily sweep's reminder, 14 days before it expires
 }
 
 // InspectionStatus is where a third-party inspection is.
@@ -261,8 +262,18 @@ type Pipeline struct {
 	Tracks           map[Track]*TrackState `json:"tracks"`
 	Inspection       *Inspection           `json:"inspection,omitempty"`
 	PVTDeclaredAt    *time.Time            `json:"pvtDeclaredAt,omitempty"`
-	UpdatedAt        time.Time             `json:"updatedAt"`
-	Version          int                   `json:"-"`
+	// Position is where the pipeline is (dvt, pvt, mp, expired, withdrawn) whatever the
+	// restrictions: Stage shows restricted while Restrictions is not empty, and Position again
+	// once the last restriction is lifted.
+	Position Stage `json:"position,omitempty"`
+	// Restrictions is the set of reasons the model may not take face payments now (standing.go).
+	Restrictions []Restriction `json:"restrictions,omitempty"`
+	// Validity holds each approved certificate's number and dates, as the reviewer confirmed them.
+	Validity map[Certificate]CertificateValidity `json:"certificateValidity,omitempty"`
+	// Rectifications are the open spot-check rectification orders: order id → deadline.
+	Rectifications map[string]time.Time `json:"rectifications,omitempty"`
+	UpdatedAt      time.Time            `json:"updatedAt"`
+	Version        int                  `json:"-"`
 }
 
 // PipelineRecord is what one of the workflow's record steps writes.
@@ -294,7 +305,11 @@ func (p *Pipeline) Apply(r PipelineRecord, now time.Time) []Change {
 	}
 	if r.Run > p.Run {
 		change("pipeline_run_started", "", fmt.Sprintf("run %d", r.Run), "")
-		*p = Pipeline{ModelID: p.ModelID, VendorOrg: p.VendorOrg, Run: r.Run, Stage: p.Stage, StageSince: p.StageSince, Version: p.Version}
+		// What outlives a run: certificates, rectification orders and the restrictions other
+		// than the old run's inspection.
+		keep := slices.DeleteFunc(slices.Clone(p.Restrictions), func(x Restriction) bool { return x.Reason == RestrictionInspectionFailed })
+		*p = Pipeline{ModelID: p.ModelID, VendorOrg: p.VendorOrg, Run: r.Run, Stage: p.Stage, StageSince: p.StageSince, Reason: p.Reason,
+			Position: p.Position, Restrictions: keep, Validity: p.Validity, Rectifications: p.Rectifications, Version: p.Version}
 	}
 	if p.Tracks == nil {
 		p.Tracks = map[Track]*TrackState{}
@@ -320,14 +335,19 @@ func (p *Pipeline) Apply(r PipelineRecord, now time.Time) []Change {
 	if r.Track != "" && r.Status != "" {
 		setTrack(r.Track, r.Status)
 	}
-	stage, reason := r.Stage, ""
+	p.settlePosition()
+	target, reason := r.Stage, ""
+	if target == StageRestricted {
+		target = "" // a restriction is a reason in the set, not a position
+	}
 	if r.Status == TrackExpired {
-		stage, reason = StageExpired, ExpiryReason(r.Track, p.TrackTimeoutDays, r.Submitted)
+		target, reason = StageExpired, ExpiryReason(r.Track, p.TrackTimeoutDays, r.Submitted)
 	}
 	if r.Inspection != "" && r.Detail != nil {
 		p.applyInspection(r.Inspection, *r.Detail, change)
 		if r.Inspection == InspectionFailed {
-			reason = "the third-party inspection failed: " + r.Detail.Reason
+			p.addRestriction(Restriction{Reason: RestrictionInspectionFailed, Since: now,
+				Detail: "the third-party inspection failed: " + r.Detail.Reason}, change)
 		}
 	}
 	if r.PVTDeclared && p.PVTDeclaredAt == nil {
@@ -335,21 +355,16 @@ func (p *Pipeline) Apply(r PipelineRecord, now time.Time) []Change {
 		p.PVTDeclaredAt = &at
 		change("pvt_declared_done", "", "", "")
 	}
-	if stage == StageRestricted && p.Stage == StageRestricted {
-		reason = p.Reason
+	if r.Stage == StagePVT && r.Detail != nil && p.restricted(RestrictionInspectionFailed) {
+		p.removeRestriction(RestrictionInspectionFailed, "", r.Detail.Reason, change) // why the reviewer lifted it
 	}
-	if stage == StagePVT && p.Stage == StageRestricted && r.Detail != nil {
-		reason = r.Detail.Reason // why the reviewer lifted the restriction
-		change("restriction_lifted", string(StageRestricted), string(StagePVT), reason)
-		p.Stage, p.StageSince, p.Reason = StagePVT, now, ""
-	}
-	if stage != "" && stage != p.Stage {
-		change("stage_changed", string(p.Stage), string(stage), reason)
-		p.Stage, p.StageSince, p.Reason = stage, now, ""
-		if stage == StageExpired || stage == StageRestricted {
+	if target != "" {
+		p.Position = target
+		if target == StageExpired {
 			p.Reason = reason
 		}
 	}
+	p.showStage(now, change)
 	if len(out) > 0 {
 		p.UpdatedAt = now
 	}
