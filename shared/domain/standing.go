@@ -433,7 +433,8 @@ func (p *Pipeline) OpenRectification(id string, deadline time.Time, now time.Tim
 	return []Change{{At: now, By: "reviewer", Action: "rectification_ordered", To: id, Reason: "deadline " + deadline.UTC().Format(time.RFC3339)}}
 }
 
-// CloseRectification removes a closed order and lifts its restriction, if it was overdue.
+// CloseRectification removes a closed order and lifts its restriction, if it was overdue; a
+// second close changes nothing.
 func (p *Pipeline) CloseRectification(id, why string, now time.Time) []Change {
 	var changes []Change
 	change := func(action, from, to, reason string) {
@@ -443,8 +444,7 @@ func (p *Pipeline) CloseRectification(id, why string, now time.Time) []Change {
 	if _, ok := p.Rectifications[id]; !ok {
 		return nil
 	}
-	delete(p.Rectifications, id)
-	change("rectification_closed", "", id, why)
+	delete(p.Rectifications, id) // the spot check's own entry records the closing
 	p.removeRestriction(RestrictionSpotCheckOverdue, id, why, change)
 	p.showStage(now, change)
 	p.UpdatedAt = now

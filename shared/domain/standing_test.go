@@ -132,7 +132,7 @@ func TestSweepTrackReminderAndRectification(t *testing.T) {
 	_, n = p.Sweep(t0.Add(49 * time.Hour))
 	assert.Empty(t, n, "raised once")
 	ch = p.CloseRectification("spc_1", "fixed", t0.Add(50*time.Hour))
-	assert.Equal(t, []string{"rectification_closed", "restriction_lifted"}, actions(ch))
+	assert.Equal(t, []string{"restriction_lifted"}, actions(ch))
 	assert.Equal(t, StageMP, p.Stage)
 	assert.Empty(t, p.Restrictions)
 }
