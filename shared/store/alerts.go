@@ -36,3 +36,23 @@ func (tx *Tx) ClaimRaise(key string, at any) *Tx {
 func (db *DB) Alerts(ctx context.Context, cursor string, limit int) (Page[domain.Message], error) {
 	return query[domain.Message](ctx, db, newestFirst("", reviewerAlerts, "MSG#"), cursor, limit)
 }
+
+// RaiseOnce writes alert for the reviewers with the raise-once claim of key, in one
+// transaction. It returns domain.ErrAlreadyRaised when key was raised before.
+func (db *DB) RaiseOnce(ctx context.Context, key string, alert domain.Message) error {
+	return db.Tx().ClaimRaise(key, alert.At).PutAlert(alert).Commit(ctx, "alert "+key)
+}
+
+// SaveSwept writes what the daily sweep did to a pipeline: the record (only if unchanged since
+// read: Conflict "conflict" otherwise), its history, the vendor's messages and the reviewers'
+// alerts, in one transaction, so each notice is sent exactly when the record says it was.
+func (db *DB) SaveSwept(ctx context.Context, p *domain.Pipeline, changes []domain.Change, messages, alerts []domain.Message) error {
+	tx := db.Tx().SavePipeline(p, changes...)
+	for _, m := range messages {
+		tx.PutMessage(m)
+	}
+	for _, a := range alerts {
+		tx.PutAlert(a)
+	}
+	return tx.Commit(ctx, "pipeline of model "+p.ModelID)
+}
