@@ -296,8 +296,8 @@ type PipelineRecord struct {
 // r was recorded before: the record steps are retried, and each retry must change nothing).
 // A record of an earlier run is stale and ignored. A new run (a restart) starts from DVT.
 func (p *Pipeline) Apply(r PipelineRecord, now time.Time) []Change {
-	if r.Run < p.Run {
-		return nil
+	if r.Run < p.Run || p.Position == StageWithdrawn {
+		return nil // stale, or the vendor withdrew the model (its execution is stopped)
 	}
 	var out []Change
 	change := func(action, from, to, reason string) {
@@ -472,12 +472,27 @@ type Timeline struct {
 	Tracks     []TimelineTrack `json:"tracks"`
 	Inspection *Inspection     `json:"inspection,omitempty"`
 	Waiting    []Wait          `json:"waiting"`
+	// Restrictions: why the model may not take face payments (empty when nothing restricts it).
+	Restrictions []Restriction `json:"restrictions"`
+	// CertificateValidity: each approved certificate's number and dates.
+	CertificateValidity map[Certificate]CertificateValidity `json:"certificateValidity,omitempty"`
+	// Rectifications: the open spot-check rectification orders and their deadlines.
+	Rectifications map[string]time.Time `json:"rectifications,omitempty"`
+	// Payments: whether the model's devices may take face payments now, and if not why
+	// (Pipeline.PaymentStanding's reason code); the handler fills it in at the time of reading.
+	Payments *PaymentsView `json:"payments,omitempty"`
+}
+
+// PaymentsView is a model's payment standing at a moment.
+type PaymentsView struct {
+	Allowed bool   `json:"allowed"`
+	Reason  string `json:"reason,omitempty"`
 }
 
 // BuildTimeline derives the timeline of model m from its pipeline record (nil before the
 // pipeline started) and its submissions.
 func BuildTimeline(m *Model, p *Pipeline, subs map[SubmissionKind]*Submission) Timeline {
-	tl := Timeline{ModelID: m.ID, Stage: StageRegistered, Tracks: []TimelineTrack{}, Waiting: []Wait{}}
+	tl := Timeline{ModelID: m.ID, Stage: StageRegistered, Tracks: []TimelineTrack{}, Waiting: []Wait{}, Restrictions: []Restriction{}}
 	if p == nil {
 		for _, t := range Tracks() {
 			tl.Tracks = append(tl.Tracks, TimelineTrack{Track: t, Status: TrackNotStarted})
@@ -486,6 +501,8 @@ func BuildTimeline(m *Model, p *Pipeline, subs map[SubmissionKind]*Submission) T
 	}
 	since := p.StageSince
 	tl.Stage, tl.StageSince, tl.Reason, tl.Run, tl.Inspection = p.Stage, &since, p.Reason, p.Run, p.Inspection
+	tl.CertificateValidity, tl.Rectifications = p.Validity, p.Rectifications
+	tl.Restrictions = append(tl.Restrictions, p.Restrictions...)
 	due := func(from time.Time) *time.Time {
 		d := from.Add(time.Duration(p.TrackTimeoutDays) * 24 * time.Hour)
 		return &d
@@ -513,7 +530,7 @@ func BuildTimeline(m *Model, p *Pipeline, subs map[SubmissionKind]*Submission) T
 				}
 			}
 		}
-		if st != nil && st.Status == TrackWaiting && p.Stage != StageExpired {
+		if st != nil && st.Status == TrackWaiting && p.Stage != StageExpired && p.Stage != StageWithdrawn {
 			tt.Waiting = p.waitOn(t, st, subs[t.SubmissionOf()], due)
 		}
 		if tt.Waiting != nil {

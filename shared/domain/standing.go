@@ -238,7 +238,9 @@ func (p *Pipeline) Sweep(now time.Time) ([]Change, []Notice) {
 	change := func(action, from, to, reason string) {
 		changes = append(changes, Change{At: now, By: "daily-sweep", Action: action, From: from, To: to, Reason: reason})
 	}
-	tell := func(to Party, subject, body string) { notices = append(notices, Notice{To: to, Subject: subject, Body: body}) }
+	tell := func(to Party, subject, body string) {
+		notices = append(notices, Notice{To: to, Subject: subject, Body: body})
+	}
 	p.settlePosition()
 	if p.Position == StageWithdrawn {
 		return nil, nil
@@ -459,7 +461,7 @@ func (p *Pipeline) Withdraw(reason string, now time.Time) ([]Change, error) {
 	p.settlePosition()
 	switch p.Position {
 	case StageWithdrawn:
-		return nil, Errorf(Conflict, "already_withdrawn", "model %s was withdrawn", p.ModelID)
+		return nil, ErrAlreadyWithdrawn.Withf("model %s was withdrawn", p.ModelID)
 	case StageMP:
 		return nil, Errorf(Conflict, "model_in_production", "model %s is in mass production and cannot be withdrawn", p.ModelID)
 	}

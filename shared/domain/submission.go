@@ -107,10 +107,10 @@ type Artifact struct {
 	// Certificate is a certificate's number and dates as the vendor declared them with the
 	// upload; Confirmed once a reviewer approved the version (with corrections, if any).
 	Certificate *CertificateDetails `json:"certificate,omitempty"`
-	Revision    int              `json:"-"`                 // the store's optimistic-concurrency version of this file
-	RequestedBy string           `json:"requestedBy"`
-	RequestedAt time.Time        `json:"requestedAt"`
-	ReceivedAt  *time.Time       `json:"receivedAt,omitempty"`
+	Revision    int                 `json:"-"` // the store's optimistic-concurrency version of this file
+	RequestedBy string              `json:"requestedBy"`
+	RequestedAt time.Time           `json:"requestedAt"`
+	ReceivedAt  *time.Time          `json:"receivedAt,omitempty"`
 }
 
 // SubmissionVersion is one round of a submission: the files as they were when submitted and
