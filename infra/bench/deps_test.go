@@ -17,7 +17,7 @@ func TestFunctionsLinkOnlyTheClientsTheyUse(t *testing.T) {
 	clients := map[string][]string{ // function → the service clients it uses
 		"applications":       {"dynamodb", "s3"},
 		"clear-test-devices": {"dynamodb"},
-		"pipeline":           {"dynamodb", "sfn"},
+		"pipeline":           {"dynamodb", "s3", "sfn"}, // s3: presigned uploads of spot-check reports
 		"evidence":           {"dynamodb", "s3", "sfn"},
 		"models":             {"dynamodb"},
 		"pipeline-task":      {"dynamodb"},
