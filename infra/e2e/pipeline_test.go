@@ -249,7 +249,14 @@ func TestPipeline_ExpiredTrackAndRestart(t *testing.T) {
 	tl := p.timeline()
 	assert.Equal(t, "vendor", tl.wait("hardware_precheck")["from"])
 
-	c.Clock.Advance(181 * 24 * time.Hour)
+	// Reminded once, 14 days before the track expires; then it expires with its reason.
+	reminders := func() []string { return subjects(t, p.e.v, "/messages", model, "hardware pre-check of model") }
+	c.Clock.Advance(165 * 24 * time.Hour)
+	assert.Empty(t, reminders())
+	c.Clock.Advance(2 * 24 * time.Hour)
+	assert.Len(t, reminders(), 1, "reminded 14 days ahead")
+	c.Clock.Advance(14 * 24 * time.Hour)
+	assert.Len(t, reminders(), 1, "reminded once")
 	tl = p.timeline()
 	assert.Equal(t, "expired", tl.stage())
 	assert.Equal(t, "no hardware pre-check submitted within 180 days", tl.body["reason"])
