@@ -138,7 +138,9 @@ func TestPipeline_CertificateExpiryAndSpotCheckRestrictTheModel(t *testing.T) {
 
 	// Spot checks: a reviewer records market samples; the SN must be the model's.
 	spots := "/admin/models/" + model + "/spot-checks"
-	sn := func(serial string) string { return p.m["vendorCode"].(string) + "L" + p.m["modelCode"].(string) + serial + "K7Q2M9ZA" }
+	sn := func(serial string) string {
+		return p.m["vendorCode"].(string) + "L" + p.m["modelCode"].(string) + serial + "K7Q2M9ZA"
+	}
 	report := evidencetest.PDF()
 	check := func(serial, result string, deadline time.Time) map[string]any {
 		body := map[string]any{"sn": sn(serial), "lab": "CTTL Beijing", "findings": "Backlight recognition on 3 sampled devices.", "result": result,
