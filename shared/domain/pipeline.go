@@ -115,6 +115,9 @@ const (
 	InspectionShipped InspectionStatus = "shipped"
 	InspectionPassed  InspectionStatus = "passed"
 	InspectionFailed  InspectionStatus = "failed"
+	// InspectionResultOverdue is a record, not a status: the lab's result did not come by the
+	// deadline (Inspection.ResultOverdue); the workflow goes on waiting for it.
+	InspectionResultOverdue InspectionStatus = "result_overdue"
 )
 
 // Inspection limits (DOMAIN.md section 4: 10 to 16 devices go to the lab).
@@ -139,6 +142,9 @@ type Inspection struct {
 	Report         string           `json:"report,omitempty"`
 	Feedback       string           `json:"feedback,omitempty"`
 	DecidedAt      *time.Time       `json:"decidedAt,omitempty"`
+	// ResultOverdue: the devices were shipped but the lab's result did not come by the deadline
+	// (the lab's delay, not the vendor's: nothing is restricted for it).
+	ResultOverdue bool `json:"resultOverdue,omitempty"`
 }
 
 // PipelineEvent is what an API call completes a pipeline callback with: the workflow reads the
@@ -345,7 +351,7 @@ func (p *Pipeline) Apply(r PipelineRecord, now time.Time) []Change {
 	}
 	if r.Inspection != "" && r.Detail != nil {
 		p.applyInspection(r.Inspection, *r.Detail, change)
-		if r.Inspection == InspectionFailed {
+		if r.Inspection == InspectionFailed && p.Inspection != nil && p.Inspection.Status == InspectionFailed {
 			p.addRestriction(Restriction{Reason: RestrictionInspectionFailed, Since: now,
 				Detail: "the third-party inspection failed: " + r.Detail.Reason}, change)
 		}
@@ -391,7 +397,21 @@ func (p *Pipeline) applyInspection(s InspectionStatus, d PipelineEvent, change f
 		at := d.At
 		in.Status, in.Carrier, in.TrackingNumber, in.ShippedDevices, in.ShippedAt = s, d.Carrier, d.TrackingNumber, in.Devices, &at
 		change("inspection_shipped", "", d.Carrier+" "+d.TrackingNumber, "")
-	case InspectionPassed, InspectionFailed:
+	case InspectionResultOverdue:
+		if in == nil || in.Status != InspectionShipped || in.ResultOverdue {
+			return
+		}
+		in.ResultOverdue = true
+		change("inspection_result_overdue", "", in.Lab, "the lab's result did not come by "+in.Deadline.UTC().Format(time.RFC3339))
+	case InspectionFailed:
+		// From invited too: no shipment by the deadline fails the inspection (ShipmentOverdue).
+		if in == nil || (in.Status != InspectionShipped && in.Status != InspectionInvited) {
+			return
+		}
+		at, passed := d.At, false
+		in.Status, in.Passed, in.Report, in.Feedback, in.DecidedAt = InspectionFailed, &passed, d.Report, d.Reason, &at
+		change("inspection_failed", "", string(InspectionFailed), d.Reason)
+	case InspectionPassed:
 		if in == nil || in.Status != InspectionShipped {
 			return
 		}
