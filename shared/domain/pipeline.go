@@ -12,8 +12,10 @@ import (
 // one key lookup.
 type Stage string
 
-// Stages: registered → dvt → pvt → mp; restricted (a failed third-party inspection, until a
-// reviewer lifts it), expired (a track timed out; the vendor may restart), withdrawn.
+// Stages: registered → dvt → pvt → mp; restricted (while the pipeline's restriction set is
+// not empty: a failed third-party inspection, an expired mandatory certificate, an overdue
+// rectification order — see standing.go), expired (a track timed out; the vendor may
+// restart), withdrawn (the vendor withdrew the model).
 const (
 	StageRegistered Stage = "registered"
 	StageDVT        Stage = "dvt"
