@@ -23,6 +23,7 @@ func TestFunctionsLinkOnlyTheClientsTheyUse(t *testing.T) {
 		"pipeline-task":      {"dynamodb"},
 		"process-upload":     {"dynamodb", "s3"}, // and Lambda Invoke, signed by shared/invoke without the client
 		"prescreen-workbook": {},                 // reads through a presigned GET
+		"reconcile":          {"dynamodb", "s3"}, // and Lambda Invoke (Event and RequestResponse), through shared/invoke
 		"release-decisions":  {"dynamodb", "sfn"},
 		"review":             {"dynamodb", "s3"},
 		"review-sla":         {"dynamodb"},

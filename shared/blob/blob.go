@@ -147,6 +147,19 @@ func (s *Store) Open(ctx context.Context, key, versionID string) (*Object, error
 		ContentType: aws.ToString(out.ContentType), Body: out.Body}, nil
 }
 
+// Head returns the current version of key and its size; ok is false when there is none. The
+// caller needs s3:ListBucket on the bucket: without it S3 answers 403 for a missing key.
+func (s *Store) Head(ctx context.Context, key string) (versionID string, size int64, ok bool, err error) {
+	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &s.bucket, Key: &key})
+	if err != nil {
+		if isNotFound(err) {
+			return "", 0, false, nil
+		}
+		return "", 0, false, fmt.Errorf("head %s: %w", key, err)
+	}
+	return aws.ToString(out.VersionId), aws.ToInt64(out.ContentLength), true, nil
+}
+
 // Quarantine copies key's version to quarantine/<key> and deletes that version from its
 // original place, so a refused file can be examined but never reaches a submission.
 func (s *Store) Quarantine(ctx context.Context, key, versionID string) error {

@@ -26,6 +26,7 @@
 //	sub. version  SUB#<model>#<kind>  VER#<nnnn>         –                                  QUEUE#SUB#pending / <submitted>#<model>#<kind>#VER#<nnnn>
 //	                                                                                            (one item per version, the last is current; queued while under review)
 //	sub. file     SUB#<model>#<kind>  VER#<nnnn>#SLOT#<slot id>  –                          –   (one item per file of a version: slots never contend)
+//	upload ticket UPTICKET#<YYYY-MM-DD>#<shard 0-3>  <object key>  –                      –   (an issued upload until it settles; TTL 7 days; uploads.go)
 //
 // The review queue holds only what is under review: "pending" until a reviewer decides,
 // "decided" until the weekly release publishes the decision.
@@ -34,6 +35,11 @@
 // slot's upload or settling its arrival writes only that slot's item, so the slots of a
 // version never contend; submitting and deciding write the version item and re-write its
 // files at the revisions read.
+//
+// Upload tickets are real attributes (requestedAt, issuedAt, ttl), not the JSON envelope: the
+// reconciliation sweep reads them by partition, (7+1 days) × 4 shards = 32 Query requests a run,
+// 0.5 read unit each while a partition stays under 4 KB, plus one S3 HeadObject per ticket older
+// than an hour; issuing an upload costs one PutItem more, settling one a DeleteItem.
 //
 // Access patterns: get an entity by id with its held decision (Query pk, begins_with META); an entity and its history
 // (Query pk, begins_with HIST#); an organisation's entities newest first (gsi1); a review

@@ -52,8 +52,14 @@ type files interface {
 	PresignDownload(ctx context.Context, key, versionID, fileName string, now time.Time) (blob.Download, error)
 }
 
+// tickets records every issued upload for the reconciliation sweep (store.PutUploadTicket).
+type tickets interface {
+	PutUploadTicket(ctx context.Context, t store.UploadTicket) error
+}
+
 type handler struct {
 	db        evidenceStore
+	tickets   tickets
 	files     files
 	pipelines pipelines
 	now       func() time.Time
@@ -71,7 +77,8 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, httpapi.Re
 		return nil, err
 	}
 	table, bucket := env["TABLE_NAME"], env["BUCKET_NAME"]
-	h := &handler{db: store.New(store.NewClient(c), table, store.WithCursorKey(env["CURSOR_KEY"])), files: blob.New(blob.NewClient(c), bucket), pipelines: workflow.New(workflow.NewClient(c), ""),
+	db := store.New(store.NewClient(c), table, store.WithCursorKey(env["CURSOR_KEY"]))
+	h := &handler{db: db, tickets: db, files: blob.New(blob.NewClient(c), bucket), pipelines: workflow.New(workflow.NewClient(c), ""),
 		now: d.Now, newID: ids.New}
 	return h.router().Handle, nil
 }
@@ -245,8 +252,9 @@ type UploadResponse struct {
 
 // requestUpload checks what is known before the bytes arrive (name against the slot's
 // pattern with the vendor's and model's names, size limit, content type, checksum form) and
-// returns a presigned PUT for a key of its own. Asking again for the same pending file reuses
-// its upload, so a retry does not orphan one.
+// returns a presigned PUT for a key of its own. Asking again for the same pending file within
+// store.UploadReusableFor reuses its upload, so a retry does not orphan one. The upload's
+// ticket is written before its URL is handed out (see the reconciliation sweep).
 func (h *handler) requestUpload(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
 	var body uploadRequest
 	if err := httpapi.Decode(req, &body); err != nil {
@@ -285,7 +293,7 @@ func (h *handler) requestUpload(ctx context.Context, c domain.Caller, req httpap
 			return domain.Errorf(domain.Invalid, "invalid_sha256", "sha256 must be the file's SHA-256 as 64 hex digits")
 		}
 		v = t.sub.Current()
-		if prev := pendingSame(v, slot.ID(), body, sum); prev != nil {
+		if prev := pendingSame(v, slot.ID(), body, sum, h.now()); prev != nil {
 			a = prev
 		} else {
 			var ch domain.Change
@@ -312,6 +320,9 @@ func (h *handler) requestUpload(ctx context.Context, c domain.Caller, req httpap
 		return httpapi.Response{}, err
 	}
 	key := precheck.Key(t.model.VendorOrg, t.model.ID, t.kind, v.Number, slotID, a.UploadID)
+	if err := h.tickets.PutUploadTicket(ctx, store.UploadTicket{Key: key, RequestedAt: a.RequestedAt, IssuedAt: h.now()}); err != nil {
+		return httpapi.Response{}, err
+	}
 	up, err := h.files.PresignUpload(ctx, key, a.ContentType, a.SHA256, h.now())
 	if err != nil {
 		return httpapi.Response{}, err
@@ -319,12 +330,12 @@ func (h *handler) requestUpload(ctx context.Context, c domain.Caller, req httpap
 	return httpapi.JSON(http.StatusOK, UploadResponse{Version: v.Number, Artifact: a, Upload: up}), nil
 }
 
-func pendingSame(v *domain.SubmissionVersion, slot string, b uploadRequest, sum string) *domain.Artifact {
+func pendingSame(v *domain.SubmissionVersion, slot string, b uploadRequest, sum string, now time.Time) *domain.Artifact {
 	if v == nil || v.Status != domain.VersionOpen {
 		return nil
 	}
 	a := v.Artifacts[slot]
-	if a != nil && a.Status == domain.ArtifactPending && a.FileName == b.FileName && a.SHA256 == sum &&
+	if a != nil && a.Status == domain.ArtifactPending && a.RequestedAt.After(now.Add(-store.UploadReusableFor)) && a.FileName == b.FileName && a.SHA256 == sum &&
 		a.Size == b.Size && a.ContentType == b.ContentType && sameDetails(a.Certificate, b.Certificate) {
 		return a
 	}

@@ -97,6 +97,13 @@ func (f *fakeStore) SubmissionQueue(context.Context, store.QueueFilter) (store.P
 	return store.Page[domain.SubmissionVersion]{}, nil
 }
 
+type fakeTickets struct{ issued []store.UploadTicket }
+
+func (f *fakeTickets) PutUploadTicket(_ context.Context, t store.UploadTicket) error {
+	f.issued = append(f.issued, t)
+	return nil
+}
+
 type fakeFiles struct{ keys []string }
 
 func (f *fakeFiles) PresignUpload(_ context.Context, key, contentType, sha string, now time.Time) (blob.Upload, error) {
@@ -112,7 +119,7 @@ func newTestHandler(status domain.ModelStatus) (*handler, *fakeStore, *fakeFiles
 		ModelSpec: domain.ModelSpec{Name: "K1 Pro", DeviceType: domain.DeviceDesktopDualScreen,
 			SoftwareModes: []domain.SoftwareMode{domain.ModeSDK}, Connectivity: []domain.Connectivity{domain.ConnWiFi}}}}
 	files := &fakeFiles{}
-	return &handler{db: db, files: files, now: func() time.Time { return testNow }, newID: func(p string) string { return p + "_1" }}, db, files
+	return &handler{db: db, tickets: &fakeTickets{}, files: files, now: func() time.Time { return testNow }, newID: func(p string) string { return p + "_1" }}, db, files
 }
 
 func asVendor(req httpapi.Request, org string) httpapi.Request {
@@ -162,6 +169,22 @@ func TestRequestUpload(t *testing.T) {
 			assert.Equal(t, http.StatusOK, resp.StatusCode)
 			assert.Len(t, db.saved, 1)
 			assert.Equal(t, files.keys[0], files.keys[1])
+			issued := h.tickets.(*fakeTickets).issued
+			require.Len(t, issued, 2, "every URL handed out has its ticket")
+			assert.Equal(t, files.keys[0], issued[1].Key)
+			assert.Equal(t, testNow, issued[1].RequestedAt)
+
+			// A day later the same request gets a new upload (and a ticket of that day).
+			later := testNow.Add(store.UploadReusableFor + time.Minute)
+			h.now = func() time.Time { return later }
+			h.newID = func(p string) string { return p + "_2" }
+			resp, err = h.router().Handle(context.Background(), req)
+			require.NoError(t, err)
+			assert.Equal(t, http.StatusOK, resp.StatusCode)
+			require.Len(t, files.keys, 3)
+			assert.NotEqual(t, files.keys[0], files.keys[2])
+			issued = h.tickets.(*fakeTickets).issued
+			assert.Equal(t, later, issued[2].RequestedAt)
 		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	pipelineapifn "github.com/facepay/platform/functions/pipeline/handler"
 	prescreenfn "github.com/facepay/platform/functions/prescreen-workbook/handler"
 	uploadfn "github.com/facepay/platform/functions/process-upload/handler"
+	reconcilefn "github.com/facepay/platform/functions/reconcile/handler"
 	releasefn "github.com/facepay/platform/functions/release-decisions/handler"
 	reviewslafn "github.com/facepay/platform/functions/review-sla/handler"
 	reviewfn "github.com/facepay/platform/functions/review/handler"
@@ -29,4 +30,5 @@ var Functions = map[string]lambdafn.Factory{
 	"functions/release-decisions":  lambdafn.Of(releasefn.New),
 	"functions/review-sla":         lambdafn.Of(reviewslafn.New),
 	"functions/prescreen-workbook": lambdafn.Of(prescreenfn.New),
+	"functions/reconcile":          lambdafn.Of(reconcilefn.New),
 }
