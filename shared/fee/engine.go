@@ -112,11 +112,11 @@ type Statement struct {
 	TotalFen      Fen       `json:"totalFen"`
 	Devices       int       `json:"devices"`
 	Earning       int       `json:"earningDevices"`
-	Version       int       `json:"version"`               // 1, 2, ...: set by Versioned
-	Fingerprint   string    `json:"fingerprint"`           // of the content above, set by Versioned
-	ComputedAt    time.Time `json:"computedAt,omitzero"`   // when this version was first computed
-	Previous      *Previous `json:"previous,omitempty"`    // the version this one replaces
-	Changes       []Change  `json:"changes,omitempty"`     // what changed since Previous
+	Version       int       `json:"version"`             // 1, 2, ...: set by Versioned
+	Fingerprint   string    `json:"fingerprint"`         // of the content above, set by Versioned
+	ComputedAt    time.Time `json:"computedAt,omitzero"` // when this version was first computed
+	Previous      *Previous `json:"previous,omitempty"`  // the version this one replaces
+	Changes       []Change  `json:"changes,omitempty"`   // what changed since Previous
 }
 
 // Bounds on the inputs: units beyond them are not a device's day but a broken source.

@@ -113,10 +113,10 @@ type Window struct {
 
 // Bounds that keep every figure far from overflow and every policy sensible.
 const (
-	maxRateFen   = 1_000_000     // 10,000 yuan per unit
-	maxCapFen    = 1_000_000_000 // 10 million yuan
-	maxMinAmount = 100_000_000
-	maxWindow    = 120
+	maxRateFen     = 1_000_000     // 10,000 yuan per unit
+	maxCapFen      = 1_000_000_000 // 10 million yuan
+	maxMinAmount   = 100_000_000
+	maxWindow      = 120
 	maxCoeffDigits = 6
 )
 
