@@ -271,6 +271,15 @@ func windowHolds(w Window, m Month, cs []Confirmation) bool {
 	if len(cs) == 0 {
 		return false
 	}
+	start := firstMonth(w, cs)
+	return start <= m && m <= start.AddMonths(w.Months-1)
+}
+
+// firstMonth is the first month of the window of a device with confirmations cs (at least one).
+func firstMonth(w Window, cs []Confirmation) Month {
+	if len(cs) == 0 {
+		return ""
+	}
 	first := cs[0].From
 	for _, c := range cs[1:] {
 		if c.From.Before(first) {
@@ -281,7 +290,7 @@ func windowHolds(w Window, m Month, cs []Confirmation) bool {
 	if w.Start == WindowAfterConfirmation {
 		start = start.AddMonths(1)
 	}
-	return start <= m && m <= start.AddMonths(w.Months-1)
+	return start
 }
 
 // signedUp reports whether a sign-up of provider covers day d: one made on or before d, within
