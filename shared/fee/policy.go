@@ -358,3 +358,17 @@ func ComparablePolicy(from Month) Policy {
 		Window:       Window{Months: 5, Start: WindowFromConfirmation},
 	}
 }
+
+// CheckNewPolicy validates p as a version a reviewer creates or edits at now: besides
+// Validate, it may not take effect before the current month (Invalid "fee_policy_retroactive"):
+// statements are computed after their month ends, so a version effective from the current
+// month on never changes a stated month.
+func CheckNewPolicy(p Policy, now time.Time) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	if cur := MonthOf(now); p.EffectiveFrom < cur {
+		return domain.Errorf(domain.Invalid, "fee_policy_retroactive", "effectiveFrom %s is before the current month %s: a policy never applies to past months", p.EffectiveFrom, cur)
+	}
+	return nil
+}
