@@ -17,12 +17,12 @@ type Confirmation struct {
 	Until    time.Time `json:"until,omitzero"`
 }
 
-// owns reports whether the confirmation holds at the end of day d. A day belongs to the provider
-// the device was confirmed to when the day ended (Asia/Shanghai): the day of confirmation counts,
-// the day a device moved away counts for the provider it moved to, never for two.
-func (c Confirmation) owns(d Date) bool {
-	end := d.end()
-	return c.From.Before(end) && (c.Until.IsZero() || !c.Until.Before(end))
+// owns reports whether the confirmation holds at the end of a day, given as the instant the day
+// ends (Date.end). A day belongs to the provider the device was confirmed to when the day ended
+// (Asia/Shanghai): the day of confirmation counts, the day a device moved away counts for the
+// provider it moved to, never for two.
+func (c Confirmation) owns(dayEnd time.Time) bool {
+	return c.From.Before(dayEnd) && (c.Until.IsZero() || !c.Until.Before(dayEnd))
 }
 
 // SignUp is a provider's sign-up of a device for the fee, from Date on. It holds for the
@@ -137,6 +137,11 @@ func Compute(in Input) ([]Statement, error) {
 		return nil, domain.Errorf(domain.Invalid, "fee_policy_not_in_force", "policy version %d does not apply to %s", in.Policy.Version, in.Month)
 	}
 	days := in.Month.Days()
+	ends := make([]time.Time, len(days))
+	for i, d := range days {
+		ends[i] = d.end()
+	}
+	rate, _ := parseCoefficient(in.Policy.Amount.Coefficient) // validated above
 	byProvider := map[string]*Statement{}
 	seen := map[string]bool{}
 	for _, dev := range in.Devices {
@@ -152,7 +157,7 @@ func Compute(in Input) ([]Statement, error) {
 				return nil, domain.Errorf(domain.Invalid, "invalid_fee_input", "device %s: %d units on %s", dev.SN, u, d)
 			}
 		}
-		for _, l := range deviceLines(in.Policy, in.Month, days, dev) {
+		for _, l := range deviceLines(in.Policy, rate, in.Month, days, ends, dev) {
 			s := byProvider[l.provider]
 			if s == nil {
 				s = &Statement{Provider: l.provider, Month: in.Month, PolicyVersion: in.Policy.Version, Policy: in.Policy, Lines: []Line{}}
@@ -186,14 +191,15 @@ type providerLine struct {
 // deviceLines computes one device's lines, one per provider it was confirmed to during the
 // month. Both caps are the device's, across providers: the providers' amounts use them up in
 // the order of their first day in the month.
-func deviceLines(p Policy, m Month, days []Date, dev DeviceInput) []providerLine {
+func deviceLines(p Policy, rate ratio, m Month, days []Date, ends []time.Time, dev DeviceInput) []providerLine {
 	inWindow := windowHolds(p.Window, m, dev.Confirmations)
+	fromDates := confirmationDates(dev.Confirmations)
 	owner := make([]string, len(days)) // the provider each day belongs to, "" for none
 	var lines []*providerLine
 	index := map[string]*providerLine{}
 	for i, d := range days {
 		for _, c := range dev.Confirmations {
-			if c.owns(d) {
+			if c.owns(ends[i]) {
 				owner[i] = c.Provider
 				break
 			}
@@ -218,19 +224,19 @@ func deviceLines(p Policy, m Month, days []Date, dev DeviceInput) []providerLine
 				day.Status = DayNotConfirmed
 			case !inWindow:
 				day.Status = DayOutsideWindow
-			case !signedUp(l.provider, d, dev):
+			case !signedUp(l.provider, d, ends[i], dev, fromDates):
 				day.Status = DayNotSignedUp
 			default:
 				anySigned = true
 				l.CountedUnits += day.Units
 				if p.Amount.Basis == BasisPerDay {
-					l.GrossFen += p.Amount.apply(day.Units)
+					l.GrossFen += p.Amount.apply(rate, day.Units)
 				}
 			}
 			l.Days[i] = day
 		}
 		if p.Amount.Basis == BasisMonthSum {
-			l.GrossFen = p.Amount.apply(l.CountedUnits)
+			l.GrossFen = p.Amount.apply(rate, l.CountedUnits)
 		}
 		afterMonth := min(l.GrossFen, monthLeft)
 		l.MonthlyCapCutFen = l.GrossFen - afterMonth
@@ -265,6 +271,14 @@ func deviceLines(p Policy, m Month, days []Date, dev DeviceInput) []providerLine
 	return out
 }
 
+func confirmationDates(cs []Confirmation) []Date {
+	out := make([]Date, len(cs))
+	for i, c := range cs {
+		out[i] = DateOf(c.From)
+	}
+	return out
+}
+
 // windowHolds reports whether month m is inside the device's window, which runs from its first
 // confirmation to any provider.
 func windowHolds(w Window, m Month, cs []Confirmation) bool {
@@ -295,12 +309,13 @@ func firstMonth(w Window, cs []Confirmation) Month {
 
 // signedUp reports whether a sign-up of provider covers day d: one made on or before d, within
 // the confirmation interval to that provider that d belongs to.
-func signedUp(provider string, d Date, dev DeviceInput) bool {
-	for _, c := range dev.Confirmations {
-		if c.Provider != provider || !c.owns(d) {
+// fromDates are DateOf each confirmation's From, computed once per device.
+func signedUp(provider string, d Date, dayEnd time.Time, dev DeviceInput, fromDates []Date) bool {
+	for i, c := range dev.Confirmations {
+		if c.Provider != provider || !c.owns(dayEnd) {
 			continue
 		}
-		from := DateOf(c.From)
+		from := fromDates[i]
 		for _, s := range dev.SignUps {
 			if s.Provider == provider && s.Date <= d && s.Date >= from {
 				return true

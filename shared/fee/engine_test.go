@@ -261,9 +261,17 @@ func TestRoundingFollowsBasisAndMode(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, tt.want, ss[0].Lines[0].GrossFen, "%s %s", tt.basis, tt.rounding)
 	}
-	assert.Equal(t, Fen(466), Amount{Basis: BasisMonthSum, RateFen: 200, Coefficient: "0.333", Rounding: RoundHalfUp}.apply(7)) // 466.2
-	assert.Equal(t, Fen(467), Amount{Basis: BasisMonthSum, RateFen: 200, Coefficient: "0.333", Rounding: RoundUp}.apply(7))
-	assert.Equal(t, Fen(0), Amount{Basis: BasisMonthSum, RateFen: 200, Coefficient: "0.35", Rounding: RoundHalfUp}.apply(0))
+	apply := func(a Amount, units int64) Fen {
+		r, err := parseCoefficient(a.Coefficient)
+		require.NoError(t, err)
+		return a.apply(r, units)
+	}
+	assert.Equal(t, Fen(466), apply(Amount{Basis: BasisMonthSum, RateFen: 200, Coefficient: "0.333", Rounding: RoundHalfUp}, 7)) // 466.2
+	assert.Equal(t, Fen(467), apply(Amount{Basis: BasisMonthSum, RateFen: 200, Coefficient: "0.333", Rounding: RoundUp}, 7))
+	assert.Equal(t, Fen(0), apply(Amount{Basis: BasisMonthSum, RateFen: 200, Coefficient: "0.35", Rounding: RoundHalfUp}, 0))
+	// The largest product the bounds allow: 31 × 10^6 units × 10^6 fen × 999.999999, exact.
+	assert.Equal(t, Fen(31_000_000*1_000_000*999+31_000_000*1_000_000*999_999/1_000_000),
+		apply(Amount{Basis: BasisMonthSum, RateFen: 1_000_000, Coefficient: "999.999999", Rounding: RoundDown}, 31_000_000))
 }
 
 // A sign-up holds for the confirmation it was made in: back with A after B, the old sign-up

@@ -10,8 +10,7 @@
 package fee
 
 import (
-	"fmt"
-	"math/big"
+	"math/bits"
 	"regexp"
 	"slices"
 	"strings"
@@ -234,28 +233,24 @@ func parseCoefficient(s string) (ratio, error) {
 	return r, nil
 }
 
-// apply returns units × rate × coefficient rounded to a whole fen as the policy says. It uses
-// big integers so that no bound on units can overflow.
-func (a Amount) apply(units int64) Fen {
-	r, err := parseCoefficient(a.Coefficient)
-	if err != nil {
-		panic(fmt.Sprintf("fee: apply on an unvalidated policy: %v", err)) // Compute validates first
-	}
-	x := new(big.Int).Mul(big.NewInt(units), big.NewInt(a.RateFen))
-	x.Mul(x, big.NewInt(r.num))
-	den := big.NewInt(r.den)
-	q, m := new(big.Int).QuoRem(x, den, new(big.Int))
+// apply returns units × rate × coefficient (r, parsed from a.Coefficient) rounded to a whole
+// fen as a.Rounding says. The product is exact in 128 bits: units are at most 31 × 10^6 a
+// month, the rate at most 10^6 fen and the coefficient's numerator below 1000 × its
+// denominator, so the quotient fits in 64 bits and the division never overflows.
+func (a Amount) apply(r ratio, units int64) Fen {
+	hi, lo := bits.Mul64(uint64(units)*uint64(a.RateFen), uint64(r.num))
+	q, rem := bits.Div64(hi, lo, uint64(r.den))
 	switch a.Rounding {
 	case RoundHalfUp:
-		if new(big.Int).Mul(m, big.NewInt(2)).Cmp(den) >= 0 {
-			q.Add(q, big.NewInt(1))
+		if 2*rem >= uint64(r.den) {
+			q++
 		}
 	case RoundUp:
-		if m.Sign() > 0 {
-			q.Add(q, big.NewInt(1))
+		if rem > 0 {
+			q++
 		}
 	}
-	return Fen(q.Int64())
+	return Fen(q)
 }
 
 // Fen is an amount of money in fen (1 yuan = 100 fen).

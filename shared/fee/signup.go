@@ -103,7 +103,7 @@ func StandingOf(p Policy, provider, sn string, confirmations []Confirmation, enr
 		signups = append(signups, e.SignUp())
 	}
 	for _, c := range confirmations {
-		if c.Provider == provider && c.owns(today) {
+		if c.Provider == provider && c.owns(today.end()) {
 			st.ConfirmedFrom = c.From.UTC()
 		}
 	}
@@ -119,7 +119,7 @@ func StandingOf(p Policy, provider, sn string, confirmations []Confirmation, enr
 	switch dev := (DeviceInput{SN: sn, Confirmations: confirmations, SignUps: signups}); {
 	case !windowHolds(p.Window, today.Month(), confirmations):
 		st.Reason = ReasonOutsideWindow
-	case !signedUp(provider, today, dev):
+	case !signedUp(provider, today, today.end(), dev, confirmationDates(confirmations)):
 		st.Reason = ReasonNotSignedUp
 	default:
 		st.Earning = true
