@@ -65,7 +65,6 @@ const (
 // Reasons a line earns nothing.
 const (
 	ReasonNotSignedUp       = "not_signed_up"
-	ReasonNotConfirmed      = "not_confirmed"
 	ReasonOutsideWindow     = "outside_window"
 	ReasonNoValidPayments   = "no_valid_payments"
 	ReasonMonthlyCapReached = "monthly_cap_reached" // the month's cap was used up earlier in the month (by another provider's days)

@@ -84,14 +84,13 @@ func NewEnrolment(provider, sn string, date Date, by string, confirmations []Con
 
 // Standing is why a confirmed device is or is not earning today: what the sign-up view shows.
 type Standing struct {
-	SN            string     `json:"sn"`
-	ConfirmedFrom time.Time  `json:"confirmedFrom"`
-	SignedUpFrom  Date       `json:"signedUpFrom,omitempty"`
-	Earning       bool       `json:"earning"`
-	Reason        string     `json:"reason,omitempty"`      // not_signed_up, outside_window (before or after it)
-	WindowFrom    Month      `json:"windowFrom,omitempty"`  // first month of the device's window
-	WindowUntil   Month      `json:"windowUntil,omitempty"` // its last month
-	Enrolment     *Enrolment `json:"-"`
+	SN            string    `json:"sn"`
+	ConfirmedFrom time.Time `json:"confirmedFrom"`
+	SignedUpFrom  Date      `json:"signedUpFrom,omitempty"`
+	Earning       bool      `json:"earning"`
+	Reason        string    `json:"reason,omitempty"`      // not_signed_up, outside_window (before or after it)
+	WindowFrom    Month     `json:"windowFrom,omitempty"`  // first month of the device's window
+	WindowUntil   Month     `json:"windowUntil,omitempty"` // its last month
 }
 
 // StandingOf says whether a device confirmed to provider earns on the day of now under p.

@@ -282,7 +282,7 @@ func (h *handler) reviewStatement(ctx context.Context, c domain.Caller, req http
 func (h *handler) read(ctx context.Context, provider string, req httpapi.Request) (httpapi.Response, error) {
 	m := fee.Month(req.PathParameters["month"])
 	notFound := domain.Errorf(domain.NotFound, "fee_statement_not_found", "no statement for %s", m)
-	if m.Validate("month") != nil || !validOrg(provider) {
+	if m.Validate("month") != nil || !keySafe(provider) {
 		return httpapi.Response{}, notFound
 	}
 	var r fee.StatementRecord
@@ -310,8 +310,9 @@ func (h *handler) read(ctx context.Context, provider string, req httpapi.Request
 	return httpapi.JSON(http.StatusOK, view), nil
 }
 
-// validOrg refuses provider names that could not be an organisation (and so name no key).
-func validOrg(s string) bool {
+// keySafe refuses names (organisations, SNs) that could not be one: printable ASCII without
+// '#' or '/', at most 100 characters, so no name reaches a key it does not own.
+func keySafe(s string) bool {
 	if s == "" || len(s) > 100 {
 		return false
 	}

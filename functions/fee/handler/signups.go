@@ -110,7 +110,7 @@ func (s *signups) one(ctx context.Context, c domain.Caller, sn string, date fee.
 		}
 		return fee.SignUpResult{SN: sn, Outcome: fee.SignUpRefused, Code: domain.CodeOf(err), Message: domain.MessageOf(err)}, nil
 	}
-	if len(sn) != 23 || !validOrg(sn) {
+	if len(sn) != 23 || !keySafe(sn) {
 		return refused(domain.Errorf(domain.Invalid, "invalid_sn", "%q is not a device SN", sn))
 	}
 	var res fee.SignUpResult
