@@ -27,6 +27,10 @@
 //	                                                                                            (one item per version, the last is current; queued while under review)
 //	sub. file     SUB#<model>#<kind>  VER#<nnnn>#SLOT#<slot id>  –                          –   (one item per file of a version: slots never contend)
 //	upload ticket UPTICKET#<YYYY-MM-DD>#<shard 0-3>  <object key>  –                      –   (an issued upload until it settles; TTL 7 days; uploads.go)
+//	fee policy    FEEPOLICY           V#<nnnnnn>         –                                  –   (a fee policy version; usedAt once a statement used it: fee.go)
+//	fee statement FEESTMT#<provider>#<month>  V#<nnnn>   FEESTMTS#<provider> / <month>#V#<nnnn>   FEEMONTH#<month> / <provider>#V#<nnnn>   (header; lines in S3)
+//	fee sign-up   FEEDEV#<sn>         SIGNUP#<provider>#<confirmed from>   FEESIGNUPS#<provider> / <sn>#<confirmed from>   –
+//	fee earning   FEEDEV#<sn>         EARN#<month>#<provider>   –                           –   (amountFen: what the device earned from the provider that month)
 //
 // The review queue holds only what is under review: "pending" until a reviewer decides,
 // "decided" until the weekly release publishes the decision.
