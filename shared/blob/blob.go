@@ -3,6 +3,7 @@
 package blob
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/hex"
@@ -191,4 +192,30 @@ func isNotFound(err error) bool {
 		}
 	}
 	return false
+}
+
+// PutObject writes body at key (the bucket is versioned: an earlier object at key stays as an
+// older version) and returns the version written ("" where the engine reports none).
+func (s *Store) PutObject(ctx context.Context, key, contentType string, body []byte) (string, error) {
+	out, err := s.client.PutObject(ctx, &s3.PutObjectInput{Bucket: &s.bucket, Key: &key,
+		ContentType: &contentType, Body: bytes.NewReader(body), ContentLength: aws.Int64(int64(len(body)))})
+	if err != nil {
+		return "", fmt.Errorf("put %s: %w", key, err)
+	}
+	return aws.ToString(out.VersionId), nil
+}
+
+// ReadObject returns the whole object at key and versionID ("" for the latest). It returns
+// NotFound ("object_not_found"). For objects the platform wrote itself, of bounded size.
+func (s *Store) ReadObject(ctx context.Context, key, versionID string) ([]byte, error) {
+	o, err := s.Open(ctx, key, versionID)
+	if err != nil {
+		return nil, err
+	}
+	defer o.Body.Close()
+	b, err := io.ReadAll(o.Body)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", key, err)
+	}
+	return b, nil
 }

@@ -38,6 +38,8 @@ type evidenceStore interface {
 	SaveArtifact(ctx context.Context, v *domain.SubmissionVersion, slot string, changes ...domain.Change) error
 	SubmissionQueue(ctx context.Context, f store.QueueFilter) (store.Page[domain.SubmissionVersion], error)
 	TaskTokenOf(ctx context.Context, modelID, step string) (store.TaskToken, error)
+	Pipeline(ctx context.Context, id string) (*domain.Pipeline, error)
+	SavePipeline(ctx context.Context, p *domain.Pipeline, changes ...domain.Change) error
 }
 
 // pipelines completes the certification pipeline's waiting steps.
@@ -237,6 +239,8 @@ type uploadRequest struct {
 	ContentType string `json:"contentType" maxLength:"100"`
 	Size        int64  `json:"size"`
 	SHA256      string `json:"sha256" maxLength:"64"`
+	// Certificate: a certificate's number, issue and expiry dates (certificate slots only).
+	Certificate *domain.CertificateDetails `json:"certificate,omitempty"`
 }
 
 // UploadResponse is the pending artifact, the version it goes into and its presigned upload.
@@ -281,6 +285,9 @@ func (h *handler) requestUpload(ctx context.Context, c domain.Caller, req httpap
 		if err := slot.CheckUpload(body.FileName, body.Size, body.ContentType, vendor.Name, t.model.Name); err != nil {
 			return err
 		}
+		if err := checkCertificateDetails(slot, body.Certificate); err != nil {
+			return err
+		}
 		sum := strings.ToLower(body.SHA256)
 		if b, err := hex.DecodeString(sum); err != nil || len(b) != 32 {
 			return domain.Errorf(domain.Invalid, "invalid_sha256", "sha256 must be the file's SHA-256 as 64 hex digits")
@@ -291,7 +298,7 @@ func (h *handler) requestUpload(ctx context.Context, c domain.Caller, req httpap
 		} else {
 			var ch domain.Change
 			v, ch, err = t.sub.RequestUpload(c, domain.Artifact{Slot: slot.ID(), UploadID: h.newID("up"), FileName: body.FileName,
-				ContentType: body.ContentType, Size: body.Size, SHA256: sum}, h.now())
+				ContentType: body.ContentType, Size: body.Size, SHA256: sum, Certificate: body.Certificate}, h.now())
 			if err != nil {
 				return err
 			}
@@ -329,10 +336,28 @@ func pendingSame(v *domain.SubmissionVersion, slot string, b uploadRequest, sum 
 	}
 	a := v.Artifacts[slot]
 	if a != nil && a.Status == domain.ArtifactPending && a.RequestedAt.After(now.Add(-store.UploadReusableFor)) && a.FileName == b.FileName && a.SHA256 == sum &&
-		a.Size == b.Size && a.ContentType == b.ContentType {
+		a.Size == b.Size && a.ContentType == b.ContentType && sameDetails(a.Certificate, b.Certificate) {
 		return a
 	}
 	return nil
+}
+
+// checkCertificateDetails accepts a certificate's details only on a certificate slot, and only
+// valid ones. Error codes (Invalid): certificate_details_not_applicable, invalid_certificate_details.
+func checkCertificateDetails(slot evidence.Slot, d *domain.CertificateDetails) error {
+	switch {
+	case d == nil:
+		return nil
+	case slot.Kind != evidence.KindCertificate:
+		return domain.Errorf(domain.Invalid, "certificate_details_not_applicable", "only a certificate upload carries certificate details")
+	case d.Confirmed:
+		return domain.Errorf(domain.Invalid, "invalid_certificate_details", "a reviewer confirms certificate details when approving")
+	}
+	return d.Check()
+}
+
+func sameDetails(a, b *domain.CertificateDetails) bool {
+	return (a == nil && b == nil) || (a != nil && b != nil && *a == *b)
 }
 
 // submit sends the open version to review once every required file is received and passed
@@ -462,6 +487,9 @@ func artifactVersion(s *domain.Submission, slot string, a *domain.Artifact) int 
 type decisionRequest struct {
 	Decision string `json:"decision" maxLength:"10"`
 	Reason   string `json:"reason" maxLength:"2000"`
+	// Certificates: the reviewer's corrections of certificate details (by certificate: 3c, srrc,
+	// cta) when approving a certificates version; the others are confirmed as uploaded.
+	Certificates map[domain.Certificate]domain.CertificateDetails `json:"certificates,omitempty" maxItems:"3"`
 }
 
 // decide approves or rejects a submitted version with feedback; it takes effect at once and
@@ -489,10 +517,20 @@ func (h *handler) decide(ctx context.Context, c domain.Caller, req httpapi.Reque
 		if v.Outcome.Same(approve, body.Reason) {
 			return nil
 		}
+		if approve {
+			if err := v.ConfirmCertificates(body.Certificates); err != nil {
+				return err
+			}
+		}
 		return h.record(ctx, c, t, v, approve, body.Reason)
 	})
 	if err != nil {
 		return httpapi.Response{}, err
+	}
+	if approve && t.kind == domain.SubmissionCertificates {
+		if err := h.recordCertificates(ctx, t.model, v); err != nil {
+			return httpapi.Response{}, err
+		}
 	}
 	// Saved before resuming: the decision stays recorded even if the resume fails. Only an
 	// approval completes the kind's track; a rejection leaves it waiting for the resubmission.
@@ -517,6 +555,29 @@ func (h *handler) record(ctx context.Context, c domain.Caller, t target, v *doma
 	}
 	msg := domain.OutcomeMessage(h.newID("msg"), t.model.VendorOrg, "model", t.model.ID, what, v.Outcome, "", now)
 	return h.db.Tx().SaveSubmissionVersion(v, ch).PutMessage(msg).Commit(ctx, what)
+}
+
+// recordCertificates writes the validity of an approved certificates version (the first or a
+// renewal) on the model's pipeline record, where the daily sweep warns before expiry and the
+// runtime check reads it; a renewal lifts the certificate_expired restriction. Repeating it
+// changes nothing.
+func (h *handler) recordCertificates(ctx context.Context, m *domain.Model, v *domain.SubmissionVersion) error {
+	valid := v.CertificateValidity()
+	return store.Retry(ctx, store.RetryAttempts, func() error {
+		p, err := h.db.Pipeline(ctx, m.ID)
+		switch {
+		case domain.KindOf(err) == domain.NotFound:
+			// The workflow's first record step has not run yet; it finds this record.
+			p = &domain.Pipeline{ModelID: m.ID, VendorOrg: m.VendorOrg, Stage: domain.StageRegistered}
+		case err != nil:
+			return err
+		}
+		changes := p.RecordCertificates(valid, h.now())
+		if len(changes) == 0 {
+			return nil
+		}
+		return h.db.SavePipeline(ctx, p, changes...)
+	})
 }
 
 // resumeTrack completes the pipeline track of t's submission kind (the software or hardware

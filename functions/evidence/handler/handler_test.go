@@ -24,9 +24,24 @@ var testNow = time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC)
 // fakeStore holds one model and its submissions in memory. Tx is not faked: the decision
 // route is covered end to end (infra/e2e).
 type fakeStore struct {
-	model *domain.Model
-	subs  map[domain.SubmissionKind]*domain.Submission
-	saved []domain.Change
+	model    *domain.Model
+	subs     map[domain.SubmissionKind]*domain.Submission
+	saved    []domain.Change
+	pipeline *domain.Pipeline
+}
+
+func (f *fakeStore) Pipeline(_ context.Context, id string) (*domain.Pipeline, error) {
+	if f.pipeline == nil {
+		return nil, domain.Errorf(domain.NotFound, "pipeline_not_started", "no pipeline")
+	}
+	cp := *f.pipeline
+	return &cp, nil
+}
+
+func (f *fakeStore) SavePipeline(_ context.Context, p *domain.Pipeline, changes ...domain.Change) error {
+	f.pipeline = p
+	f.saved = append(f.saved, changes...)
+	return nil
 }
 
 // loadEvent reads events/evidence/<name> (shared/lambdafn/eventstest).

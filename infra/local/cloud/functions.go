@@ -4,6 +4,7 @@ import (
 	appsfn "github.com/facepay/platform/functions/applications/handler"
 	cleartestdevicesfn "github.com/facepay/platform/functions/clear-test-devices/handler"
 	evidencefn "github.com/facepay/platform/functions/evidence/handler"
+	feefn "github.com/facepay/platform/functions/fee/handler"
 	modelsfn "github.com/facepay/platform/functions/models/handler"
 	pipelinefn "github.com/facepay/platform/functions/pipeline-task/handler"
 	pipelineapifn "github.com/facepay/platform/functions/pipeline/handler"
@@ -31,4 +32,5 @@ var Functions = map[string]lambdafn.Factory{
 	"functions/review-sla":         lambdafn.Of(reviewslafn.New),
 	"functions/prescreen-workbook": lambdafn.Of(prescreenfn.New),
 	"functions/reconcile":          lambdafn.Of(reconcilefn.New),
+	"functions/fee":                lambdafn.Of(feefn.New),
 }
