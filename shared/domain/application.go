@@ -18,6 +18,9 @@ const (
 	PartnerMerchant         PartnerType = "merchant"
 )
 
+// PartnerTypes lists the partner types in a fixed order (queues, releases, sweeps).
+var PartnerTypes = []PartnerType{PartnerDeviceVendor, PartnerSoftwareProvider, PartnerDeployer, PartnerMerchant}
+
 var partnerRoles = map[PartnerType]Role{
 	PartnerDeviceVendor:     RoleVendor,
 	PartnerSoftwareProvider: RoleSoftwareProvider,
@@ -355,6 +358,12 @@ func (a *Application) ForOwner() *Application {
 func (a *Application) visibleStatus() string {
 	return strings.ReplaceAll(string(a.Status), "_", " ")
 }
+
+// HeldDecision is the decision held for the release (Reviewable).
+func (a *Application) HeldDecision() *Decision { return a.Decision }
+
+// UnderReview reports whether the application waits for a reviewer's decision (Reviewable).
+func (a *Application) UnderReview() bool { return a.Status == AppSubmitted }
 
 // Decide records reviewer's held decision; it may be revised until the weekly release.
 // Error codes: not_under_review, already_released (Conflict), reason_required (Invalid).

@@ -1,7 +1,10 @@
-// Package handler is the weekly release (Mondays 09:00 Asia/Shanghai): it publishes every
-// decision reviewers made before the scheduled time. Approved device vendors get their vendor
-// code, approved models their model code and a started certification pipeline; every outcome
-// lands in the applicant's outbox and the entity's history, in the same transaction.
+// Package handler is the release of held decisions: reviewers decide any day, the release
+// publishes what they decided before the release time of each entity's calendar
+// (domain.ReleaseCalendars: Monday 09:00 Asia/Shanghai for onboarding and models). Every
+// reviewable entity plugs in with its review queues (store.ReviewQueues) and a release
+// function here (releasers). Approved device vendors get their vendor code, approved models
+// their model code and a started certification pipeline; every outcome lands in the
+// applicant's outbox and the entity's history, in the same transaction.
 //
 // Schedules deliver at least once and may overlap: each release reloads what it publishes and
 // commits with preconditions, so a second run publishes nothing twice, skips nothing, and two
@@ -10,6 +13,7 @@ package handler
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -29,6 +33,12 @@ import (
 type Event struct {
 	ScheduledTime string `json:"scheduledTime"`
 	ExecutionID   string `json:"executionId"`
+	// Calendar names the release calendar whose schedule sent the event: that calendar
+	// publishes everything decided up to the scheduled time (also when the schedule is run by
+	// hand, "now"), and no other runs. Without it (a reconciliation re-running a missed release
+	// with only scheduledTime), every calendar publishes what was due at its last release at or
+	// before the scheduled time (domain.ReleaseCalendar.LastDue), so no calendar publishes early.
+	Calendar string `json:"calendar,omitempty"`
 }
 
 // Result counts what a run published.
@@ -40,11 +50,10 @@ type Result struct {
 
 type releaseStore interface {
 	Tx() *store.Tx
+	DecidedIDs(ctx context.Context, q store.ReviewQueue, cursor string) (store.Page[string], error)
 	Application(ctx context.Context, id string) (*domain.Application, error)
-	ApplicationQueue(ctx context.Context, t domain.PartnerType, f store.QueueFilter) (store.Page[domain.Application], error)
 	Model(ctx context.Context, id string) (*domain.Model, error)
 	SaveModel(ctx context.Context, m *domain.Model, changes ...domain.Change) error
-	ModelQueue(ctx context.Context, f store.QueueFilter) (store.Page[domain.Model], error)
 	ModelsAwaitingPipeline(ctx context.Context, cursor string) (store.Page[domain.Model], error)
 	NextCode(ctx context.Context, scope string) (store.CodeAllocation, error)
 	Vendor(ctx context.Context, org string) (domain.Vendor, error)
@@ -84,37 +93,66 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, Event) (Re
 // maxAttempts bounds retries of one entity's release after losing a race.
 const maxAttempts = 50
 
-var partnerTypes = []domain.PartnerType{domain.PartnerDeviceVendor, domain.PartnerSoftwareProvider, domain.PartnerDeployer, domain.PartnerMerchant}
+// releaser is how an entity type plugs into the release: the function that publishes one
+// entity's held decision, given the cutoff of the entity's calendar. It reloads the entity,
+// checks domain.ReleaseDue and commits with preconditions; it reports whether it published.
+type releaser func(ctx context.Context, id string, cutoff time.Time) (bool, error)
+
+// releasers maps each review queue's entity type to its release.
+func (h *handler) releasers() map[string]releaser {
+	return map[string]releaser{
+		"application": h.releaseApplication,
+		"model":       h.releaseModel,
+	}
+}
+
+// cutoffs is, per calendar that runs for e, the latest decision time it publishes.
+func cutoffs(e Event, at time.Time) (map[string]time.Time, error) {
+	out := map[string]time.Time{}
+	if e.Calendar != "" {
+		if _, err := domain.ReleaseCalendarOf(e.Calendar); err != nil {
+			return nil, err
+		}
+		out[e.Calendar] = at
+		return out, nil
+	}
+	for name, c := range domain.ReleaseCalendars {
+		out[name] = c.LastDue(at)
+	}
+	return out, nil
+}
 
 func (h *handler) handle(ctx context.Context, e Event) (Result, error) {
-	cutoff, err := lambdafn.ScheduledTime(e.ScheduledTime, h.now())
+	at, err := lambdafn.ScheduledTime(e.ScheduledTime, h.now())
+	if err != nil {
+		return Result{}, err
+	}
+	cuts, err := cutoffs(e, at)
 	if err != nil {
 		return Result{}, err
 	}
 	var res Result
-	for _, t := range partnerTypes {
-		if err := eachPage(func(cursor string) (store.Page[domain.Application], error) {
-			return h.db.ApplicationQueue(ctx, t, store.QueueFilter{State: store.QueueDecided, Cursor: cursor, Limit: 100})
-		}, func(a domain.Application) error {
-			done, err := h.releaseApplication(ctx, a.ID, cutoff)
+	release := h.releasers()
+	for _, q := range store.ReviewQueues() {
+		cutoff, runs := cuts[q.Calendar]
+		if !runs {
+			continue
+		}
+		rel, ok := release[q.Entity]
+		if !ok {
+			return res, fmt.Errorf("no release for the entities of queue %s", q.Key)
+		}
+		if err := eachPage(func(cursor string) (store.Page[string], error) {
+			return h.db.DecidedIDs(ctx, q, cursor)
+		}, func(id string) error {
+			done, err := rel(ctx, id, cutoff)
 			if done && err == nil {
-				res.Applications++
+				res.add(q.Entity)
 			}
 			return err
 		}); err != nil {
 			return res, err
 		}
-	}
-	if err := eachPage(func(cursor string) (store.Page[domain.Model], error) {
-		return h.db.ModelQueue(ctx, store.QueueFilter{State: store.QueueDecided, Cursor: cursor, Limit: 100})
-	}, func(m domain.Model) error {
-		done, err := h.releaseModel(ctx, m.ID, cutoff)
-		if done && err == nil {
-			res.Models++
-		}
-		return err
-	}); err != nil {
-		return res, err
 	}
 	// Approved models whose pipeline is not started yet, this run's and any an earlier run
 	// could not start.
@@ -129,9 +167,20 @@ func (h *handler) handle(ctx context.Context, e Event) (Result, error) {
 	}); err != nil {
 		return res, err
 	}
-	h.count(ctx, cutoff, res)
-	slog.InfoContext(ctx, "weekly release", "cutoff", cutoff, "applications", res.Applications, "models", res.Models, "pipelines", res.PipelinesStarted)
+	h.count(ctx, at, res)
+	slog.InfoContext(ctx, "release", "at", at, "calendar", e.Calendar, "cutoffs", cuts,
+		"applications", res.Applications, "models", res.Models, "pipelines", res.PipelinesStarted)
 	return res, nil
+}
+
+// add counts one published decision of entity.
+func (r *Result) add(entity string) {
+	switch entity {
+	case "application":
+		r.Applications++
+	case "model":
+		r.Models++
+	}
 }
 
 func eachPage[T any](page func(cursor string) (store.Page[T], error), f func(T) error) error {
@@ -170,7 +219,7 @@ func (h *handler) releaseApplication(ctx context.Context, id string, cutoff time
 		if err != nil {
 			return false, err
 		}
-		if a.Status != domain.AppSubmitted || a.Decision == nil || decidedAfter(a.Decision, cutoff) {
+		if !domain.ReleaseDue(a, cutoff) {
 			return false, nil // released by another run, or decided after this release's cutoff
 		}
 		tx := h.db.Tx()
@@ -210,7 +259,7 @@ func (h *handler) releaseModel(ctx context.Context, id string, cutoff time.Time)
 		if err != nil {
 			return false, err
 		}
-		if m.Status != domain.ModelUnderReview || m.Decision == nil || decidedAfter(m.Decision, cutoff) {
+		if !domain.ReleaseDue(m, cutoff) {
 			return false, nil
 		}
 		tx := h.db.Tx()
@@ -232,12 +281,6 @@ func (h *handler) releaseModel(ctx context.Context, id string, cutoff time.Time)
 			"model registration "+m.Name, &decision, code, h.now())
 		return true, tx.SaveModel(m, ch).PutMessage(msg).Commit(ctx, "release of model "+m.ID)
 	})
-}
-
-// decidedAfter reports whether d was made after the release's cutoff. Scheduled times have
-// whole seconds, so a decision made within the cutoff's second belongs to this release.
-func decidedAfter(d *domain.Decision, cutoff time.Time) bool {
-	return d.DecidedAt.Truncate(time.Second).After(cutoff)
 }
 
 // startPipeline starts the first run of the model's pipeline, named after the model and the run

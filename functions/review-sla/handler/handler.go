@@ -65,7 +65,7 @@ func (h *handler) handle(ctx context.Context, e Event) (Result, error) {
 	}
 	f := store.QueueFilter{State: store.QueuePending, SubmittedUntil: at.Add(-ReviewSLA), Limit: 100}
 	res := Result{Overdue: map[string]int{}}
-	for _, t := range []domain.PartnerType{domain.PartnerDeviceVendor, domain.PartnerSoftwareProvider, domain.PartnerDeployer, domain.PartnerMerchant} {
+	for _, t := range domain.PartnerTypes {
 		n, err := count(func(cursor string) (int, string, error) {
 			f.Cursor = cursor
 			p, err := h.db.ApplicationQueue(ctx, t, f)

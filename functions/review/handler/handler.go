@@ -167,30 +167,37 @@ func decodeDecision(req httpapi.Request) (approve bool, reason string, err error
 }
 
 func (h *handler) decideApplication(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
-	approve, reason, err := decodeDecision(req)
-	if err != nil {
-		return httpapi.Response{}, err
-	}
-	// A decision that loses a race reloads: an identical one then finds it held and answers
-	// as the winner did.
-	var a *domain.Application
-	err = store.Retry(ctx, store.RetryAttempts, func() error {
-		if a, err = h.db.Application(ctx, req.PathParameters["id"]); err != nil {
-			return err
-		}
-		if a.Decision.Same(approve, reason) && a.Status == domain.AppSubmitted {
-			return nil
-		}
-		ch, err := a.Decide(c, approve, reason, h.now())
-		if err != nil {
-			return err
-		}
-		return h.db.HoldApplicationDecision(ctx, a, ch)
-	})
+	a, err := decideHeld(ctx, h, c, req, h.db.Application, h.db.HoldApplicationDecision)
 	if err != nil {
 		return httpapi.Response{}, err
 	}
 	return httpapi.JSON(http.StatusOK, reviewItem[*domain.Application]{Item: a, Decision: a.Decision}), nil
+}
+
+// decideHeld is every held-decision route (domain.Reviewable): load the entity named by the
+// path, record the reviewer's decision or revision, store it held. A decision that loses a
+// race reloads: an identical one then finds it held and answers as the winner did.
+func decideHeld[E domain.Reviewable](ctx context.Context, h *handler, c domain.Caller, req httpapi.Request,
+	load func(context.Context, string) (E, error), hold func(context.Context, E, domain.Change) error) (E, error) {
+	var e E
+	approve, reason, err := decodeDecision(req)
+	if err != nil {
+		return e, err
+	}
+	err = store.Retry(ctx, store.RetryAttempts, func() error {
+		if e, err = load(ctx, req.PathParameters["id"]); err != nil {
+			return err
+		}
+		if e.HeldDecision().Same(approve, reason) && e.UnderReview() {
+			return nil
+		}
+		ch, err := e.Decide(c, approve, reason, h.now())
+		if err != nil {
+			return err
+		}
+		return hold(ctx, e, ch)
+	})
+	return e, err
 }
 
 func (h *handler) modelQueue(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
@@ -222,24 +229,7 @@ func (h *handler) model(ctx context.Context, c domain.Caller, req httpapi.Reques
 }
 
 func (h *handler) decideModel(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
-	approve, reason, err := decodeDecision(req)
-	if err != nil {
-		return httpapi.Response{}, err
-	}
-	var m *domain.Model
-	err = store.Retry(ctx, store.RetryAttempts, func() error { // as decideApplication
-		if m, err = h.db.Model(ctx, req.PathParameters["id"]); err != nil {
-			return err
-		}
-		if m.Decision.Same(approve, reason) && m.Status == domain.ModelUnderReview {
-			return nil
-		}
-		ch, err := m.Decide(c, approve, reason, h.now())
-		if err != nil {
-			return err
-		}
-		return h.db.HoldModelDecision(ctx, m, ch)
-	})
+	m, err := decideHeld(ctx, h, c, req, h.db.Model, h.db.HoldModelDecision)
 	if err != nil {
 		return httpapi.Response{}, err
 	}
