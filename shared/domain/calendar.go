@@ -22,12 +22,12 @@ const (
 
 // ReleaseCalendar is one calendar: the weekdays and the time of day (in Zone) of its releases.
 type ReleaseCalendar struct {
-	Name string         `json:"name"`
-	What string         `json:"what"`
-	Days []string       `json:"days"` // English weekday names
-	At   string         `json:"at"`   // HH:MM
-	Zone string         `json:"zone"` // IANA name
-	days []time.Weekday // parsed
+	Name         string         `json:"name"`
+	What         string         `json:"what"`
+	Days         []string       `json:"days"` // English weekday names
+	At           string         `json:"at"`   // HH:MM
+	Zone         string         `json:"zone"` // IANA name
+	days         []time.Weekday // parsed
 	hour, minute int
 	loc          *time.Location
 }
