@@ -20,6 +20,8 @@ func TestFunctionsLinkOnlyTheClientsTheyUse(t *testing.T) {
 		"pipeline":           {"dynamodb", "sfn"},
 		"evidence":           {"dynamodb", "s3", "sfn"},
 		"models":             {"dynamodb"},
+		"pay-score":          {"dynamodb", "s3", "sfn"},
+		"pay-score-task":     {"dynamodb", "sfn"},
 		"pipeline-task":      {"dynamodb"},
 		"process-upload":     {"dynamodb", "s3"}, // and Lambda Invoke, signed by shared/invoke without the client
 		"prescreen-workbook": {},                 // reads through a presigned GET

@@ -115,6 +115,9 @@ type Decision struct {
 	Reviewer   string     `json:"reviewer,omitempty"`
 	DecidedAt  time.Time  `json:"decidedAt"`
 	ReleasedAt *time.Time `json:"releasedAt,omitempty"`
+	// LicenceScopes are what a Pay Score reviewer read on the business licence, kept with the
+	// held decision (never shown to the applicant).
+	LicenceScopes []string `json:"licenceScopes,omitempty"`
 	// Revision is the store's version of a held decision's own item (0: not stored yet); the
 	// store checks it so that a release never publishes a decision revised meanwhile.
 	Revision int `json:"-"`
@@ -275,6 +278,12 @@ func (a *Application) RequestAttachment(c Caller, att Attachment, now time.Time)
 	a.UpdatedAt = now
 	return Change{At: now, By: c.Subject, Action: "attachment_requested", To: att.Slot + ": " + att.FileName}, nil
 }
+
+// AttachmentOf is the slot's attachment, nil without one (process-upload).
+func (a *Application) AttachmentOf(slot string) *Attachment { return a.Attachments[slot] }
+
+// OwnerOrg is the owning organisation (process-upload checks the key's).
+func (a *Application) OwnerOrg() string { return a.Org }
 
 // ErrStaleUpload is returned by ReceiveAttachment when the object is not the slot's current
 // upload (a redelivered or superseded notification); callers ignore it.

@@ -575,7 +575,11 @@ func (p *PayScoreApplication) Decide(reviewer Caller, approve bool, reason strin
 			"the business licence's recorded scope %v does not cover %s (it needs one of %v); reject with that reason",
 			p.LicenceScopes, p.Scenario, scenarioRules[p.Scenario].scopes)
 	}
-	return decide(&p.Decision, reviewer, approve, reason, now)
+	ch, err := decide(&p.Decision, reviewer, approve, reason, now)
+	if err == nil && p.Status == PayScoreUnderReview {
+		p.Decision.LicenceScopes = p.LicenceScopes
+	}
+	return ch, err
 }
 
 // RecordLicenceScopes records what the reviewer read on the business licence. Codes:
@@ -618,6 +622,9 @@ func (p *PayScoreApplication) Release(serviceID string, now time.Time) (Change, 
 	out := *p.Decision
 	out.ReleasedAt, out.Revision = &now, 0
 	from := p.Status
+	if from == PayScoreUnderReview {
+		p.LicenceScopes = out.LicenceScopes
+	}
 	switch {
 	case from == PayScoreUnderReview && out.Approve:
 		earliest, err := WorkingDays.AddWorkingDays(now, ServiceIDMinWorkingDays)
@@ -766,4 +773,91 @@ func (p *PayScoreApplication) StepOutput(step string) (map[string]any, bool) {
 		return map[string]any{}, p.Status == PayScoreRevoked
 	}
 	return nil, false
+}
+
+// PayScoreTimeline is the merchant's view of where its application is: each milestone with
+// when it happened, and what the platform waits for, from whom, until when. It never shows a
+// held decision: while a review is held it still waits for the reviewer's release.
+type PayScoreTimeline struct {
+	ID          string           `json:"id"`
+	Scenario    PayScoreScenario `json:"scenario"`
+	Status      PayScoreStatus   `json:"status"`
+	Milestones  []Milestone      `json:"milestones"`
+	Waiting     *Waiting         `json:"waiting,omitempty"`
+	ServiceID   *ServiceID       `json:"serviceId,omitempty"`
+	Revocation  *Revocation      `json:"revocation,omitempty"`
+	Explanation string           `json:"explanation,omitempty"`
+}
+
+// Milestone is one step of the flow and when it was reached (nil: not yet).
+type Milestone struct {
+	Step string     `json:"step"`
+	At   *time.Time `json:"at,omitempty"`
+}
+
+// Waiting is what the flow waits for: from "merchant", "reviewer" or "platform".
+type Waiting struct {
+	From  string     `json:"from"`
+	What  string     `json:"what"`
+	Since time.Time  `json:"since"`
+	Due   *time.Time `json:"due,omitempty"`
+}
+
+// payScoreMilestones are the history actions that mark each milestone.
+var payScoreMilestones = []struct{ step, action, to string }{
+	{"submitted", "submitted", ""}, {"deferred", "deferred", ""}, {"review_started", "review_started", ""},
+	{"approved", "released", string(PayScoreConfiguring)}, {"service_id_configured", "service_id_configured", ""},
+	{"agreement_signed", "agreement_signed", ""}, {"acceptance_submitted", "acceptance_submitted", ""},
+	{"live", "released", string(PayScoreLive)}, {"revoked", "revoked", ""},
+}
+
+// BuildPayScoreTimeline builds the timeline of p from its owner history (OwnerHistory) at now.
+func BuildPayScoreTimeline(p *PayScoreApplication, history []Change, now time.Time) PayScoreTimeline {
+	t := PayScoreTimeline{ID: p.ID, Scenario: p.Scenario, Status: p.Status, ServiceID: p.ServiceID, Revocation: p.Revocation}
+	for _, m := range payScoreMilestones {
+		ms := Milestone{Step: m.step}
+		for _, c := range history {
+			if c.Action == m.action && (m.to == "" || c.To == m.to) && !c.Held {
+				at := c.At
+				ms.At = &at // the latest
+			}
+		}
+		t.Milestones = append(t.Milestones, ms)
+	}
+	w := &Waiting{Since: p.UpdatedAt}
+	switch p.Status {
+	case PayScoreDraft:
+		w.From, w.What = "merchant", "complete the application (fields, attachments, verified customer-service phone) and submit it"
+	case PayScoreDeferred:
+		w.From, w.What, w.Due = "platform", "next week's review", p.DeferredUntil
+		t.Explanation = p.DeferralReason()
+	case PayScoreUnderReview, PayScoreAcceptanceReview:
+		due := ReleaseCalendars[p.Calendar()].Next(now)
+		w.From, w.What, w.Due = "reviewer", "the review's release", &due
+		if p.Status == PayScoreAcceptanceReview {
+			w.What = "the go-live acceptance review, released on Tuesdays and Thursdays"
+		}
+	case PayScoreConfiguring:
+		w.From, w.What = "platform", "service ID configuration (7–10 working days, no expediting)"
+		if p.ServiceID != nil {
+			w.Due = &p.ServiceID.Due
+		}
+	case PayScoreServiceReady:
+		w.From, w.What = "merchant", "sign the Pay Score agreement online"
+	case PayScoreDeveloping:
+		w.From, w.What = "merchant", "develop against the service ID and submit the go-live acceptance materials"
+		if p.AcceptanceOutcome != nil && !p.AcceptanceOutcome.Approve {
+			t.Explanation = "acceptance rejected: " + p.AcceptanceOutcome.Reason
+		}
+	default:
+		w = nil
+	}
+	switch {
+	case p.Status == PayScoreRejected && p.Outcome != nil:
+		t.Explanation = "rejected: " + p.Outcome.Reason
+	case p.Status == PayScoreExpired:
+		t.Explanation = p.ExpiredReason
+	}
+	t.Waiting = w
+	return t
 }

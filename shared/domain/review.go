@@ -54,7 +54,7 @@ func (d *Decision) ForOwner() *Decision {
 		return nil
 	}
 	o := *d
-	o.Reviewer = ""
+	o.Reviewer, o.LicenceScopes = "", nil
 	return &o
 }
 

@@ -43,9 +43,11 @@ type Event struct {
 
 // Result counts what a run published.
 type Result struct {
-	Applications     int `json:"applications"`
-	Models           int `json:"models"`
-	PipelinesStarted int `json:"pipelinesStarted"`
+	Applications       int `json:"applications"`
+	Models             int `json:"models"`
+	PipelinesStarted   int `json:"pipelinesStarted"`
+	PayScore           int `json:"payScore,omitempty"`           // Pay Score application reviews
+	PayScoreAcceptance int `json:"payScoreAcceptance,omitempty"` // Pay Score go-live acceptances
 }
 
 type releaseStore interface {
@@ -55,6 +57,10 @@ type releaseStore interface {
 	Model(ctx context.Context, id string) (*domain.Model, error)
 	SaveModel(ctx context.Context, m *domain.Model, changes ...domain.Change) error
 	ModelsAwaitingPipeline(ctx context.Context, cursor string) (store.Page[domain.Model], error)
+	PayScore(ctx context.Context, id string) (*domain.PayScoreApplication, error)
+	SavePayScore(ctx context.Context, p *domain.PayScoreApplication, changes ...domain.Change) error
+	PayScoresAwaitingResume(ctx context.Context, cursor string) (store.Page[domain.PayScoreApplication], error)
+	PayScoreTokenOf(ctx context.Context, id, step string) (store.PayScoreToken, error)
 	NextCode(ctx context.Context, scope string) (store.CodeAllocation, error)
 	Vendor(ctx context.Context, org string) (domain.Vendor, error)
 }
@@ -63,9 +69,15 @@ type pipelines interface {
 	Start(ctx context.Context, name string, input any) (string, error)
 }
 
+// flows tells Pay Score workflows that a released decision completed their step.
+type flows interface {
+	ResumePayScore(ctx context.Context, a *domain.PayScoreApplication, step string, tokenOf func(ctx context.Context, id, step string) (string, error)) error
+}
+
 type handler struct {
 	db        releaseStore
 	pipelines pipelines
+	flows     flows
 	now       func() time.Time
 	metrics   io.Writer // CloudWatch EMF lines (stdout in Lambda); nil writes none
 	trackDays int       // how long a pipeline track waits for its vendor (0: the default)
@@ -86,7 +98,10 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, Event) (Re
 		return nil, err
 	}
 	table, sm := env["TABLE_NAME"], env["STATE_MACHINE_ARN"]
-	h := &handler{db: store.New(store.NewClient(c), table), pipelines: workflow.New(workflow.NewClient(c), sm), now: d.Now, metrics: os.Stdout, trackDays: days}
+	sfn := workflow.NewClient(c)
+	h := &handler{db: store.New(store.NewClient(c), table), pipelines: workflow.New(sfn, sm),
+		flows: workflow.New(sfn, ""), // completing a Pay Score step needs only its token
+		now:   d.Now, metrics: os.Stdout, trackDays: days}
 	return h.handle, nil
 }
 
@@ -101,8 +116,10 @@ type releaser func(ctx context.Context, id string, cutoff time.Time) (bool, erro
 // releasers maps each review queue's entity type to its release.
 func (h *handler) releasers() map[string]releaser {
 	return map[string]releaser{
-		"application": h.releaseApplication,
-		"model":       h.releaseModel,
+		"application":         h.releaseApplication,
+		"model":               h.releaseModel,
+		"payscore":            h.releasePayScore(domain.CalendarWeekly),
+		"payscore_acceptance": h.releasePayScore(domain.CalendarPayScoreAcceptance),
 	}
 }
 
@@ -167,6 +184,15 @@ func (h *handler) handle(ctx context.Context, e Event) (Result, error) {
 	}); err != nil {
 		return res, err
 	}
+	// Pay Score workflows still to be told about a released decision, this run's and any an
+	// earlier run could not tell.
+	if err := eachPage(func(cursor string) (store.Page[domain.PayScoreApplication], error) {
+		return h.db.PayScoresAwaitingResume(ctx, cursor)
+	}, func(p domain.PayScoreApplication) error {
+		return h.resumePayScore(ctx, p.ID)
+	}); err != nil {
+		return res, err
+	}
 	h.count(ctx, at, res)
 	slog.InfoContext(ctx, "release", "at", at, "calendar", e.Calendar, "cutoffs", cuts,
 		"applications", res.Applications, "models", res.Models, "pipelines", res.PipelinesStarted)
@@ -180,6 +206,10 @@ func (r *Result) add(entity string) {
 		r.Applications++
 	case "model":
 		r.Models++
+	case "payscore":
+		r.PayScore++
+	case "payscore_acceptance":
+		r.PayScoreAcceptance++
 	}
 }
 
@@ -315,9 +345,67 @@ func (h *handler) count(ctx context.Context, at time.Time, res Result) {
 	if h.metrics == nil {
 		return
 	}
-	for entity, n := range map[string]int{"application": res.Applications, "model": res.Models, "pipeline": res.PipelinesStarted} {
+	for entity, n := range map[string]int{"application": res.Applications, "model": res.Models, "pipeline": res.PipelinesStarted,
+		"payscore": res.PayScore, "payscore_acceptance": res.PayScoreAcceptance} {
 		if err := metrics.Count(h.metrics, at, "DecisionsReleased", n, map[string]string{"Entity": entity}); err != nil {
 			slog.WarnContext(ctx, "release metric not written", "err", err)
 		}
 	}
+}
+
+// releasePayScore publishes a Pay Score application's held decision on calendar (the
+// application review on Mondays, the acceptance on Tuesdays and Thursdays): an approved
+// application gets its service ID, due in 7–10 working days; an approved acceptance goes live
+// for its scenario. The merchant's message is written in the same transaction; the workflow
+// is told afterwards (resumePayScore), retried by every run until it is.
+func (h *handler) releasePayScore(calendar string) releaser {
+	return func(ctx context.Context, id string, cutoff time.Time) (bool, error) {
+		return retry(ctx, func() (bool, error) {
+			p, err := h.db.PayScore(ctx, id)
+			if err != nil {
+				return false, err
+			}
+			if !domain.ReleaseDue(p, cutoff) || p.Calendar() != calendar {
+				return false, nil
+			}
+			decision, stage := *p.Decision, string(p.Status)
+			what := "Pay Score application"
+			if p.Status == domain.PayScoreAcceptanceReview {
+				what = "Pay Score go-live acceptance"
+			}
+			ch, err := p.Release(ids.Derived("svc", p.ID), h.now())
+			if err != nil {
+				return false, err
+			}
+			msg := domain.OutcomeMessage(ids.Derived("msg", p.ID, stage, strconv.Itoa(p.AcceptanceRound)), p.Org, "payscore", p.ID, what, &decision, "", h.now())
+			switch p.Status {
+			case domain.PayScoreConfiguring:
+				msg.Body += fmt.Sprintf(" Service ID %s is being configured: due by %s (7–10 working days; no expediting). Sign the agreement once it is configured.",
+					p.ServiceID.ID, p.ServiceID.Due.In(domain.ReleaseCalendars[domain.CalendarWeekly].Location()).Format("2006-01-02 15:04 (Asia/Shanghai)"))
+			case domain.PayScoreLive:
+				msg.Body += fmt.Sprintf(" Pay Score is live for %s only; use in another scenario takes it offline.", p.LiveScenario)
+			}
+			return true, h.db.Tx().SavePayScore(p, ch).PutMessage(msg).Commit(ctx, "release of Pay Score application "+p.ID)
+		})
+	}
+}
+
+// resumePayScore completes the workflow step a released decision finished, then clears the mark.
+func (h *handler) resumePayScore(ctx context.Context, id string) error {
+	_, err := retry(ctx, func() (bool, error) {
+		p, err := h.db.PayScore(ctx, id)
+		if err != nil || p.Resume == "" {
+			return false, err
+		}
+		tokenOf := func(ctx context.Context, id, step string) (string, error) {
+			t, err := h.db.PayScoreTokenOf(ctx, id, step)
+			return t.Token, err
+		}
+		if err := h.flows.ResumePayScore(ctx, p, p.Resume, tokenOf); err != nil {
+			return false, err
+		}
+		p.Resume = ""
+		return true, h.db.SavePayScore(ctx, p)
+	})
+	return err
 }

@@ -29,14 +29,23 @@ type reviewStore interface {
 	ModelQueue(ctx context.Context, f store.QueueFilter) (store.Page[domain.Model], error)
 }
 
+// payScoreReviews is the store as the Pay Score review routes use it (payscore.go).
+type payScoreReviews interface {
+	PayScore(ctx context.Context, id string) (*domain.PayScoreApplication, error)
+	HoldPayScoreDecision(ctx context.Context, p *domain.PayScoreApplication, ch domain.Change) error
+	PayScoreHistory(ctx context.Context, id string) ([]domain.Change, error)
+	PayScoreQueue(ctx context.Context, q store.ReviewQueue, f store.QueueFilter) (store.Page[domain.PayScoreApplication], error)
+}
+
 type downloads interface {
 	PresignDownload(ctx context.Context, key, versionID, fileName string, now time.Time) (blob.Download, error)
 }
 
 type handler struct {
-	db    reviewStore
-	files downloads
-	now   func() time.Time
+	db       reviewStore
+	payscore payScoreReviews
+	files    downloads
+	now      func() time.Time
 }
 
 // New builds the function from its environment.
@@ -50,18 +59,22 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, httpapi.Re
 		return nil, err
 	}
 	table, bucket := env["TABLE_NAME"], env["BUCKET_NAME"]
-	h := &handler{db: store.New(store.NewClient(c), table, store.WithCursorKey(env["CURSOR_KEY"])), files: blob.New(blob.NewClient(c), bucket), now: d.Now}
+	db := store.New(store.NewClient(c), table, store.WithCursorKey(env["CURSOR_KEY"]))
+	h := &handler{db: db, payscore: db, files: blob.New(blob.NewClient(c), bucket), now: d.Now}
 	return h.router().Handle, nil
 }
 
 func (h *handler) router() httpapi.Router {
 	return httpapi.Router{
-		"GET /admin/applications":                h.reviewer(h.applicationQueue),
-		"GET /admin/applications/{id}":           h.reviewer(h.application),
-		"POST /admin/applications/{id}/decision": h.reviewer(h.decideApplication),
-		"GET /admin/models":                      h.reviewer(h.modelQueue),
-		"GET /admin/models/{id}":                 h.reviewer(h.model),
-		"POST /admin/models/{id}/decision":       h.reviewer(h.decideModel),
+		"GET /admin/applications":                         h.reviewer(h.applicationQueue),
+		"GET /admin/applications/{id}":                    h.reviewer(h.application),
+		"POST /admin/applications/{id}/decision":          h.reviewer(h.decideApplication),
+		"GET /admin/models":                               h.reviewer(h.modelQueue),
+		"GET /admin/models/{id}":                          h.reviewer(h.model),
+		"POST /admin/models/{id}/decision":                h.reviewer(h.decideModel),
+		"GET /admin/payscore/applications":                h.reviewer(h.payScoreQueue),
+		"GET /admin/payscore/applications/{id}":           h.reviewer(h.payScore),
+		"POST /admin/payscore/applications/{id}/decision": h.reviewer(h.decidePayScore),
 	}
 }
 
@@ -167,7 +180,11 @@ func decodeDecision(req httpapi.Request) (approve bool, reason string, err error
 }
 
 func (h *handler) decideApplication(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
-	a, err := decideHeld(ctx, h, c, req, h.db.Application, h.db.HoldApplicationDecision)
+	approve, reason, err := decodeDecision(req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	a, err := decideHeld(ctx, h, c, req.PathParameters["id"], approve, reason, h.db.Application, h.db.HoldApplicationDecision)
 	if err != nil {
 		return httpapi.Response{}, err
 	}
@@ -177,15 +194,12 @@ func (h *handler) decideApplication(ctx context.Context, c domain.Caller, req ht
 // decideHeld is every held-decision route (domain.Reviewable): load the entity named by the
 // path, record the reviewer's decision or revision, store it held. A decision that loses a
 // race reloads: an identical one then finds it held and answers as the winner did.
-func decideHeld[E domain.Reviewable](ctx context.Context, h *handler, c domain.Caller, req httpapi.Request,
+func decideHeld[E domain.Reviewable](ctx context.Context, h *handler, c domain.Caller, id string, approve bool, reason string,
 	load func(context.Context, string) (E, error), hold func(context.Context, E, domain.Change) error) (E, error) {
 	var e E
-	approve, reason, err := decodeDecision(req)
-	if err != nil {
-		return e, err
-	}
-	err = store.Retry(ctx, store.RetryAttempts, func() error {
-		if e, err = load(ctx, req.PathParameters["id"]); err != nil {
+	err := store.Retry(ctx, store.RetryAttempts, func() error {
+		var err error
+		if e, err = load(ctx, id); err != nil {
 			return err
 		}
 		if e.HeldDecision().Same(approve, reason) && e.UnderReview() {
@@ -229,7 +243,11 @@ func (h *handler) model(ctx context.Context, c domain.Caller, req httpapi.Reques
 }
 
 func (h *handler) decideModel(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
-	m, err := decideHeld(ctx, h, c, req, h.db.Model, h.db.HoldModelDecision)
+	approve, reason, err := decodeDecision(req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	m, err := decideHeld(ctx, h, c, req.PathParameters["id"], approve, reason, h.db.Model, h.db.HoldModelDecision)
 	if err != nil {
 		return httpapi.Response{}, err
 	}

@@ -5,6 +5,8 @@ import (
 	cleartestdevicesfn "github.com/facepay/platform/functions/clear-test-devices/handler"
 	evidencefn "github.com/facepay/platform/functions/evidence/handler"
 	modelsfn "github.com/facepay/platform/functions/models/handler"
+	payscoretaskfn "github.com/facepay/platform/functions/pay-score-task/handler"
+	payscorefn "github.com/facepay/platform/functions/pay-score/handler"
 	pipelinefn "github.com/facepay/platform/functions/pipeline-task/handler"
 	pipelineapifn "github.com/facepay/platform/functions/pipeline/handler"
 	prescreenfn "github.com/facepay/platform/functions/prescreen-workbook/handler"
@@ -29,4 +31,6 @@ var Functions = map[string]lambdafn.Factory{
 	"functions/release-decisions":  lambdafn.Of(releasefn.New),
 	"functions/review-sla":         lambdafn.Of(reviewslafn.New),
 	"functions/prescreen-workbook": lambdafn.Of(prescreenfn.New),
+	"functions/pay-score":           lambdafn.Of(payscorefn.New),
+	"functions/pay-score-task":      lambdafn.Of(payscoretaskfn.New),
 }
