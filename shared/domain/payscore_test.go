@@ -36,9 +36,11 @@ func TestPayScoreEligibilityHasItsOwnCodes(t *testing.T) {
 		"complaint_rate_too_high":        func(d *PayScoreDetails) { d.MonthlyComplaints = 4 }, // 4 / 36000 = 0.011%
 		"entity_has_violations":          func(d *PayScoreDetails) { d.Violations = true },
 		"missing_charging_rules":         nil,
-		"charging_rules_not_applicable":  func(d *PayScoreDetails) { d.ChargingRules = &ChargingRules{PerHourFen: 100, DailyCapFen: 1000, TotalCapFen: 9900} },
-		"invalid_ticket_distribution":    func(d *PayScoreDetails) { d.TicketDistribution[0].Percent = 10 },
-		"invalid_merchant_id":            func(d *PayScoreDetails) { d.MerchantID = "M-1" },
+		"charging_rules_not_applicable": func(d *PayScoreDetails) {
+			d.ChargingRules = &ChargingRules{PerHourFen: 100, DailyCapFen: 1000, TotalCapFen: 9900}
+		},
+		"invalid_ticket_distribution": func(d *PayScoreDetails) { d.TicketDistribution[0].Percent = 10 },
+		"invalid_merchant_id":         func(d *PayScoreDetails) { d.MerchantID = "M-1" },
 	} {
 		d, s := fridgeDetails(), ScenarioSmartFridge
 		if mutate == nil {

@@ -21,7 +21,9 @@ var PayScoreReviewQueue = ReviewQueue{Key: "PAYSCORE#application", Entity: "pays
 // PayScoreAcceptanceQueue is the review of go-live acceptance, released on Tuesdays and Thursdays.
 var PayScoreAcceptanceQueue = ReviewQueue{Key: "PAYSCORE#acceptance", Entity: "payscore_acceptance", PKPrefix: "PAYSCORE#", Calendar: domain.CalendarPayScoreAcceptance}
 
-func init() { extraReviewQueues = append(extraReviewQueues, PayScoreReviewQueue, PayScoreAcceptanceQueue) }
+func init() {
+	extraReviewQueues = append(extraReviewQueues, PayScoreReviewQueue, PayScoreAcceptanceQueue)
+}
 
 const payScoreResume = "PAYSCORE#RESUME"
 

@@ -31,6 +31,6 @@ var Functions = map[string]lambdafn.Factory{
 	"functions/release-decisions":  lambdafn.Of(releasefn.New),
 	"functions/review-sla":         lambdafn.Of(reviewslafn.New),
 	"functions/prescreen-workbook": lambdafn.Of(prescreenfn.New),
-	"functions/pay-score":           lambdafn.Of(payscorefn.New),
-	"functions/pay-score-task":      lambdafn.Of(payscoretaskfn.New),
+	"functions/pay-score":          lambdafn.Of(payscorefn.New),
+	"functions/pay-score-task":     lambdafn.Of(payscoretaskfn.New),
 }
