@@ -822,6 +822,9 @@ func BuildPayScoreTimeline(p *PayScoreApplication, history []Change, now time.Ti
 				ms.At = &at // the latest
 			}
 		}
+		if m.step == "submitted" {
+			ms.At = p.SubmittedAt // submitted deferred, or straight to review
+		}
 		t.Milestones = append(t.Milestones, ms)
 	}
 	w := &Waiting{Since: p.UpdatedAt}
