@@ -27,7 +27,7 @@ func fridgeApplication() map[string]any {
 		"merchantId": "1900012345", "merchantType": "enterprise", "software": map[string]any{"selfBuilt": false, "supplier": "FridgeOS Co"},
 		"operatingModel": "self_run", "currentDailyTransactions": 1200, "expectedDailyTransactions": 5000, "averageTicketFen": 1850,
 		"ticketDistribution": []map[string]any{{"fromYuan": 0, "toYuan": 10, "percent": 40}, {"fromYuan": 10, "toYuan": 50, "percent": 55}, {"fromYuan": 50, "toYuan": 99, "percent": 5}},
-		"channels": []string{"mini_program"}, "deploymentSites": []map[string]any{{"site": "Shanghai Pudong offices", "devices": 120}},
+		"channels":           []string{"mini_program"}, "deploymentSites": []map[string]any{{"site": "Shanghai Pudong offices", "devices": 120}},
 		"communicationGroup": "ColdBox x Pay Score", "faceCapability": false, "monthlyOrders": 36000, "monthlyComplaints": 0, "violations": false,
 	}
 }
