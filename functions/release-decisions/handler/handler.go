@@ -345,8 +345,16 @@ func (h *handler) count(ctx context.Context, at time.Time, res Result) {
 	if h.metrics == nil {
 		return
 	}
-	for entity, n := range map[string]int{"application": res.Applications, "model": res.Models, "pipeline": res.PipelinesStarted,
-		"payscore": res.PayScore, "payscore_acceptance": res.PayScoreAcceptance} {
+	counts := map[string]int{"application": res.Applications, "model": res.Models, "pipeline": res.PipelinesStarted}
+	// Pay Score counts are published when there are some (the dashboard's SUM reads a missing
+	// datapoint as none).
+	if res.PayScore > 0 {
+		counts["payscore"] = res.PayScore
+	}
+	if res.PayScoreAcceptance > 0 {
+		counts["payscore_acceptance"] = res.PayScoreAcceptance
+	}
+	for entity, n := range counts {
 		if err := metrics.Count(h.metrics, at, "DecisionsReleased", n, map[string]string{"Entity": entity}); err != nil {
 			slog.WarnContext(ctx, "release metric not written", "err", err)
 		}
