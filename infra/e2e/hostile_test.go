@@ -122,6 +122,9 @@ func callerFor(o docOperation, vendorID cloud.Identity) cloud.Identity {
 	if slices.Contains(o.roles(), "reviewer") {
 		return reviewer
 	}
+	if slices.Contains(o.roles(), "merchant") && !slices.Contains(o.roles(), "vendor") {
+		return merchantID // Pay Score routes are the merchant's alone
+	}
 	return vendorID
 }
 
