@@ -17,14 +17,16 @@ func TestFunctionsLinkOnlyTheClientsTheyUse(t *testing.T) {
 	clients := map[string][]string{ // function → the service clients it uses
 		"applications":       {"dynamodb", "s3"},
 		"clear-test-devices": {"dynamodb"},
-		"pipeline":           {"dynamodb", "sfn"},
+		"pipeline":           {"dynamodb", "s3", "sfn"}, // s3: presigned uploads of spot-check reports
 		"evidence":           {"dynamodb", "s3", "sfn"},
+		"fee":                {"dynamodb", "s3"}, // s3 only presigns links to statement files
 		"models":             {"dynamodb"},
 		"pay-score":          {"dynamodb", "s3", "sfn"},
 		"pay-score-task":     {"dynamodb", "sfn"},
 		"pipeline-task":      {"dynamodb"},
 		"process-upload":     {"dynamodb", "s3"}, // and Lambda Invoke, signed by shared/invoke without the client
 		"prescreen-workbook": {},                 // reads through a presigned GET
+		"reconcile":          {"dynamodb", "s3"}, // and Lambda Invoke (Event and RequestResponse), through shared/invoke
 		"release-decisions":  {"dynamodb", "sfn"},
 		"review":             {"dynamodb", "s3"},
 		"review-sla":         {"dynamodb"},

@@ -17,6 +17,7 @@ import (
 	cleartestdevices "github.com/facepay/platform/functions/clear-test-devices/handler"
 	payscoretask "github.com/facepay/platform/functions/pay-score-task/handler"
 	pipelinetask "github.com/facepay/platform/functions/pipeline-task/handler"
+	reconcile "github.com/facepay/platform/functions/reconcile/handler"
 	releasedecisions "github.com/facepay/platform/functions/release-decisions/handler"
 	reviewsla "github.com/facepay/platform/functions/review-sla/handler"
 	"github.com/facepay/platform/infra/local/cloud"
@@ -42,6 +43,8 @@ func eventType(t *testing.T, codeURI string, hasRoutes bool) any {
 		return &payscoretask.Event{}
 	case codeURI == "functions/clear-test-devices":
 		return &cleartestdevices.Event{}
+	case codeURI == "functions/reconcile":
+		return &reconcile.Event{}
 	case codeURI == "functions/prescreen-workbook":
 		return &evidence.PrescreenRequest{}
 	}

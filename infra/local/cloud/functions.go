@@ -4,6 +4,7 @@ import (
 	appsfn "github.com/facepay/platform/functions/applications/handler"
 	cleartestdevicesfn "github.com/facepay/platform/functions/clear-test-devices/handler"
 	evidencefn "github.com/facepay/platform/functions/evidence/handler"
+	feefn "github.com/facepay/platform/functions/fee/handler"
 	modelsfn "github.com/facepay/platform/functions/models/handler"
 	payscoretaskfn "github.com/facepay/platform/functions/pay-score-task/handler"
 	payscorefn "github.com/facepay/platform/functions/pay-score/handler"
@@ -11,6 +12,7 @@ import (
 	pipelineapifn "github.com/facepay/platform/functions/pipeline/handler"
 	prescreenfn "github.com/facepay/platform/functions/prescreen-workbook/handler"
 	uploadfn "github.com/facepay/platform/functions/process-upload/handler"
+	reconcilefn "github.com/facepay/platform/functions/reconcile/handler"
 	releasefn "github.com/facepay/platform/functions/release-decisions/handler"
 	reviewslafn "github.com/facepay/platform/functions/review-sla/handler"
 	reviewfn "github.com/facepay/platform/functions/review/handler"
@@ -33,4 +35,6 @@ var Functions = map[string]lambdafn.Factory{
 	"functions/prescreen-workbook": lambdafn.Of(prescreenfn.New),
 	"functions/pay-score":          lambdafn.Of(payscorefn.New),
 	"functions/pay-score-task":     lambdafn.Of(payscoretaskfn.New),
+	"functions/reconcile":          lambdafn.Of(reconcilefn.New),
+	"functions/fee":                lambdafn.Of(feefn.New),
 }
