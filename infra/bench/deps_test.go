@@ -21,6 +21,8 @@ func TestFunctionsLinkOnlyTheClientsTheyUse(t *testing.T) {
 		"evidence":           {"dynamodb", "s3", "sfn"},
 		"fee":                {"dynamodb", "s3"}, // s3 only presigns links to statement files
 		"models":             {"dynamodb"},
+		"pay-score":          {"dynamodb", "s3", "sfn"},
+		"pay-score-task":     {"dynamodb", "sfn"},
 		"pipeline-task":      {"dynamodb"},
 		"process-upload":     {"dynamodb", "s3"}, // and Lambda Invoke, signed by shared/invoke without the client
 		"prescreen-workbook": {},                 // reads through a presigned GET

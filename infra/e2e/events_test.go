@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	cleartestdevices "github.com/facepay/platform/functions/clear-test-devices/handler"
+	payscoretask "github.com/facepay/platform/functions/pay-score-task/handler"
 	pipelinetask "github.com/facepay/platform/functions/pipeline-task/handler"
 	reconcile "github.com/facepay/platform/functions/reconcile/handler"
 	releasedecisions "github.com/facepay/platform/functions/release-decisions/handler"
@@ -38,6 +39,8 @@ func eventType(t *testing.T, codeURI string, hasRoutes bool) any {
 		return &reviewsla.Event{}
 	case codeURI == "functions/pipeline-task":
 		return &pipelinetask.Event{}
+	case codeURI == "functions/pay-score-task":
+		return &payscoretask.Event{}
 	case codeURI == "functions/clear-test-devices":
 		return &cleartestdevices.Event{}
 	case codeURI == "functions/reconcile":

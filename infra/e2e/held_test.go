@@ -48,6 +48,13 @@ func applicantProbes(spec map[string]any) (map[string]probe, map[string]string) 
 		"POST /models/{id}/test-cameras":            {map[string]any{"cameraModel": "FC-200", "quantity": 1}, nil},
 		"POST /models/{id}/test-devices":            {map[string]any{"sn": "00A000000000001AAAAAAAA", "deviceType": "handheld", "expectedCompletion": "2027-01-15"}, nil},
 		"POST /models/{id}/test-devices/{sn}/clear": {nil, nil},
+		// Pay Score is the merchant's: a vendor is refused (403) and nothing changes.
+		"POST /payscore/applications":                         {nil, nil},
+		"PUT /payscore/applications/{id}/attachments/{slot}":  {nil, nil},
+		"POST /payscore/applications/{id}/phone-verification": {nil, nil},
+		"POST /payscore/applications/{id}/submit":             {nil, nil},
+		"POST /payscore/applications/{id}/agreement":          {nil, nil},
+		"POST /payscore/applications/{id}/acceptance":         {nil, nil},
 		// Refused while the model has no pipeline (409) or no such spot check (404).
 		"POST /models/{id}/withdraw":                       {map[string]any{"reason": "probe"}, nil},
 		"POST /models/{id}/spot-checks/{checkId}/response": {map[string]any{"response": "probe"}, nil},

@@ -124,6 +124,9 @@ func callerFor(o docOperation, vendorID cloud.Identity) cloud.Identity {
 	if slices.Contains(roles, "reviewer") {
 		return reviewer
 	}
+	if slices.Contains(roles, "merchant") && !slices.Contains(roles, "vendor") {
+		return merchantID // Pay Score routes are the merchant's alone
+	}
 	if !slices.Contains(roles, "vendor") && slices.Contains(roles, "deployer") {
 		return cloud.Identity{Subject: vendorID.Subject, Org: vendorID.Org, Role: "deployer"}
 	}

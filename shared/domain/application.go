@@ -18,6 +18,9 @@ const (
 	PartnerMerchant         PartnerType = "merchant"
 )
 
+// PartnerTypes lists the partner types in a fixed order (queues, releases, sweeps).
+var PartnerTypes = []PartnerType{PartnerDeviceVendor, PartnerSoftwareProvider, PartnerDeployer, PartnerMerchant}
+
 var partnerRoles = map[PartnerType]Role{
 	PartnerDeviceVendor:     RoleVendor,
 	PartnerSoftwareProvider: RoleSoftwareProvider,
@@ -112,6 +115,9 @@ type Decision struct {
 	Reviewer   string     `json:"reviewer,omitempty"`
 	DecidedAt  time.Time  `json:"decidedAt"`
 	ReleasedAt *time.Time `json:"releasedAt,omitempty"`
+	// LicenceScopes are what a Pay Score reviewer read on the business licence, kept with the
+	// held decision (never shown to the applicant).
+	LicenceScopes []string `json:"licenceScopes,omitempty"`
 	// Revision is the store's version of a held decision's own item (0: not stored yet); the
 	// store checks it so that a release never publishes a decision revised meanwhile.
 	Revision int `json:"-"`
@@ -273,6 +279,12 @@ func (a *Application) RequestAttachment(c Caller, att Attachment, now time.Time)
 	return Change{At: now, By: c.Subject, Action: "attachment_requested", To: att.Slot + ": " + att.FileName}, nil
 }
 
+// AttachmentOf is the slot's attachment, nil without one (process-upload).
+func (a *Application) AttachmentOf(slot string) *Attachment { return a.Attachments[slot] }
+
+// OwnerOrg is the owning organisation (process-upload checks the key's).
+func (a *Application) OwnerOrg() string { return a.Org }
+
 // ErrStaleUpload is returned by ReceiveAttachment when the object is not the slot's current
 // upload (a redelivered or superseded notification); callers ignore it.
 var ErrStaleUpload = Errorf(Conflict, "stale_upload", "the upload is not the slot's current upload")
@@ -355,6 +367,12 @@ func (a *Application) ForOwner() *Application {
 func (a *Application) visibleStatus() string {
 	return strings.ReplaceAll(string(a.Status), "_", " ")
 }
+
+// HeldDecision is the decision held for the release (Reviewable).
+func (a *Application) HeldDecision() *Decision { return a.Decision }
+
+// UnderReview reports whether the application waits for a reviewer's decision (Reviewable).
+func (a *Application) UnderReview() bool { return a.Status == AppSubmitted }
 
 // Decide records reviewer's held decision; it may be revised until the weekly release.
 // Error codes: not_under_review, already_released (Conflict), reason_required (Invalid).

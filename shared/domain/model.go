@@ -131,6 +131,12 @@ func (m *Model) Resubmit(c Caller, spec ModelSpec, now time.Time) (Change, error
 	return Change{At: now, By: c.Subject, Action: "resubmitted", From: string(ModelRejected), To: string(ModelUnderReview)}, nil
 }
 
+// HeldDecision is the decision held for the release (Reviewable).
+func (m *Model) HeldDecision() *Decision { return m.Decision }
+
+// UnderReview reports whether the model waits for a reviewer's decision (Reviewable).
+func (m *Model) UnderReview() bool { return m.Status == ModelUnderReview }
+
 // Decide records reviewer's held decision on the model (see Application.Decide).
 func (m *Model) Decide(reviewer Caller, approve bool, reason string, now time.Time) (Change, error) {
 	if m.Status != ModelUnderReview {

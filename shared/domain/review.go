@@ -6,6 +6,31 @@ import (
 	"time"
 )
 
+// Reviewable is an entity whose reviewers' decisions are held: a reviewer decides (and may
+// revise) any day, the applicant sees the outcome when the entity's release calendar
+// (ReleaseCalendars) publishes it. Applications, models and Pay Score applications are
+// Reviewable; the store keeps the held decision as an item of its own and the entity in a
+// review queue (store.ReviewQueue), the reviewers' routes decide through Decide, and the
+// release publishes what ReleaseDue says.
+type Reviewable interface {
+	// HeldDecision is the decision waiting for the release, nil when there is none.
+	HeldDecision() *Decision
+	// UnderReview reports whether a reviewer may decide now.
+	UnderReview() bool
+	// Decide records (or revises) the held decision; see decide.
+	Decide(reviewer Caller, approve bool, reason string, now time.Time) (Change, error)
+}
+
+// ReleaseDue reports whether a release with the given cutoff publishes e's held decision: e is
+// under review, holds a decision, and the decision was taken by the cutoff. Scheduled times
+// have whole seconds, so a decision made within the cutoff's second belongs to this release.
+// A decision revised before the release is published only in its last form, because only the
+// last form is held.
+func ReleaseDue(e Reviewable, cutoff time.Time) bool {
+	d := e.HeldDecision()
+	return e.UnderReview() && d != nil && !d.DecidedAt.Truncate(time.Second).After(cutoff)
+}
+
 // decide sets (or revises) a held decision. Rejections must say why: the applicant reads it.
 func decide(held **Decision, reviewer Caller, approve bool, reason string, now time.Time) (Change, error) {
 	reason = strings.TrimSpace(reason)
@@ -29,7 +54,7 @@ func (d *Decision) ForOwner() *Decision {
 		return nil
 	}
 	o := *d
-	o.Reviewer = ""
+	o.Reviewer, o.LicenceScopes = "", nil
 	return &o
 }
 

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -25,10 +26,99 @@ func queueState(decided bool) string {
 	return QueuePending
 }
 
-func appQueue(t domain.PartnerType, state string) string {
-	return "QUEUE#APP#" + string(t) + "#" + state
+// ReviewQueue is one queue of a reviewable entity whose decisions are held (held.go): where its
+// entities wait in gsi2 ("QUEUE#<Key>#pending|decided") and the release calendar that
+// publishes their decisions (domain.ReleaseCalendars). An entity type plugs into held
+// decisions by naming its queues here; the release (functions/release-decisions) walks every
+// queue's decided part, each as of its own calendar.
+type ReviewQueue struct {
+	Key      string // e.g. "APP#device_vendor", "MODEL"
+	Entity   string // "application", "model", ...: what the release counts
+	PKPrefix string // the entities' partition key prefix ("APP#"); the rest is the entity id
+	Calendar string // domain.CalendarWeekly, ...
 }
-func modelQueue(state string) string { return "QUEUE#MODEL#" + state }
+
+// GSI is the queue's gsi2 partition for state (QueuePending or QueueDecided).
+func (q ReviewQueue) GSI(state string) string { return "QUEUE#" + q.Key + "#" + state }
+
+// ApplicationReviewQueue is the review queue of partner applications of type t.
+func ApplicationReviewQueue(t domain.PartnerType) ReviewQueue {
+	return ReviewQueue{Key: "APP#" + string(t), Entity: "application", PKPrefix: "APP#", Calendar: domain.CalendarWeekly}
+}
+
+// ModelReviewQueue is the review queue of model registrations.
+var ModelReviewQueue = ReviewQueue{Key: "MODEL", Entity: "model", PKPrefix: "MODEL#", Calendar: domain.CalendarWeekly}
+
+// ReviewQueues lists every queue whose decisions are held, in release order.
+func ReviewQueues() []ReviewQueue {
+	var out []ReviewQueue
+	for _, t := range domain.PartnerTypes {
+		out = append(out, ApplicationReviewQueue(t))
+	}
+	out = append(out, ModelReviewQueue)
+	return append(out, extraReviewQueues...)
+}
+
+// extraReviewQueues are the queues of entity types added after applications and models; each
+// such type appends its queues in its own file's init.
+var extraReviewQueues []ReviewQueue
+
+func appQueue(t domain.PartnerType, state string) string { return ApplicationReviewQueue(t).GSI(state) }
+func modelQueue(state string) string                     { return ModelReviewQueue.GSI(state) }
+
+// DecidedIDs lists, oldest submission first, the ids of the entities in q that hold a decision
+// waiting for its release. The release reloads each (with its held decision) before publishing.
+func (db *DB) DecidedIDs(ctx context.Context, q ReviewQueue, cursor string) (Page[string], error) {
+	in := queueQuery(q.GSI(QueueDecided), QueueFilter{})
+	in.TableName = &db.table
+	in.Limit = aws.Int32(100)
+	listing := listingOf(in)
+	if cursor != "" {
+		start, err := db.openCursor(listing, cursor)
+		if err != nil {
+			return Page[string]{}, err
+		}
+		in.ExclusiveStartKey = start
+	}
+	out, err := db.client.Query(ctx, in)
+	if err != nil {
+		return Page[string]{}, fmt.Errorf("query %s: %w", q.Key, err)
+	}
+	page := Page[string]{Items: make([]string, 0, len(out.Items))}
+	for _, av := range out.Items {
+		pk, ok := av["pk"].(*types.AttributeValueMemberS)
+		if !ok || !strings.HasPrefix(pk.Value, q.PKPrefix) {
+			return Page[string]{}, fmt.Errorf("queue %s holds an item of another kind", q.Key)
+		}
+		page.Items = append(page.Items, strings.TrimPrefix(pk.Value, q.PKPrefix))
+	}
+	if len(out.LastEvaluatedKey) > 0 {
+		if page.Next, err = db.sealCursor(listing, out.LastEvaluatedKey); err != nil {
+			return Page[string]{}, err
+		}
+	}
+	return page, nil
+}
+
+// CountQueue counts the entities of q in the state and age f selects (f.Cursor and f.Limit
+// are ignored): what the review-SLA sweep reports.
+func (db *DB) CountQueue(ctx context.Context, q ReviewQueue, f QueueFilter) (int, error) {
+	in := queueQuery(q.GSI(f.State), f)
+	in.TableName = &db.table
+	in.Select = types.SelectCount
+	n := 0
+	for {
+		out, err := db.client.Query(ctx, in)
+		if err != nil {
+			return 0, fmt.Errorf("count %s: %w", q.Key, err)
+		}
+		n += int(out.Count)
+		if len(out.LastEvaluatedKey) == 0 {
+			return n, nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
 
 // QueueFilter selects part of a review queue.
 type QueueFilter struct {

@@ -7,6 +7,8 @@
 //	application   APP#<id>            META               ORG#<org> / APP#<created>#<id>     QUEUE#APP#<type>#<pending|decided> / <submitted>#<id>
 //	model         MODEL#<id>          META               ORG#<org> / MODEL#<created>#<id>   QUEUE#MODEL#<pending|decided> / <submitted>#<id>
 //	held decision <entity pk>         META#DECISION      –                                  –   (a reviewer's decision until released; held.go)
+//	Pay Score     PAYSCORE#<id>       META               ORG#<org> / PAYSCORE#<created>#<id>  QUEUE#PAYSCORE#<application|acceptance>#<pending|decided> | PAYSCORE#RESUME / <updated>#<id>
+//	Pay Score tok PAYSCORE#<id>       TOKEN#<step>       –                                  –   (the Pay Score workflow's callback tokens; payscore.go)
 //	model name    MODELNAME#<org>#<name, lower case>  META  –                               –   (a vendor's model name is taken once; models.go)
 //	task token    MODEL#<id>          TOKEN#<step>       –                                  –
 //	pipeline      MODEL#<id>          PIPELINE           –                                  SWEEP#PIPELINE / <next due>#<model>   (stage, tracks, inspection, restriction set,
@@ -33,7 +35,9 @@
 //	fee earning   FEEDEV#<sn>         EARN#<month>#<provider>   –                           –   (amountFen: what the device earned from the provider that month)
 //
 // The review queue holds only what is under review: "pending" until a reviewer decides,
-// "decided" until the weekly release publishes the decision.
+// "decided" until the release of its calendar publishes the decision. Every queue is a
+// ReviewQueue (review.go): QUEUE#<key>#<state>, the entities' key prefix and the release
+// calendar (domain.ReleaseCalendars) that publishes it.
 //
 // A submission version's files are items of their own (see submissions.go): asking for one
 // slot's upload or settling its arrival writes only that slot's item, so the slots of a

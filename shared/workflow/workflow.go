@@ -113,3 +113,27 @@ func TrackTimeoutDays(getenv func(string) string) (int, error) {
 	}
 	return n, nil
 }
+
+// ResumePayScore tells a Pay Score workflow that application a has passed step: it completes
+// the step's stored callback token (tokenOf; the store's PayScoreTokenOf) with a.StepOutput.
+// A step a has not passed, a token not stored yet and a workflow no longer waiting are not
+// errors: the task that stores a step's token resumes at once when the step is already passed
+// (functions/pay-score-task), so whichever comes second completes it.
+func (p *Pipelines) ResumePayScore(ctx context.Context, a *domain.PayScoreApplication, step string,
+	tokenOf func(ctx context.Context, id, step string) (string, error)) error {
+	out, passed := a.StepOutput(step)
+	if !passed {
+		return nil
+	}
+	token, err := tokenOf(ctx, a.ID, step)
+	if errors.Is(err, domain.ErrNotWaiting) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := p.Resume(ctx, token, out); err != nil && !errors.Is(err, domain.ErrNotWaiting) {
+		return err
+	}
+	return nil
+}

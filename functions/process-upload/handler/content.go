@@ -19,6 +19,7 @@ var attachmentFormats = map[string]func(evidence.Detected) bool{
 	".png":  func(d evidence.Detected) bool { return d.Description == "PNG image" },
 	".jpg":  func(d evidence.Detected) bool { return d.Description == "JPEG image" },
 	".jpeg": func(d evidence.Detected) bool { return d.Description == "JPEG image" },
+	".mp4":  func(d evidence.Detected) bool { return d.Format == evidence.FormatMP4 }, // Pay Score recordings
 }
 
 // checkContent returns why data is not what fileName claims, "" when it is.

@@ -1,8 +1,9 @@
 // Package handler validates uploads on arrival: it reads the object S3 reports, checks the
 // bytes are what the file name claims and that they hash to the declared SHA-256, and marks
 // the slot received, or rejected with a reason (moving the object to quarantine/). Two kinds
-// of upload arrive: application attachments (applications/...) and model evidence
-// (evidence/..., see evidence.go), whose spreadsheets are also pre-screened.
+// of upload arrive: attachments of partner and Pay Score applications (applications/...,
+// payscore/...) and model evidence (evidence/..., see evidence.go), whose spreadsheets are
+// also pre-screened.
 // Notifications arrive at least once; a redelivered one finds the slot already settled and
 // changes nothing. The reconciliation sweep re-drives uploads whose notification was lost by
 // the same path, with an S3 event of its own; whichever of the two comes second (or loses the
@@ -51,6 +52,12 @@ type evidenceStore interface {
 	SaveArtifact(ctx context.Context, v *domain.SubmissionVersion, slot string, changes ...domain.Change) error
 }
 
+// payScoreStore is the store as Pay Score uploads (payscore/...) use it.
+type payScoreStore interface {
+	PayScore(ctx context.Context, id string) (*domain.PayScoreApplication, error)
+	SavePayScore(ctx context.Context, p *domain.PayScoreApplication, changes ...domain.Change) error
+}
+
 type objects interface {
 	Open(ctx context.Context, key, versionID string) (*blob.Object, error)
 	Quarantine(ctx context.Context, key, versionID string) error
@@ -82,6 +89,7 @@ type tickets interface {
 
 type handler struct {
 	apps      applicationStore
+	payscore  payScoreStore
 	subs      evidenceStore
 	tickets   tickets
 	objects   objects
@@ -101,7 +109,7 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, events.S3E
 		return nil, err
 	}
 	db := store.New(store.NewClient(c), env["TABLE_NAME"])
-	h := &handler{apps: db, subs: db, tickets: db, objects: blob.New(blob.NewClient(c), env["BUCKET_NAME"]), now: d.Now, metrics: os.Stdout,
+	h := &handler{apps: db, payscore: db, subs: db, tickets: db, objects: blob.New(blob.NewClient(c), env["BUCKET_NAME"]), now: d.Now, metrics: os.Stdout,
 		prescreen: remotePrescreen{client: invoke.NewClient(c), function: env["PRESCREEN_FUNCTION"]}}
 	return h.handle, nil
 }
@@ -127,6 +135,8 @@ func (h *handler) process(ctx context.Context, key, versionID string) error {
 	switch parts := strings.Split(key, "/"); {
 	case len(parts) == 5 && parts[0] == "applications":
 		return h.applicationUpload(ctx, parts[1], parts[2], parts[3], parts[4], key, versionID)
+	case len(parts) == 5 && parts[0] == "payscore":
+		return h.payScoreUpload(ctx, parts[1], parts[2], parts[3], parts[4], key, versionID)
 	case parts[0] == "evidence":
 		k, ok := precheck.ParseKey(key)
 		if !ok {
@@ -141,6 +151,26 @@ func (h *handler) process(ctx context.Context, key, versionID string) error {
 }
 
 func (h *handler) applicationUpload(ctx context.Context, org, appID, slot, uploadID, key, versionID string) error {
+	return attachmentUpload(ctx, h, kindApplication, h.apps.Application, h.apps.SaveApplication, org, appID, slot, uploadID, key, versionID)
+}
+
+func (h *handler) payScoreUpload(ctx context.Context, org, id, slot, uploadID, key, versionID string) error {
+	return attachmentUpload(ctx, h, kindPayScore, h.payscore.PayScore, h.payscore.SavePayScore, org, id, slot, uploadID, key, versionID)
+}
+
+// attachable is an entity whose files are attachments in named slots, settled on arrival:
+// partner applications and Pay Score applications.
+type attachable interface {
+	OwnerOrg() string
+	AttachmentOf(slot string) *domain.Attachment
+	ReceiveAttachment(slot, uploadID, versionID string, size int64, reason string, now time.Time) (domain.Change, error)
+}
+
+// attachmentUpload settles the upload at key for the entity's slot: checked (size, checksum,
+// content), then received or rejected (and quarantined).
+func attachmentUpload[E attachable](ctx context.Context, h *handler, kind string,
+	load func(context.Context, string) (E, error), save func(context.Context, E, ...domain.Change) error,
+	org, id, slot, uploadID, key, versionID string) error {
 	// Retry on a lost race with the applicant editing the same application. The bytes are read
 	// and checked once; a retry only repeats the load and the save. What follows a settled
 	// upload (metric, quarantine) runs once, after the save.
@@ -150,28 +180,28 @@ func (h *handler) applicationUpload(ctx context.Context, org, appID, slot, uploa
 	var settled *time.Time // the settled upload's RequestedAt: its ticket is done with
 	err := store.Retry(ctx, store.RetryAttempts, func() error {
 		then, settled = nil, nil
-		a, err := h.apps.Application(ctx, appID)
+		a, err := load(ctx, id)
 		if domain.KindOf(err) == domain.NotFound {
-			slog.WarnContext(ctx, "upload for unknown application", "key", key)
+			slog.WarnContext(ctx, "upload for unknown "+kind, "key", key)
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		att := a.Attachments[slot]
-		if a.Org == org && att != nil && att.UploadID == uploadID && att.Status == domain.AttachmentRejected {
+		att := a.AttachmentOf(slot)
+		if a.OwnerOrg() == org && att != nil && att.UploadID == uploadID && att.Status == domain.AttachmentRejected {
 			// Redelivered after a rejection: the quarantine may have failed the first time
 			// (the rejection was saved first), and moving it again is harmless.
 			then, settled = func() error { return h.objects.Quarantine(ctx, key, att.VersionID) }, &att.RequestedAt
 			return nil
 		}
-		if a.Org == org && att != nil && att.UploadID == uploadID && att.Status == domain.AttachmentReceived &&
+		if a.OwnerOrg() == org && att != nil && att.UploadID == uploadID && att.Status == domain.AttachmentReceived &&
 			(versionID == "" || versionID == att.VersionID) {
 			slog.InfoContext(ctx, "redelivered notification ignored", "key", key)
 			settled = &att.RequestedAt
 			return nil
 		}
-		if a.Org != org || att == nil || att.UploadID != uploadID || att.Status != domain.AttachmentPending {
+		if a.OwnerOrg() != org || att == nil || att.UploadID != uploadID || att.Status != domain.AttachmentPending {
 			// No slot takes this object: a superseded upload, or a second PUT through a URL
 			// already used. It leaves the live prefix unchecked.
 			return h.unaccepted(ctx, key, versionID)
@@ -188,12 +218,12 @@ func (h *handler) applicationUpload(ctx context.Context, org, appID, slot, uploa
 		if err != nil {
 			return err
 		}
-		if err := h.apps.SaveApplication(ctx, a, ch); err != nil {
+		if err := save(ctx, a, ch); err != nil {
 			return err
 		}
 		settled = &att.RequestedAt
 		then = func() error {
-			h.count(ctx, kindApplication, code)
+			h.count(ctx, kind, code)
 			if code != "" {
 				return h.objects.Quarantine(ctx, key, obj.VersionID)
 			}
@@ -273,6 +303,7 @@ func (h *handler) unaccepted(ctx context.Context, key, versionID string) error {
 const (
 	kindApplication = "application"
 	kindEvidence    = "evidence"
+	kindPayScore    = "payscore"
 )
 
 // count publishes one settled upload of kind: UploadsReceived when reasonCode is "", else

@@ -1,7 +1,10 @@
-// Package handler is the weekly release (Mondays 09:00 Asia/Shanghai): it publishes every
-// decision reviewers made before the scheduled time. Approved device vendors get their vendor
-// code, approved models their model code and a started certification pipeline; every outcome
-// lands in the applicant's outbox and the entity's history, in the same transaction.
+// Package handler is the release of held decisions: reviewers decide any day, the release
+// publishes what they decided before the release time of each entity's calendar
+// (domain.ReleaseCalendars: Monday 09:00 Asia/Shanghai for onboarding and models). Every
+// reviewable entity plugs in with its review queues (store.ReviewQueues) and a release
+// function here (releasers). Approved device vendors get their vendor code, approved models
+// their model code and a started certification pipeline; every outcome lands in the
+// applicant's outbox and the entity's history, in the same transaction.
 //
 // Schedules deliver at least once and may overlap: each release reloads what it publishes and
 // commits with preconditions, so a second run publishes nothing twice, skips nothing, and two
@@ -10,6 +13,7 @@ package handler
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -29,23 +33,34 @@ import (
 type Event struct {
 	ScheduledTime string `json:"scheduledTime"`
 	ExecutionID   string `json:"executionId"`
+	// Calendar names the release calendar whose schedule sent the event: that calendar
+	// publishes everything decided up to the scheduled time (also when the schedule is run by
+	// hand, "now"), and no other runs. Without it (a reconciliation re-running a missed release
+	// with only scheduledTime), every calendar publishes what was due at its last release at or
+	// before the scheduled time (domain.ReleaseCalendar.LastDue), so no calendar publishes early.
+	Calendar string `json:"calendar,omitempty"`
 }
 
 // Result counts what a run published.
 type Result struct {
-	Applications     int `json:"applications"`
-	Models           int `json:"models"`
-	PipelinesStarted int `json:"pipelinesStarted"`
+	Applications       int `json:"applications"`
+	Models             int `json:"models"`
+	PipelinesStarted   int `json:"pipelinesStarted"`
+	PayScore           int `json:"payScore,omitempty"`           // Pay Score application reviews
+	PayScoreAcceptance int `json:"payScoreAcceptance,omitempty"` // Pay Score go-live acceptances
 }
 
 type releaseStore interface {
 	Tx() *store.Tx
+	DecidedIDs(ctx context.Context, q store.ReviewQueue, cursor string) (store.Page[string], error)
 	Application(ctx context.Context, id string) (*domain.Application, error)
-	ApplicationQueue(ctx context.Context, t domain.PartnerType, f store.QueueFilter) (store.Page[domain.Application], error)
 	Model(ctx context.Context, id string) (*domain.Model, error)
 	SaveModel(ctx context.Context, m *domain.Model, changes ...domain.Change) error
-	ModelQueue(ctx context.Context, f store.QueueFilter) (store.Page[domain.Model], error)
 	ModelsAwaitingPipeline(ctx context.Context, cursor string) (store.Page[domain.Model], error)
+	PayScore(ctx context.Context, id string) (*domain.PayScoreApplication, error)
+	SavePayScore(ctx context.Context, p *domain.PayScoreApplication, changes ...domain.Change) error
+	PayScoresAwaitingResume(ctx context.Context, cursor string) (store.Page[domain.PayScoreApplication], error)
+	PayScoreTokenOf(ctx context.Context, id, step string) (store.PayScoreToken, error)
 	NextCode(ctx context.Context, scope string) (store.CodeAllocation, error)
 	Vendor(ctx context.Context, org string) (domain.Vendor, error)
 }
@@ -54,9 +69,15 @@ type pipelines interface {
 	Start(ctx context.Context, name string, input any) (string, error)
 }
 
+// flows tells Pay Score workflows that a released decision completed their step.
+type flows interface {
+	ResumePayScore(ctx context.Context, a *domain.PayScoreApplication, step string, tokenOf func(ctx context.Context, id, step string) (string, error)) error
+}
+
 type handler struct {
 	db        releaseStore
 	pipelines pipelines
+	flows     flows
 	now       func() time.Time
 	metrics   io.Writer // CloudWatch EMF lines (stdout in Lambda); nil writes none
 	trackDays int       // how long a pipeline track waits for its vendor (0: the default)
@@ -77,44 +98,78 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, Event) (Re
 		return nil, err
 	}
 	table, sm := env["TABLE_NAME"], env["STATE_MACHINE_ARN"]
-	h := &handler{db: store.New(store.NewClient(c), table), pipelines: workflow.New(workflow.NewClient(c), sm), now: d.Now, metrics: os.Stdout, trackDays: days}
+	sfn := workflow.NewClient(c)
+	h := &handler{db: store.New(store.NewClient(c), table), pipelines: workflow.New(sfn, sm),
+		flows: workflow.New(sfn, ""), // completing a Pay Score step needs only its token
+		now:   d.Now, metrics: os.Stdout, trackDays: days}
 	return h.handle, nil
 }
 
 // maxAttempts bounds retries of one entity's release after losing a race.
 const maxAttempts = 50
 
-var partnerTypes = []domain.PartnerType{domain.PartnerDeviceVendor, domain.PartnerSoftwareProvider, domain.PartnerDeployer, domain.PartnerMerchant}
+// releaser is how an entity type plugs into the release: the function that publishes one
+// entity's held decision, given the cutoff of the entity's calendar. It reloads the entity,
+// checks domain.ReleaseDue and commits with preconditions; it reports whether it published.
+type releaser func(ctx context.Context, id string, cutoff time.Time) (bool, error)
+
+// releasers maps each review queue's entity type to its release.
+func (h *handler) releasers() map[string]releaser {
+	return map[string]releaser{
+		"application":         h.releaseApplication,
+		"model":               h.releaseModel,
+		"payscore":            h.releasePayScore(domain.CalendarWeekly),
+		"payscore_acceptance": h.releasePayScore(domain.CalendarPayScoreAcceptance),
+	}
+}
+
+// cutoffs is, per calendar that runs for e, the latest decision time it publishes.
+func cutoffs(e Event, at time.Time) (map[string]time.Time, error) {
+	out := map[string]time.Time{}
+	if e.Calendar != "" {
+		if _, err := domain.ReleaseCalendarOf(e.Calendar); err != nil {
+			return nil, err
+		}
+		out[e.Calendar] = at
+		return out, nil
+	}
+	for name, c := range domain.ReleaseCalendars {
+		out[name] = c.LastDue(at)
+	}
+	return out, nil
+}
 
 func (h *handler) handle(ctx context.Context, e Event) (Result, error) {
-	cutoff, err := lambdafn.ScheduledTime(e.ScheduledTime, h.now())
+	at, err := lambdafn.ScheduledTime(e.ScheduledTime, h.now())
+	if err != nil {
+		return Result{}, err
+	}
+	cuts, err := cutoffs(e, at)
 	if err != nil {
 		return Result{}, err
 	}
 	var res Result
-	for _, t := range partnerTypes {
-		if err := eachPage(func(cursor string) (store.Page[domain.Application], error) {
-			return h.db.ApplicationQueue(ctx, t, store.QueueFilter{State: store.QueueDecided, Cursor: cursor, Limit: 100})
-		}, func(a domain.Application) error {
-			done, err := h.releaseApplication(ctx, a.ID, cutoff)
+	release := h.releasers()
+	for _, q := range store.ReviewQueues() {
+		cutoff, runs := cuts[q.Calendar]
+		if !runs {
+			continue
+		}
+		rel, ok := release[q.Entity]
+		if !ok {
+			return res, fmt.Errorf("no release for the entities of queue %s", q.Key)
+		}
+		if err := eachPage(func(cursor string) (store.Page[string], error) {
+			return h.db.DecidedIDs(ctx, q, cursor)
+		}, func(id string) error {
+			done, err := rel(ctx, id, cutoff)
 			if done && err == nil {
-				res.Applications++
+				res.add(q.Entity)
 			}
 			return err
 		}); err != nil {
 			return res, err
 		}
-	}
-	if err := eachPage(func(cursor string) (store.Page[domain.Model], error) {
-		return h.db.ModelQueue(ctx, store.QueueFilter{State: store.QueueDecided, Cursor: cursor, Limit: 100})
-	}, func(m domain.Model) error {
-		done, err := h.releaseModel(ctx, m.ID, cutoff)
-		if done && err == nil {
-			res.Models++
-		}
-		return err
-	}); err != nil {
-		return res, err
 	}
 	// Approved models whose pipeline is not started yet, this run's and any an earlier run
 	// could not start.
@@ -129,9 +184,33 @@ func (h *handler) handle(ctx context.Context, e Event) (Result, error) {
 	}); err != nil {
 		return res, err
 	}
-	h.count(ctx, cutoff, res)
-	slog.InfoContext(ctx, "weekly release", "cutoff", cutoff, "applications", res.Applications, "models", res.Models, "pipelines", res.PipelinesStarted)
+	// Pay Score workflows still to be told about a released decision, this run's and any an
+	// earlier run could not tell.
+	if err := eachPage(func(cursor string) (store.Page[domain.PayScoreApplication], error) {
+		return h.db.PayScoresAwaitingResume(ctx, cursor)
+	}, func(p domain.PayScoreApplication) error {
+		return h.resumePayScore(ctx, p.ID)
+	}); err != nil {
+		return res, err
+	}
+	h.count(ctx, at, res)
+	slog.InfoContext(ctx, "release", "at", at, "calendar", e.Calendar, "cutoffs", cuts,
+		"applications", res.Applications, "models", res.Models, "pipelines", res.PipelinesStarted)
 	return res, nil
+}
+
+// add counts one published decision of entity.
+func (r *Result) add(entity string) {
+	switch entity {
+	case "application":
+		r.Applications++
+	case "model":
+		r.Models++
+	case "payscore":
+		r.PayScore++
+	case "payscore_acceptance":
+		r.PayScoreAcceptance++
+	}
 }
 
 func eachPage[T any](page func(cursor string) (store.Page[T], error), f func(T) error) error {
@@ -170,7 +249,7 @@ func (h *handler) releaseApplication(ctx context.Context, id string, cutoff time
 		if err != nil {
 			return false, err
 		}
-		if a.Status != domain.AppSubmitted || a.Decision == nil || decidedAfter(a.Decision, cutoff) {
+		if !domain.ReleaseDue(a, cutoff) {
 			return false, nil // released by another run, or decided after this release's cutoff
 		}
 		tx := h.db.Tx()
@@ -210,7 +289,7 @@ func (h *handler) releaseModel(ctx context.Context, id string, cutoff time.Time)
 		if err != nil {
 			return false, err
 		}
-		if m.Status != domain.ModelUnderReview || m.Decision == nil || decidedAfter(m.Decision, cutoff) {
+		if !domain.ReleaseDue(m, cutoff) {
 			return false, nil
 		}
 		tx := h.db.Tx()
@@ -232,12 +311,6 @@ func (h *handler) releaseModel(ctx context.Context, id string, cutoff time.Time)
 			"model registration "+m.Name, &decision, code, h.now())
 		return true, tx.SaveModel(m, ch).PutMessage(msg).Commit(ctx, "release of model "+m.ID)
 	})
-}
-
-// decidedAfter reports whether d was made after the release's cutoff. Scheduled times have
-// whole seconds, so a decision made within the cutoff's second belongs to this release.
-func decidedAfter(d *domain.Decision, cutoff time.Time) bool {
-	return d.DecidedAt.Truncate(time.Second).After(cutoff)
 }
 
 // startPipeline starts the first run of the model's pipeline, named after the model and the run
@@ -272,9 +345,75 @@ func (h *handler) count(ctx context.Context, at time.Time, res Result) {
 	if h.metrics == nil {
 		return
 	}
-	for entity, n := range map[string]int{"application": res.Applications, "model": res.Models, "pipeline": res.PipelinesStarted} {
+	counts := map[string]int{"application": res.Applications, "model": res.Models, "pipeline": res.PipelinesStarted}
+	// Pay Score counts are published when there are some (the dashboard's SUM reads a missing
+	// datapoint as none).
+	if res.PayScore > 0 {
+		counts["payscore"] = res.PayScore
+	}
+	if res.PayScoreAcceptance > 0 {
+		counts["payscore_acceptance"] = res.PayScoreAcceptance
+	}
+	for entity, n := range counts {
 		if err := metrics.Count(h.metrics, at, "DecisionsReleased", n, map[string]string{"Entity": entity}); err != nil {
 			slog.WarnContext(ctx, "release metric not written", "err", err)
 		}
 	}
+}
+
+// releasePayScore publishes a Pay Score application's held decision on calendar (the
+// application review on Mondays, the acceptance on Tuesdays and Thursdays): an approved
+// application gets its service ID, due in 7–10 working days; an approved acceptance goes live
+// for its scenario. The merchant's message is written in the same transaction; the workflow
+// is told afterwards (resumePayScore), retried by every run until it is.
+func (h *handler) releasePayScore(calendar string) releaser {
+	return func(ctx context.Context, id string, cutoff time.Time) (bool, error) {
+		return retry(ctx, func() (bool, error) {
+			p, err := h.db.PayScore(ctx, id)
+			if err != nil {
+				return false, err
+			}
+			if !domain.ReleaseDue(p, cutoff) || p.Calendar() != calendar {
+				return false, nil
+			}
+			decision, stage := *p.Decision, string(p.Status)
+			what := "Pay Score application"
+			if p.Status == domain.PayScoreAcceptanceReview {
+				what = "Pay Score go-live acceptance"
+			}
+			ch, err := p.Release(ids.Derived("svc", p.ID), h.now())
+			if err != nil {
+				return false, err
+			}
+			msg := domain.OutcomeMessage(ids.Derived("msg", p.ID, stage, strconv.Itoa(p.AcceptanceRound)), p.Org, "payscore", p.ID, what, &decision, "", h.now())
+			switch p.Status {
+			case domain.PayScoreConfiguring:
+				msg.Body += fmt.Sprintf(" Service ID %s is being configured: due by %s (7–10 working days; no expediting). Sign the agreement once it is configured.",
+					p.ServiceID.ID, p.ServiceID.Due.In(domain.ReleaseCalendars[domain.CalendarWeekly].Location()).Format("2006-01-02 15:04 (Asia/Shanghai)"))
+			case domain.PayScoreLive:
+				msg.Body += fmt.Sprintf(" Pay Score is live for %s only; use in another scenario takes it offline.", p.LiveScenario)
+			}
+			return true, h.db.Tx().SavePayScore(p, ch).PutMessage(msg).Commit(ctx, "release of Pay Score application "+p.ID)
+		})
+	}
+}
+
+// resumePayScore completes the workflow step a released decision finished, then clears the mark.
+func (h *handler) resumePayScore(ctx context.Context, id string) error {
+	_, err := retry(ctx, func() (bool, error) {
+		p, err := h.db.PayScore(ctx, id)
+		if err != nil || p.Resume == "" {
+			return false, err
+		}
+		tokenOf := func(ctx context.Context, id, step string) (string, error) {
+			t, err := h.db.PayScoreTokenOf(ctx, id, step)
+			return t.Token, err
+		}
+		if err := h.flows.ResumePayScore(ctx, p, p.Resume, tokenOf); err != nil {
+			return false, err
+		}
+		p.Resume = ""
+		return true, h.db.SavePayScore(ctx, p)
+	})
+	return err
 }

@@ -103,7 +103,7 @@ func (h *handler) handle(ctx context.Context, e Event) (Result, error) {
 		res.Raised++
 		return nil
 	}
-	for _, t := range []domain.PartnerType{domain.PartnerDeviceVendor, domain.PartnerSoftwareProvider, domain.PartnerDeployer, domain.PartnerMerchant} {
+	for _, t := range domain.PartnerTypes {
 		n, err := count(func(cursor string) (int, string, error) {
 			f.Cursor = cursor
 			p, err := h.db.ApplicationQueue(ctx, t, f)

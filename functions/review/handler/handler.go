@@ -29,14 +29,23 @@ type reviewStore interface {
 	ModelQueue(ctx context.Context, f store.QueueFilter) (store.Page[domain.Model], error)
 }
 
+// payScoreReviews is the store as the Pay Score review routes use it (payscore.go).
+type payScoreReviews interface {
+	PayScore(ctx context.Context, id string) (*domain.PayScoreApplication, error)
+	HoldPayScoreDecision(ctx context.Context, p *domain.PayScoreApplication, ch domain.Change) error
+	PayScoreHistory(ctx context.Context, id string) ([]domain.Change, error)
+	PayScoreQueue(ctx context.Context, q store.ReviewQueue, f store.QueueFilter) (store.Page[domain.PayScoreApplication], error)
+}
+
 type downloads interface {
 	PresignDownload(ctx context.Context, key, versionID, fileName string, now time.Time) (blob.Download, error)
 }
 
 type handler struct {
-	db    reviewStore
-	files downloads
-	now   func() time.Time
+	db       reviewStore
+	payscore payScoreReviews
+	files    downloads
+	now      func() time.Time
 }
 
 // New builds the function from its environment.
@@ -50,18 +59,22 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, httpapi.Re
 		return nil, err
 	}
 	table, bucket := env["TABLE_NAME"], env["BUCKET_NAME"]
-	h := &handler{db: store.New(store.NewClient(c), table, store.WithCursorKey(env["CURSOR_KEY"])), files: blob.New(blob.NewClient(c), bucket), now: d.Now}
+	db := store.New(store.NewClient(c), table, store.WithCursorKey(env["CURSOR_KEY"]))
+	h := &handler{db: db, payscore: db, files: blob.New(blob.NewClient(c), bucket), now: d.Now}
 	return h.router().Handle, nil
 }
 
 func (h *handler) router() httpapi.Router {
 	return httpapi.Router{
-		"GET /admin/applications":                h.reviewer(h.applicationQueue),
-		"GET /admin/applications/{id}":           h.reviewer(h.application),
-		"POST /admin/applications/{id}/decision": h.reviewer(h.decideApplication),
-		"GET /admin/models":                      h.reviewer(h.modelQueue),
-		"GET /admin/models/{id}":                 h.reviewer(h.model),
-		"POST /admin/models/{id}/decision":       h.reviewer(h.decideModel),
+		"GET /admin/applications":                         h.reviewer(h.applicationQueue),
+		"GET /admin/applications/{id}":                    h.reviewer(h.application),
+		"POST /admin/applications/{id}/decision":          h.reviewer(h.decideApplication),
+		"GET /admin/models":                               h.reviewer(h.modelQueue),
+		"GET /admin/models/{id}":                          h.reviewer(h.model),
+		"POST /admin/models/{id}/decision":                h.reviewer(h.decideModel),
+		"GET /admin/payscore/applications":                h.reviewer(h.payScoreQueue),
+		"GET /admin/payscore/applications/{id}":           h.reviewer(h.payScore),
+		"POST /admin/payscore/applications/{id}/decision": h.reviewer(h.decidePayScore),
 	}
 }
 
@@ -171,26 +184,34 @@ func (h *handler) decideApplication(ctx context.Context, c domain.Caller, req ht
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	// A decision that loses a race reloads: an identical one then finds it held and answers
-	// as the winner did.
-	var a *domain.Application
-	err = store.Retry(ctx, store.RetryAttempts, func() error {
-		if a, err = h.db.Application(ctx, req.PathParameters["id"]); err != nil {
-			return err
-		}
-		if a.Decision.Same(approve, reason) && a.Status == domain.AppSubmitted {
-			return nil
-		}
-		ch, err := a.Decide(c, approve, reason, h.now())
-		if err != nil {
-			return err
-		}
-		return h.db.HoldApplicationDecision(ctx, a, ch)
-	})
+	a, err := decideHeld(ctx, h, c, req.PathParameters["id"], approve, reason, h.db.Application, h.db.HoldApplicationDecision)
 	if err != nil {
 		return httpapi.Response{}, err
 	}
 	return httpapi.JSON(http.StatusOK, reviewItem[*domain.Application]{Item: a, Decision: a.Decision}), nil
+}
+
+// decideHeld is every held-decision route (domain.Reviewable): load the entity named by the
+// path, record the reviewer's decision or revision, store it held. A decision that loses a
+// race reloads: an identical one then finds it held and answers as the winner did.
+func decideHeld[E domain.Reviewable](ctx context.Context, h *handler, c domain.Caller, id string, approve bool, reason string,
+	load func(context.Context, string) (E, error), hold func(context.Context, E, domain.Change) error) (E, error) {
+	var e E
+	err := store.Retry(ctx, store.RetryAttempts, func() error {
+		var err error
+		if e, err = load(ctx, id); err != nil {
+			return err
+		}
+		if e.HeldDecision().Same(approve, reason) && e.UnderReview() {
+			return nil
+		}
+		ch, err := e.Decide(c, approve, reason, h.now())
+		if err != nil {
+			return err
+		}
+		return hold(ctx, e, ch)
+	})
+	return e, err
 }
 
 func (h *handler) modelQueue(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
@@ -226,20 +247,7 @@ func (h *handler) decideModel(ctx context.Context, c domain.Caller, req httpapi.
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	var m *domain.Model
-	err = store.Retry(ctx, store.RetryAttempts, func() error { // as decideApplication
-		if m, err = h.db.Model(ctx, req.PathParameters["id"]); err != nil {
-			return err
-		}
-		if m.Decision.Same(approve, reason) && m.Status == domain.ModelUnderReview {
-			return nil
-		}
-		ch, err := m.Decide(c, approve, reason, h.now())
-		if err != nil {
-			return err
-		}
-		return h.db.HoldModelDecision(ctx, m, ch)
-	})
+	m, err := decideHeld(ctx, h, c, req.PathParameters["id"], approve, reason, h.db.Model, h.db.HoldModelDecision)
 	if err != nil {
 		return httpapi.Response{}, err
 	}

@@ -6,6 +6,8 @@ import (
 	evidencefn "github.com/facepay/platform/functions/evidence/handler"
 	feefn "github.com/facepay/platform/functions/fee/handler"
 	modelsfn "github.com/facepay/platform/functions/models/handler"
+	payscoretaskfn "github.com/facepay/platform/functions/pay-score-task/handler"
+	payscorefn "github.com/facepay/platform/functions/pay-score/handler"
 	pipelinefn "github.com/facepay/platform/functions/pipeline-task/handler"
 	pipelineapifn "github.com/facepay/platform/functions/pipeline/handler"
 	prescreenfn "github.com/facepay/platform/functions/prescreen-workbook/handler"
@@ -31,6 +33,8 @@ var Functions = map[string]lambdafn.Factory{
 	"functions/release-decisions":  lambdafn.Of(releasefn.New),
 	"functions/review-sla":         lambdafn.Of(reviewslafn.New),
 	"functions/prescreen-workbook": lambdafn.Of(prescreenfn.New),
+	"functions/pay-score":          lambdafn.Of(payscorefn.New),
+	"functions/pay-score-task":     lambdafn.Of(payscoretaskfn.New),
 	"functions/reconcile":          lambdafn.Of(reconcilefn.New),
 	"functions/fee":                lambdafn.Of(feefn.New),
 }
