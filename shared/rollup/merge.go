@@ -13,24 +13,39 @@ import (
 // are kept as strings pointing into the partials' bytes (no copy): callers must not change
 // a slice after handing it to Add.
 type Merger struct {
-	date string
-	devs map[string]*mergeAcc
+	date  string
+	slots []uint32 // open-addressing table of devs indexes + 1, keyed by SN hash
+	devs  []mergeDev
+	pays  []mergedPayer
 }
 
-type mergeAcc struct {
-	c      Counts
-	parts  int
-	payers []mergedPayer
+type mergeDev struct {
+	sn    string
+	hash  uint64
+	c     Counts
+	parts uint32
+	npay  uint32
+	end   uint32
 }
 
 type mergedPayer struct {
 	id  string
+	dev uint32
 	fee bool
 }
 
-// NewMerger returns a Merger for the figures of date.
-func NewMerger(date string) *Merger {
-	return &Merger{date: date, devs: make(map[string]*mergeAcc, 1024)}
+// NewMerger returns a Merger for the figures of date. sizeHint is the bytes it will be
+// given (0 if unknown), to size its tables once.
+func NewMerger(date string, sizeHint int) *Merger {
+	m := &Merger{date: date, slots: make([]uint32, 1<<10)}
+	if sizeHint > 0 {
+		m.pays = make([]mergedPayer, 0, sizeHint/32)   // a payer takes at least ~30 bytes of a partial
+		m.devs = make([]mergeDev, 0, sizeHint/(32*40)) // a device is seen in many partials
+		for len(m.slots) < 2*cap(m.devs) {
+			m.slots = make([]uint32, 2*len(m.slots))
+		}
+	}
+	return m
 }
 
 var errCorrupt = errors.New("corrupt rollup partial")
@@ -48,11 +63,8 @@ func (m *Merger) Add(body []byte) error {
 	}
 	str := func() (string, error) {
 		n, err := uv()
-		if err != nil || n > uint64(len(body)-i) {
+		if err != nil || n == 0 || n > uint64(len(body)-i) {
 			return "", errCorrupt
-		}
-		if n == 0 {
-			return "", nil
 		}
 		s := unsafe.String(&body[i], int(n))
 		i += int(n)
@@ -61,7 +73,7 @@ func (m *Merger) Add(body []byte) error {
 	var vals [6 + numMethods]int64
 	for i < len(body) {
 		sn, err := str()
-		if err != nil || sn == "" {
+		if err != nil {
 			return fmt.Errorf("%w: device", errCorrupt)
 		}
 		for k := range vals {
@@ -73,28 +85,59 @@ func (m *Merger) Add(body []byte) error {
 		}
 		var c Counts
 		c.setValues(&vals)
-		acc := m.devs[sn]
-		if acc == nil {
-			acc = &mergeAcc{}
-			m.devs[sn] = acc
-		}
-		acc.c.add(&c)
-		acc.parts++
+		di := m.device(sn)
+		d := &m.devs[di]
+		d.c.add(&c)
+		d.parts++
 		n, err := uv()
 		if err != nil || n > uint64(len(body)-i) {
 			return fmt.Errorf("%w: payer count", errCorrupt)
 		}
-		acc.payers = slices.Grow(acc.payers, int(n))
+		d.npay += uint32(n)
 		for range n {
 			id, err := str()
 			if err != nil || i >= len(body) {
 				return fmt.Errorf("%w: payer", errCorrupt)
 			}
-			acc.payers = append(acc.payers, mergedPayer{id: id, fee: body[i] == 1})
+			m.pays = append(m.pays, mergedPayer{id: id, dev: di, fee: body[i] == 1})
 			i++
 		}
 	}
 	return nil
+}
+
+func (m *Merger) device(sn string) uint32 {
+	h := snHash(unsafe.Slice(unsafe.StringData(sn), len(sn)))
+	for {
+		mask := uint64(len(m.slots) - 1)
+		for i := (h >> 8) & mask; ; i = (i + 1) & mask {
+			s := m.slots[i]
+			if s == 0 {
+				if 2*(len(m.devs)+1) > len(m.slots) {
+					m.grow()
+					break
+				}
+				m.devs = append(m.devs, mergeDev{sn: sn, hash: h})
+				m.slots[i] = uint32(len(m.devs))
+				return uint32(len(m.devs) - 1)
+			}
+			if d := &m.devs[s-1]; d.hash == h && d.sn == sn {
+				return s - 1
+			}
+		}
+	}
+}
+
+func (m *Merger) grow() {
+	m.slots = make([]uint32, 2*len(m.slots))
+	mask := uint64(len(m.slots) - 1)
+	for idx := range m.devs {
+		i := (m.devs[idx].hash >> 8) & mask
+		for m.slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		m.slots[i] = uint32(idx) + 1
+	}
 }
 
 // Devices is the number of devices merged so far.
@@ -102,14 +145,27 @@ func (m *Merger) Devices() int { return len(m.devs) }
 
 // Figures returns the merged figures, one per device, ordered by SN.
 func (m *Merger) Figures() []Figures {
+	// Payers grouped by device (a counting sort).
+	var at uint32
+	for i := range m.devs {
+		at += m.devs[i].npay
+		m.devs[i].end = at
+	}
+	grouped := make([]mergedPayer, len(m.pays))
+	for _, p := range m.pays {
+		d := &m.devs[p.dev]
+		d.end--
+		grouped[d.end] = p
+	}
 	out := make([]Figures, 0, len(m.devs))
-	for sn, acc := range m.devs {
-		var distinct, fee int64
-		ps := acc.payers
-		if acc.parts > 1 {
+	for i := range m.devs {
+		d := &m.devs[i]
+		ps := grouped[d.end : d.end+d.npay]
+		if d.parts > 1 {
 			// Each part's payers are distinct already; across parts they repeat.
 			slices.SortFunc(ps, func(x, y mergedPayer) int { return cmp.Compare(x.id, y.id) })
 		}
+		var distinct, fee int64
 		for j := 0; j < len(ps); {
 			id, f := ps[j].id, false
 			for ; j < len(ps) && ps[j].id == id; j++ {
@@ -120,7 +176,7 @@ func (m *Merger) Figures() []Figures {
 				fee++
 			}
 		}
-		out = append(out, figuresOf(sn, m.date, &acc.c, distinct, fee))
+		out = append(out, figuresOf(d.sn, m.date, &d.c, distinct, fee))
 	}
 	slices.SortFunc(out, func(x, y Figures) int { return cmp.Compare(x.DeviceSN, y.DeviceSN) })
 	return out

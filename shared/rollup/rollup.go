@@ -15,6 +15,7 @@
 package rollup
 
 import (
+	"encoding/binary"
 	"fmt"
 	"time"
 )
@@ -136,13 +137,34 @@ func Yesterday(at time.Time) string {
 	return at.In(Shanghai).AddDate(0, 0, -1).Format(time.DateOnly)
 }
 
-// ShardOf is the merge shard of a device: FNV-1a of its SN, modulo shards. Stable across
-// runs and processes, so every partial puts a device in the same shard.
+// Partitions is how many partitions an Aggregator spreads devices over (by SN hash); a
+// partial's shard count must divide it.
+const Partitions = 256
+
+// ShardOf is the merge shard of a device (shards must divide Partitions): its SN's hash
+// modulo shards. Stable across runs and processes, so every partial puts a device in the
+// same shard.
 func ShardOf(sn []byte, shards int) int {
-	h := uint32(2166136261)
-	for _, c := range sn {
-		h ^= uint32(c)
-		h *= 16777619
+	return int(snHash(sn) % uint64(shards))
+}
+
+// ValidShards reports whether a partial can have shards shards.
+func ValidShards(shards int) bool {
+	return shards >= 1 && shards <= Partitions && Partitions%shards == 0
+}
+
+// snHash mixes an SN's bytes (three 8-byte words for a 23-character SN).
+func snHash(b []byte) uint64 {
+	h := uint64(len(b)) * 0x9E3779B97F4A7C15
+	for len(b) >= 8 {
+		h = (h ^ binary.LittleEndian.Uint64(b)) * 0xBF58476D1CE4E5B9
+		h ^= h >> 31
+		b = b[8:]
 	}
-	return int(h % uint32(shards))
+	var tail uint64
+	for i, c := range b {
+		tail |= uint64(c) << (8 * i)
+	}
+	h = (h ^ tail) * 0x94D049BB133111EB
+	return h ^ h>>29
 }

@@ -58,7 +58,7 @@ func rollupDay(t *testing.T, date string, objs [][]byte, shards int) []rollup.Fi
 	}
 	var all []rollup.Figures
 	for k := range shards {
-		m := rollup.NewMerger(date)
+		m := rollup.NewMerger(date, 0)
 		for _, p := range parts {
 			body, err := rollup.ShardOfPartial(p, k)
 			require.NoError(t, err)
@@ -180,7 +180,7 @@ func TestScannerReadsOnlyWhatItNeedsAndRefusesBadRecords(t *testing.T) {
 		a, err := rollup.NewAggregator("2026-11-27")
 		require.NoError(t, err)
 		require.NoError(t, a.Read(strings.NewReader(l+"\n\n")), l)
-		m := rollup.NewMerger("2026-11-27")
+		m := rollup.NewMerger("2026-11-27", 0)
 		require.NoError(t, m.Add(mustShard(t, a.Encode(1))))
 		f := m.Figures()
 		require.Len(t, f, 1)
@@ -191,7 +191,7 @@ func TestScannerReadsOnlyWhatItNeedsAndRefusesBadRecords(t *testing.T) {
 	// p1 twice (once escaped) is one payer
 	a, _ := rollup.NewAggregator("2026-11-27")
 	require.NoError(t, a.Read(strings.NewReader(good[0]+"\n"+good[1])))
-	m := rollup.NewMerger("2026-11-27")
+	m := rollup.NewMerger("2026-11-27", 0)
 	require.NoError(t, m.Add(mustShard(t, a.Encode(1))))
 	assert.Equal(t, int64(1), m.Figures()[0].DistinctPayers)
 
