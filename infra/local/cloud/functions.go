@@ -12,6 +12,8 @@ import (
 	releasefn "github.com/facepay/platform/functions/release-decisions/handler"
 	reviewslafn "github.com/facepay/platform/functions/review-sla/handler"
 	reviewfn "github.com/facepay/platform/functions/review/handler"
+	rollupfn "github.com/facepay/platform/functions/rollup/handler"
+	startrollupfn "github.com/facepay/platform/functions/start-rollup/handler"
 	"github.com/facepay/platform/shared/lambdafn"
 )
 
@@ -29,4 +31,6 @@ var Functions = map[string]lambdafn.Factory{
 	"functions/release-decisions":  lambdafn.Of(releasefn.New),
 	"functions/review-sla":         lambdafn.Of(reviewslafn.New),
 	"functions/prescreen-workbook": lambdafn.Of(prescreenfn.New),
+	"functions/rollup":             lambdafn.Of(rollupfn.New),
+	"functions/start-rollup":       lambdafn.Of(startrollupfn.New),
 }
