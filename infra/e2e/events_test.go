@@ -136,3 +136,14 @@ func withTransactions(t *testing.T, c *cloud.Cloud, raw []byte) {
 type nopCloser struct{ io.Writer }
 
 func (nopCloser) Close() error { return nil }
+
+func tableName(t *testing.T, c *cloud.Cloud, logicalID string) string {
+	t.Helper()
+	for _, tb := range c.Template.Tables {
+		if tb.LogicalID == logicalID {
+			return tb.Name
+		}
+	}
+	t.Fatalf("no table %s in the template", logicalID)
+	return ""
+}
