@@ -27,6 +27,7 @@ func TestFunctionsLinkOnlyTheClientsTheyUse(t *testing.T) {
 		"review":             {"dynamodb", "s3"},
 		"review-sla":         {"dynamodb"},
 		"rollup":             {"dynamodb", "s3"},
+		"figures":            {"dynamodb"},
 		"start-rollup":       {"sfn"},
 	}
 	dirs, err := filepath.Glob("../../functions/*/main.go")

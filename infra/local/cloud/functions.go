@@ -4,6 +4,7 @@ import (
 	appsfn "github.com/facepay/platform/functions/applications/handler"
 	cleartestdevicesfn "github.com/facepay/platform/functions/clear-test-devices/handler"
 	evidencefn "github.com/facepay/platform/functions/evidence/handler"
+	figuresfn "github.com/facepay/platform/functions/figures/handler"
 	modelsfn "github.com/facepay/platform/functions/models/handler"
 	pipelinefn "github.com/facepay/platform/functions/pipeline-task/handler"
 	pipelineapifn "github.com/facepay/platform/functions/pipeline/handler"
@@ -32,5 +33,6 @@ var Functions = map[string]lambdafn.Factory{
 	"functions/review-sla":         lambdafn.Of(reviewslafn.New),
 	"functions/prescreen-workbook": lambdafn.Of(prescreenfn.New),
 	"functions/rollup":             lambdafn.Of(rollupfn.New),
+	"functions/figures":            lambdafn.Of(figuresfn.New),
 	"functions/start-rollup":       lambdafn.Of(startrollupfn.New),
 }
