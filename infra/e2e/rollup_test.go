@@ -223,4 +223,3 @@ func filterSuffix(keys []string, suffix string) []string {
 	}
 	return out
 }
-
