@@ -66,7 +66,7 @@ ORPHANS = ps -eo pid=,ppid=,stat=,args= | awk '$$2 == 1 && $$3 !~ /^Z/ && /moto_
 unit:
 	$(GO) vet ./...
 	@before=$$($(ORPHANS) | awk '{print $$1}' | sort); \
-	$(GO) test -race -count=1 ./... || exit 1; \
+	$(GO) test -race -count=1 -timeout 30m ./... || exit 1; \
 	for i in $$(seq 20); do \
 		left=$$(comm -13 <(echo "$$before") <($(ORPHANS) | awk '{print $$1}' | sort)); \
 		[ -z "$$left" ] && break; sleep 0.5; \
