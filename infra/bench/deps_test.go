@@ -30,6 +30,9 @@ func TestFunctionsLinkOnlyTheClientsTheyUse(t *testing.T) {
 		"release-decisions":  {"dynamodb", "sfn"},
 		"review":             {"dynamodb", "s3"},
 		"review-sla":         {"dynamodb"},
+		"rollup":             {"dynamodb", "s3"},
+		"figures":            {"dynamodb"},
+		"start-rollup":       {"sfn"},
 	}
 	dirs, err := filepath.Glob("../../functions/*/main.go")
 	require.NoError(t, err)

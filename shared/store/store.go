@@ -34,6 +34,8 @@
 //	fee sign-up   FEEDEV#<sn>         SIGNUP#<provider>#<confirmed from>   FEESIGNUPS#<provider> / <sn>#<confirmed from>   –
 //	fee earning   FEEDEV#<sn>         EARN#<month>#<provider>   –                           –   (amountFen: what the device earned from the provider that month)
 //
+// The daily transaction figures have a table of their own (FiguresTable; figures.go).
+//
 // The review queue holds only what is under review: "pending" until a reviewer decides,
 // "decided" until the release of its calendar publishes the decision. Every queue is a
 // ReviewQueue (review.go): QUEUE#<key>#<state>, the entities' key prefix and the release

@@ -5,6 +5,7 @@ import (
 	cleartestdevicesfn "github.com/facepay/platform/functions/clear-test-devices/handler"
 	evidencefn "github.com/facepay/platform/functions/evidence/handler"
 	feefn "github.com/facepay/platform/functions/fee/handler"
+	figuresfn "github.com/facepay/platform/functions/figures/handler"
 	modelsfn "github.com/facepay/platform/functions/models/handler"
 	payscoretaskfn "github.com/facepay/platform/functions/pay-score-task/handler"
 	payscorefn "github.com/facepay/platform/functions/pay-score/handler"
@@ -16,6 +17,8 @@ import (
 	releasefn "github.com/facepay/platform/functions/release-decisions/handler"
 	reviewslafn "github.com/facepay/platform/functions/review-sla/handler"
 	reviewfn "github.com/facepay/platform/functions/review/handler"
+	rollupfn "github.com/facepay/platform/functions/rollup/handler"
+	startrollupfn "github.com/facepay/platform/functions/start-rollup/handler"
 	"github.com/facepay/platform/shared/lambdafn"
 )
 
@@ -37,4 +40,7 @@ var Functions = map[string]lambdafn.Factory{
 	"functions/pay-score-task":     lambdafn.Of(payscoretaskfn.New),
 	"functions/reconcile":          lambdafn.Of(reconcilefn.New),
 	"functions/fee":                lambdafn.Of(feefn.New),
+	"functions/rollup":             lambdafn.Of(rollupfn.New),
+	"functions/figures":            lambdafn.Of(figuresfn.New),
+	"functions/start-rollup":       lambdafn.Of(startrollupfn.New),
 }
