@@ -3,7 +3,9 @@ package cloud
 import (
 	appsfn "github.com/facepay/platform/functions/applications/handler"
 	cleartestdevicesfn "github.com/facepay/platform/functions/clear-test-devices/handler"
+	devicesfn "github.com/facepay/platform/functions/devices/handler"
 	evidencefn "github.com/facepay/platform/functions/evidence/handler"
+	factoryauthfn "github.com/facepay/platform/functions/factory-authorizer/handler"
 	modelsfn "github.com/facepay/platform/functions/models/handler"
 	pipelinefn "github.com/facepay/platform/functions/pipeline-task/handler"
 	pipelineapifn "github.com/facepay/platform/functions/pipeline/handler"
@@ -29,4 +31,6 @@ var Functions = map[string]lambdafn.Factory{
 	"functions/release-decisions":  lambdafn.Of(releasefn.New),
 	"functions/review-sla":         lambdafn.Of(reviewslafn.New),
 	"functions/prescreen-workbook": lambdafn.Of(prescreenfn.New),
+	"functions/devices":            lambdafn.Of(devicesfn.New),
+	"functions/factory-authorizer": lambdafn.Of(factoryauthfn.New),
 }
