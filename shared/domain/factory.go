@@ -75,7 +75,7 @@ type FactoryReport struct {
 var (
 	macPattern     = regexp.MustCompile(`^[0-9A-F]{2}(:[0-9A-F]{2}){5}$`)
 	imeiPattern    = regexp.MustCompile(`^[0-9]{15}$`)
-	tokenPattern   = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
+	tokenPattern   = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
 	cameraPattern  = regexp.MustCompile(`^[0-9A-Za-z-]{1,32}$`)
 	versionPattern = regexp.MustCompile(`^[0-9A-Za-z._+-]{1,32}$`)
 	stationPattern = regexp.MustCompile(`^[0-9A-Za-z._:-]{1,40}$`)
@@ -147,12 +147,12 @@ func NewFactoryReport(sn, cameraSN, modelID, mode, wired, wireless, bt, imei, ap
 	default:
 		return r, Errorf(Invalid, "invalid_result", "result %q is not one of pass, fail, special", result)
 	}
-	if len(errs) > 8 {
-		return r, Errorf(Invalid, "invalid_check_error", "at most 8 errors per device")
+	if len(errs) > 6 {
+		return r, Errorf(Invalid, "invalid_check_error", "at most 6 errors per device")
 	}
 	for _, e := range errs {
 		if !tokenPattern.MatchString(e) {
-			return r, Errorf(Invalid, "invalid_check_error", "error %q must be a snake_case code of at most 40 characters", e)
+			return r, Errorf(Invalid, "invalid_check_error", "error %q must be a snake_case code of at most 32 characters", e)
 		}
 	}
 	if r.Result == CheckFail && len(errs) == 0 {

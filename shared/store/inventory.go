@@ -21,7 +21,9 @@ type InventoryQuery struct {
 	Model    *domain.Model
 	Status   string
 	Provider string
-	Cursor   string
+	// VendorCode is the vendor's code, which every SN of its devices starts with (provider listings).
+	VendorCode string
+	Cursor     string
 	Limit    int
 }
 
@@ -46,6 +48,9 @@ func (db *DB) Inventory(ctx context.Context, q InventoryQuery) (Page[domain.Inve
 			return Page[domain.InventoryEntry]{}, err
 		}
 		src, offset = cursorInt(k, "_src"), cursorInt(k, "_off")
+		if src < 0 || offset < 0 {
+			return Page[domain.InventoryEntry]{}, domain.ErrInvalidCursor
+		}
 		delete(k, "_src")
 		delete(k, "_off")
 		if len(k) > 0 {
@@ -93,8 +98,8 @@ func (db *DB) Inventory(ctx context.Context, q InventoryQuery) (Page[domain.Inve
 		for n, v := range start {
 			k[n] = v
 		}
-		k["_src"] = &types.AttributeValueMemberN{Value: strconv.Itoa(src)}
-		k["_off"] = &types.AttributeValueMemberN{Value: strconv.Itoa(offset)}
+		k["_src"] = &types.AttributeValueMemberS{Value: strconv.Itoa(src)}
+		k["_off"] = &types.AttributeValueMemberS{Value: strconv.Itoa(offset)}
 		next, err := db.sealCursor(listing, k)
 		if err != nil {
 			return page, err
@@ -104,8 +109,9 @@ func (db *DB) Inventory(ctx context.Context, q InventoryQuery) (Page[domain.Inve
 	return page, nil
 }
 
+// cursorInt reads a position the cursor carries (sealed cursors hold strings).
 func cursorInt(k map[string]types.AttributeValue, name string) int {
-	n, ok := k[name].(*types.AttributeValueMemberN)
+	n, ok := k[name].(*types.AttributeValueMemberS)
 	if !ok {
 		return 0
 	}
@@ -134,7 +140,7 @@ func (db *DB) inventorySources(q InventoryQuery) []inventorySource {
 		}
 		if v, ok := filter["status"]; ok {
 			in.FilterExpression = aws.String("#s = :s")
-			in.ExpressionAttributeNames = map[string]string{"#s": "status"}
+			in.ExpressionAttributeNames = map[string]string{"#s": "st"}
 			vals[":s"] = &types.AttributeValueMemberS{Value: v}
 		}
 		in.KeyConditionExpression, in.ExpressionAttributeValues = aws.String(cond), vals
@@ -142,7 +148,7 @@ func (db *DB) inventorySources(q InventoryQuery) []inventorySource {
 	}
 	if q.Provider != "" {
 		for shard := range DeviceShards {
-			out = append(out, eq("gsi1", fmt.Sprintf("PROV#%s#%x", q.Provider, shard), q.Org+"#", nil))
+			out = append(out, eq("gsi1", fmt.Sprintf("PROV#%s#%x", q.Provider, shard), q.VendorCode, nil))
 		}
 		return out
 	}

@@ -25,7 +25,7 @@ type DeviceReport struct {
 	IMEI         string   `json:"imei,omitempty" maxLength:"15"`
 	AppVersion   string   `json:"appVersion" maxLength:"32"`
 	Result       string   `json:"result" maxLength:"16"`
-	Errors       []string `json:"errors,omitempty" maxItems:"8" maxLength:"40"`
+	Errors       []string `json:"errors,omitempty" maxItems:"6" maxLength:"32"`
 	Station      string   `json:"station" maxLength:"40"`
 	CheckedAt    string   `json:"checkedAt" maxLength:"40"`
 	Backfill     bool     `json:"backfill,omitempty"`

@@ -33,6 +33,7 @@ type deviceStore interface {
 	FactoryCode(ctx context.Context, org string) (*domain.FactoryCode, error)
 	SaveFactoryCode(ctx context.Context, fc, prev *domain.FactoryCode, ch domain.Change) error
 	FactoryCodeHistory(ctx context.Context, org string) ([]domain.Change, error)
+	Vendor(ctx context.Context, org string) (domain.Vendor, error)
 	Inventory(ctx context.Context, q store.InventoryQuery) (store.Page[domain.InventoryEntry], error)
 }
 

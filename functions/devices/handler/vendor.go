@@ -173,7 +173,13 @@ func (h *handler) inventory(ctx context.Context, c domain.Caller, req httpapi.Re
 	default:
 		return httpapi.Response{}, domain.Errorf(domain.Invalid, "invalid_status", "status %q is not one of passed, failed, special, reregistered, conflict, test", q.Status)
 	}
-	if q.Provider == "" {
+	if q.Provider != "" {
+		v, err := h.db.Vendor(ctx, c.Org)
+		if err != nil {
+			return httpapi.Response{}, err
+		}
+		q.VendorCode = v.Code
+	} else {
 		m, err := h.vendorModel(ctx, c, httpapi.Query(req, "modelId", ""))
 		if err != nil {
 			return httpapi.Response{}, err
