@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"testing"
@@ -18,6 +19,7 @@ type factoryLine struct {
 	cl      *cloudtest.Client
 	code    string
 	station string
+	c       *cloud.Cloud
 }
 
 // newFactoryCode issues (or resets) the vendor's device authorization code and returns it.
@@ -33,7 +35,7 @@ func newFactoryCode(t *testing.T, v *cloudtest.Client, reset bool) string {
 }
 
 func line(t *testing.T, c *cloud.Cloud, code, station string) *factoryLine {
-	return &factoryLine{t: t, cl: cloudtest.As(t, c, cloud.Identity{}), code: code, station: station}
+	return &factoryLine{t: t, cl: cloudtest.As(t, c, cloud.Identity{}), code: code, station: station, c: c}
 }
 
 // report sends devices as one factory report.
@@ -46,7 +48,7 @@ func (f *factoryLine) report(devices ...map[string]any) cloudtest.Response {
 func (f *factoryLine) device(model, sn, camera string) map[string]any {
 	return map[string]any{"sn": sn, "cameraSn": camera, "modelId": model, "softwareMode": "sdk",
 		"wiredMac": "00:1A:2B:3C:4D:5E", "appVersion": "2.3.1", "result": "pass", "station": f.station,
-		"checkedAt": time.Now().UTC().Add(-time.Minute).Truncate(time.Second).Format(time.RFC3339)}
+		"checkedAt": f.c.Clock.Now().UTC().Add(-time.Minute).Truncate(time.Second).Format(time.RFC3339)}
 }
 
 // serials asks the platform for n SNs of model, vendor serials from first on.
@@ -78,4 +80,18 @@ func (p *pipelineRun) factoryPass() {
 	require.Equal(p.t, http.StatusOK, r.Status, string(r.Raw))
 	res := r.Body["results"].([]any)[0].(map[string]any)
 	require.Equal(p.t, "pass", res["result"], string(r.Raw))
+}
+
+// anotherModel registers and approves one more model of an approved vendor (one release).
+func anotherModel(t *testing.T, c *cloud.Cloud, id cloud.Identity, spec map[string]any) map[string]any {
+	t.Helper()
+	v := cloudtest.As(t, c, id)
+	r := v.Do("POST", "/models", spec)
+	require.Equal(t, http.StatusCreated, r.Status, string(r.Raw))
+	modelID := r.Body["id"].(string)
+	require.Equal(t, http.StatusOK, decide(t, c, "models", modelID, "approve", "").Status)
+	require.NoError(t, c.FireSchedule(context.Background(), "WeeklyRelease"))
+	r = v.Do("GET", "/models/"+modelID, nil)
+	require.Equal(t, "approved", r.Body["status"], string(r.Raw))
+	return r.Body
 }
