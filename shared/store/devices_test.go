@@ -21,7 +21,7 @@ import (
 )
 
 // countingDB is a store on its own table whose client counts the requests it sends, by operation.
-func countingDB(t *testing.T) (*store.DB, *sync.Map) {
+func countingDB(t testing.TB) (*store.DB, *sync.Map) {
 	t.Helper()
 	base := enginestest.DynamoDB(t)
 	counts := &sync.Map{}
