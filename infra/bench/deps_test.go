@@ -19,12 +19,14 @@ func TestFunctionsLinkOnlyTheClientsTheyUse(t *testing.T) {
 		"clear-test-devices": {"dynamodb"},
 		"devices":            {"dynamodb"},
 		"factory-authorizer": {"dynamodb"},
-		"pipeline":           {"dynamodb", "sfn"},
+		"pipeline":           {"dynamodb", "s3", "sfn"}, // s3: presigned uploads of spot-check reports
 		"evidence":           {"dynamodb", "s3", "sfn"},
+		"fee":                {"dynamodb", "s3"}, // s3 only presigns links to statement files
 		"models":             {"dynamodb"},
 		"pipeline-task":      {"dynamodb"},
 		"process-upload":     {"dynamodb", "s3"}, // and Lambda Invoke, signed by shared/invoke without the client
 		"prescreen-workbook": {},                 // reads through a presigned GET
+		"reconcile":          {"dynamodb", "s3"}, // and Lambda Invoke (Event and RequestResponse), through shared/invoke
 		"release-decisions":  {"dynamodb", "sfn"},
 		"review":             {"dynamodb", "s3"},
 		"review-sla":         {"dynamodb"},

@@ -16,6 +16,7 @@ import (
 
 	cleartestdevices "github.com/facepay/platform/functions/clear-test-devices/handler"
 	pipelinetask "github.com/facepay/platform/functions/pipeline-task/handler"
+	reconcile "github.com/facepay/platform/functions/reconcile/handler"
 	releasedecisions "github.com/facepay/platform/functions/release-decisions/handler"
 	reviewsla "github.com/facepay/platform/functions/review-sla/handler"
 	"github.com/facepay/platform/infra/local/cloud"
@@ -39,6 +40,8 @@ func eventType(t *testing.T, codeURI string, hasRoutes bool) any {
 		return &pipelinetask.Event{}
 	case codeURI == "functions/clear-test-devices":
 		return &cleartestdevices.Event{}
+	case codeURI == "functions/reconcile":
+		return &reconcile.Event{}
 	case codeURI == "functions/prescreen-workbook":
 		return &evidence.PrescreenRequest{}
 	case codeURI == "functions/factory-authorizer":

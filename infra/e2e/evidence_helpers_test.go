@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -37,6 +38,8 @@ type evidenceClient struct {
 	t     *testing.T
 	v     *cloudtest.Client
 	model string
+	// certExpiresOn is the expiry date the certificate uploads declare (default 2031-06-01).
+	certExpiresOn string
 }
 
 func (e evidenceClient) base(kind string) string {
@@ -46,8 +49,17 @@ func (e evidenceClient) base(kind string) string {
 // ask requests an upload for slot (path form) of kind.
 func (e evidenceClient) ask(kind, slot, fileName, contentType string, data []byte) cloudtest.Response {
 	e.t.Helper()
-	return e.v.Do("PUT", e.base(kind)+"/slots/"+slot, map[string]any{
-		"fileName": fileName, "contentType": contentType, "size": len(data), "sha256": cloudtest.SHA256(data)})
+	body := map[string]any{"fileName": fileName, "contentType": contentType, "size": len(data), "sha256": cloudtest.SHA256(data)}
+	if strings.HasPrefix(slot, "certificate.") {
+		// A certificate upload declares its number and dates (a reviewer confirms them).
+		expires := e.certExpiresOn
+		if expires == "" {
+			expires = "2031-06-01"
+		}
+		body["certificate"] = map[string]any{"number": strings.ToUpper(strings.TrimPrefix(slot, "certificate.")) + "-" + expires,
+			"issuedOn": "2024-06-01", "expiresOn": expires}
+	}
+	return e.v.Do("PUT", e.base(kind)+"/slots/"+slot, body)
 }
 
 // upload asks for an upload, PUTs data with plain HTTP and waits until the notification has

@@ -48,6 +48,9 @@ func applicantProbes(spec map[string]any) (map[string]probe, map[string]string) 
 		"POST /models/{id}/test-cameras":            {map[string]any{"cameraModel": "FC-200", "quantity": 1}, nil},
 		"POST /models/{id}/test-devices":            {map[string]any{"sn": "00A000000000001AAAAAAAA", "deviceType": "handheld", "expectedCompletion": "2027-01-15"}, nil},
 		"POST /models/{id}/test-devices/{sn}/clear": {nil, nil},
+		// Refused while the model has no pipeline (409) or no such spot check (404).
+		"POST /models/{id}/withdraw":                       {map[string]any{"reason": "probe"}, nil},
+		"POST /models/{id}/spot-checks/{checkId}/response": {map[string]any{"response": "probe"}, nil},
 	}
 	skipped := map[string]string{
 		"POST /applications/{id}/withdraw": "withdrawing ends the review (it is what the applicant may do, not a read)",
@@ -59,7 +62,7 @@ func applicantProbes(spec map[string]any) (map[string]probe, map[string]string) 
 func snapshot(t *testing.T, c *cloud.Cloud, v *cloudtest.Client, ids map[string]string, spec map[string]any) map[string]string {
 	t.Helper()
 	probes, skipped := applicantProbes(spec)
-	fill := strings.NewReplacer("{kind}", "certificates", "{version}", "1", "{slot}", "certificate.3c")
+	fill := strings.NewReplacer("{kind}", "certificates", "{version}", "1", "{slot}", "certificate.3c", "{checkId}", "spc_none")
 	out := map[string]string{}
 	for _, f := range c.Template.Functions {
 		for _, r := range f.Routes {

@@ -117,10 +117,15 @@ func (d openAPIDoc) hostile(schema any, n int) any {
 	}
 }
 
-// callerFor is an identity an operation serves: the reviewer for admin routes, else the vendor.
+// callerFor is an identity an operation serves: the reviewer for admin routes, a deployer of
+// the vendor's organisation for deployers' routes, else the vendor.
 func callerFor(o docOperation, vendorID cloud.Identity) cloud.Identity {
-	if slices.Contains(o.roles(), "reviewer") {
+	roles := o.roles()
+	if slices.Contains(roles, "reviewer") {
 		return reviewer
+	}
+	if !slices.Contains(roles, "vendor") && slices.Contains(roles, "deployer") {
+		return cloud.Identity{Subject: vendorID.Subject, Org: vendorID.Org, Role: "deployer"}
 	}
 	return vendorID
 }

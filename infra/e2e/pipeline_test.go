@@ -178,8 +178,9 @@ func TestPipeline_WiFi4GModelFromDVTToMassProduction(t *testing.T) {
 		simulated.Hours()/24/7, time.Since(pipelineWall).Round(time.Millisecond), setup.Round(time.Millisecond))
 }
 
-// A model with no radio needs only 3C; without an invited inspection, MP opens once the
-// pre-checks, the certificate and the PVT declaration are in.
+// A model with no radio needs only 3C. The inspection deadline is enforced by a timer: a
+// shipment missing at the deadline fails the inspection; a late lab result is recorded and
+// still awaited.
 func TestPipeline_NoRadioModelNeedsOnly3C(t *testing.T) {
 	c := cloudtest.Start(t, tuesday)
 	p := newPipelineRun(t, c, vendor(2), map[string]any{"name": "V1", "deviceType": "vending_machine", "os": "linux",
@@ -239,11 +240,37 @@ func TestPipeline_NoRadioModelNeedsOnly3C(t *testing.T) {
 	tl = p.timeline()
 	assert.Equal(t, "pvt", tl.stage())
 	assert.Equal(t, "approved", tl.track("certification")["status"])
+
+	// The inspection deadline is a timer: no shipment by then fails the inspection (the
+	// vendor's default, restricted); a result late from the lab is the lab's delay (recorded,
+	// still awaited, nothing restricted for it).
+	model := p.e.model
+	invite := func(days int) {
+		deadline := c.Clock.Now().Add(time.Duration(days) * 24 * time.Hour).UTC().Truncate(time.Second)
+		r := p.rev.Do("POST", "/admin/models/"+model+"/inspection", map[string]any{"lab": "CTTL Shenzhen", "devices": 10, "deadline": deadline})
+		require.Equal(t, http.StatusAccepted, r.Status, string(r.Raw))
+		p.timeline()
+	}
+	invite(10)
+	c.Clock.Advance(11 * 24 * time.Hour)
+	tl = p.timeline()
+	assert.Equal(t, "restricted", tl.stage())
+	assert.Contains(t, tl.body["reason"], "no devices shipped to the lab by the inspection deadline")
+	assert.Equal(t, "no_inspection_invited", p.e.v.Do("POST", "/models/"+model+"/inspection/shipment", map[string]any{"carrier": "SF Express", "trackingNumber": "SF1"}).Code())
+	invite(20)
+	require.Equal(t, http.StatusAccepted, p.e.v.Do("POST", "/models/"+model+"/inspection/shipment", map[string]any{"carrier": "SF Express", "trackingNumber": "SF2"}).Status)
+	c.Clock.Advance(21 * 24 * time.Hour)
+	tl = p.timeline()
+	assert.Equal(t, true, tl.body["inspection"].(map[string]any)["resultOverdue"])
+	assert.Equal(t, "lab", tl.wait("pvt")["from"], "still waiting for the lab")
+	require.Equal(t, http.StatusAccepted, p.rev.Do("POST", "/admin/models/"+model+"/inspection/result", map[string]any{"result": "pass", "report": "CTTL-SZ-2"}).Status)
+	p.timeline()
+	require.Equal(t, http.StatusAccepted, p.rev.Do("POST", "/admin/models/"+model+"/restriction/lift", map[string]any{"reason": "Re-inspection passed."}).Status)
+	require.Equal(t, "pvt", p.timeline().stage())
 	p.factoryPass()
 	require.Equal(t, http.StatusAccepted, p.e.v.Do("POST", "/models/"+p.e.model+"/pvt/declaration", map[string]any{"camerasPurchased": true, "factoryChecksRunning": true}).Status)
 	tl = p.timeline()
 	assert.Equal(t, "mp", tl.stage())
-	assert.Nil(t, tl.body["inspection"], "no inspection was invited")
 }
 
 // A track the vendor never submits expires after 180 days with its reason; the vendor
@@ -258,7 +285,14 @@ func TestPipeline_ExpiredTrackAndRestart(t *testing.T) {
 	tl := p.timeline()
 	assert.Equal(t, "vendor", tl.wait("hardware_precheck")["from"])
 
-	c.Clock.Advance(181 * 24 * time.Hour)
+	// Reminded once, 14 days before the track expires; then it expires with its reason.
+	reminders := func() []string { return subjects(t, p.e.v, "/messages", model, "hardware pre-check of model") }
+	c.Clock.Advance(165 * 24 * time.Hour)
+	assert.Empty(t, reminders())
+	c.Clock.Advance(2 * 24 * time.Hour)
+	assert.Len(t, reminders(), 1, "reminded 14 days ahead")
+	c.Clock.Advance(14 * 24 * time.Hour)
+	assert.Len(t, reminders(), 1, "reminded once")
 	tl = p.timeline()
 	assert.Equal(t, "expired", tl.stage())
 	assert.Equal(t, "no hardware pre-check submitted within 180 days", tl.body["reason"])

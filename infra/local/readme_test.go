@@ -60,6 +60,10 @@ func TestReadmeWalkthroughsRunVerbatim(t *testing.T) {
 			`{"version":1,"status":"pending"}`, `PUT 200`, `"status": "received"`, `"status": "under_review"`,
 			`"status": "rejected"`, `The SRRC certificate names another model.`,
 		}, [2]string{}},
+		{"fee walkthrough", "### Fee walkthrough", "\n### The policy format", []string{
+			`{"version":1,"revision":1}`, `"fee_policy_retroactive"`, `"forbidden_role"`, `{"revision":2}`,
+			`{"version":1,"scheme":"comparable","used":false}`, `{"items":[]}`, `"fee_statement_not_found"`,
+		}, [2]string{}},
 		// Last: it moves the virtual clock half a year on.
 		{"walkthrough and pipeline", "## Walkthrough", "## Evidence uploads", []string{
 			`"deck": "received"`, `"application_not_found"`, `404`, `{"status":"under_review","round":1}`,

@@ -3,6 +3,7 @@
 package blob
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/hex"
@@ -147,6 +148,19 @@ func (s *Store) Open(ctx context.Context, key, versionID string) (*Object, error
 		ContentType: aws.ToString(out.ContentType), Body: out.Body}, nil
 }
 
+// Head returns the current version of key and its size; ok is false when there is none. The
+// caller needs s3:ListBucket on the bucket: without it S3 answers 403 for a missing key.
+func (s *Store) Head(ctx context.Context, key string) (versionID string, size int64, ok bool, err error) {
+	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &s.bucket, Key: &key})
+	if err != nil {
+		if isNotFound(err) {
+			return "", 0, false, nil
+		}
+		return "", 0, false, fmt.Errorf("head %s: %w", key, err)
+	}
+	return aws.ToString(out.VersionId), aws.ToInt64(out.ContentLength), true, nil
+}
+
 // Quarantine copies key's version to quarantine/<key> and deletes that version from its
 // original place, so a refused file can be examined but never reaches a submission.
 func (s *Store) Quarantine(ctx context.Context, key, versionID string) error {
@@ -178,4 +192,30 @@ func isNotFound(err error) bool {
 		}
 	}
 	return false
+}
+
+// PutObject writes body at key (the bucket is versioned: an earlier object at key stays as an
+// older version) and returns the version written ("" where the engine reports none).
+func (s *Store) PutObject(ctx context.Context, key, contentType string, body []byte) (string, error) {
+	out, err := s.client.PutObject(ctx, &s3.PutObjectInput{Bucket: &s.bucket, Key: &key,
+		ContentType: &contentType, Body: bytes.NewReader(body), ContentLength: aws.Int64(int64(len(body)))})
+	if err != nil {
+		return "", fmt.Errorf("put %s: %w", key, err)
+	}
+	return aws.ToString(out.VersionId), nil
+}
+
+// ReadObject returns the whole object at key and versionID ("" for the latest). It returns
+// NotFound ("object_not_found"). For objects the platform wrote itself, of bounded size.
+func (s *Store) ReadObject(ctx context.Context, key, versionID string) ([]byte, error) {
+	o, err := s.Open(ctx, key, versionID)
+	if err != nil {
+		return nil, err
+	}
+	defer o.Body.Close()
+	b, err := io.ReadAll(o.Body)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", key, err)
+	}
+	return b, nil
 }

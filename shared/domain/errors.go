@@ -59,6 +59,10 @@ var (
 		Message: "this Idempotency-Key was used with a different request; use a new key"}
 	// ErrFieldTooLong: a request field longer than the API allows.
 	ErrFieldTooLong = &Error{Kind: Invalid, Code: "field_too_long", Message: "a field is longer than allowed"}
+	// ErrAlreadyWithdrawn: the vendor withdrew the model before.
+	ErrAlreadyWithdrawn = &Error{Kind: Conflict, Code: "already_withdrawn", Message: "the model was withdrawn"}
+	// ErrAlreadyRaised: the daily sweep raised this before (its raise-once claim exists).
+	ErrAlreadyRaised = &Error{Kind: Conflict, Code: "already_raised", Message: "raised before"}
 )
 
 // Errorf returns an *Error of the given kind and stable code.

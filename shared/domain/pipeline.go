@@ -12,8 +12,10 @@ import (
 // one key lookup.
 type Stage string
 
-// Stages: registered → dvt → pvt → mp; restricted (a failed third-party inspection, until a
-// reviewer lifts it), expired (a track timed out; the vendor may restart), withdrawn.
+// Stages: registered → dvt → pvt → mp; restricted (while the pipeline's restriction set is
+// not empty: a failed third-party inspection, an expired mandatory certificate, an overdue
+// rectification order — see standing.go), expired (a track timed out; the vendor may
+// restart), withdrawn (the vendor withdrew the model).
 const (
 	StageRegistered Stage = "registered"
 	StageDVT        Stage = "dvt"
@@ -100,8 +102,9 @@ const (
 
 // TrackState is one track's status since when.
 type TrackState struct {
-	Status TrackStatus `json:"status"`
-	Since  time.Time   `json:"since"`
+	Status     TrackStatus `json:"status"`
+	Since      time.Time   `json:"since"`
+	RemindedAt *time.Time  `json:"remindedAt,omitempty"` // the daily sweep's reminder, 14 days before it expires
 }
 
 // InspectionStatus is where a third-party inspection is.
@@ -114,6 +117,9 @@ const (
 	InspectionShipped InspectionStatus = "shipped"
 	InspectionPassed  InspectionStatus = "passed"
 	InspectionFailed  InspectionStatus = "failed"
+	// InspectionResultOverdue is a record, not a status: the lab's result did not come by the
+	// deadline (Inspection.ResultOverdue); the workflow goes on waiting for it.
+	InspectionResultOverdue InspectionStatus = "result_overdue"
 )
 
 // Inspection limits (DOMAIN.md section 4: 10 to 16 devices go to the lab).
@@ -138,6 +144,9 @@ type Inspection struct {
 	Report         string           `json:"report,omitempty"`
 	Feedback       string           `json:"feedback,omitempty"`
 	DecidedAt      *time.Time       `json:"decidedAt,omitempty"`
+	// ResultOverdue: the devices were shipped but the lab's result did not come by the deadline
+	// (the lab's delay, not the vendor's: nothing is restricted for it).
+	ResultOverdue bool `json:"resultOverdue,omitempty"`
 }
 
 // PipelineEvent is what an API call completes a pipeline callback with: the workflow reads the
@@ -261,8 +270,18 @@ type Pipeline struct {
 	Tracks           map[Track]*TrackState `json:"tracks"`
 	Inspection       *Inspection           `json:"inspection,omitempty"`
 	PVTDeclaredAt    *time.Time            `json:"pvtDeclaredAt,omitempty"`
-	UpdatedAt        time.Time             `json:"updatedAt"`
-	Version          int                   `json:"-"`
+	// Position is where the pipeline is (dvt, pvt, mp, expired, withdrawn) whatever the
+	// restrictions: Stage shows restricted while Restrictions is not empty, and Position again
+	// once the last restriction is lifted.
+	Position Stage `json:"position,omitempty"`
+	// Restrictions is the set of reasons the model may not take face payments now (standing.go).
+	Restrictions []Restriction `json:"restrictions,omitempty"`
+	// Validity holds each approved certificate's number and dates, as the reviewer confirmed them.
+	Validity map[Certificate]CertificateValidity `json:"certificateValidity,omitempty"`
+	// Rectifications are the open spot-check rectification orders: order id → deadline.
+	Rectifications map[string]time.Time `json:"rectifications,omitempty"`
+	UpdatedAt      time.Time            `json:"updatedAt"`
+	Version        int                  `json:"-"`
 }
 
 // PipelineRecord is what one of the workflow's record steps writes.
@@ -285,8 +304,8 @@ type PipelineRecord struct {
 // r was recorded before: the record steps are retried, and each retry must change nothing).
 // A record of an earlier run is stale and ignored. A new run (a restart) starts from DVT.
 func (p *Pipeline) Apply(r PipelineRecord, now time.Time) []Change {
-	if r.Run < p.Run {
-		return nil
+	if r.Run < p.Run || p.Position == StageWithdrawn {
+		return nil // stale, or the vendor withdrew the model (its execution is stopped)
 	}
 	var out []Change
 	change := func(action, from, to, reason string) {
@@ -294,7 +313,11 @@ func (p *Pipeline) Apply(r PipelineRecord, now time.Time) []Change {
 	}
 	if r.Run > p.Run {
 		change("pipeline_run_started", "", fmt.Sprintf("run %d", r.Run), "")
-		*p = Pipeline{ModelID: p.ModelID, VendorOrg: p.VendorOrg, Run: r.Run, Stage: p.Stage, StageSince: p.StageSince, Version: p.Version}
+		// What outlives a run: certificates, rectification orders and the restrictions other
+		// than the old run's inspection.
+		keep := slices.DeleteFunc(slices.Clone(p.Restrictions), func(x Restriction) bool { return x.Reason == RestrictionInspectionFailed })
+		*p = Pipeline{ModelID: p.ModelID, VendorOrg: p.VendorOrg, Run: r.Run, Stage: p.Stage, StageSince: p.StageSince, Reason: p.Reason,
+			Position: p.Position, Restrictions: keep, Validity: p.Validity, Rectifications: p.Rectifications, Version: p.Version}
 	}
 	if p.Tracks == nil {
 		p.Tracks = map[Track]*TrackState{}
@@ -320,14 +343,19 @@ func (p *Pipeline) Apply(r PipelineRecord, now time.Time) []Change {
 	if r.Track != "" && r.Status != "" {
 		setTrack(r.Track, r.Status)
 	}
-	stage, reason := r.Stage, ""
+	p.settlePosition()
+	target, reason := r.Stage, ""
+	if target == StageRestricted {
+		target = "" // a restriction is a reason in the set, not a position
+	}
 	if r.Status == TrackExpired {
-		stage, reason = StageExpired, ExpiryReason(r.Track, p.TrackTimeoutDays, r.Submitted)
+		target, reason = StageExpired, ExpiryReason(r.Track, p.TrackTimeoutDays, r.Submitted)
 	}
 	if r.Inspection != "" && r.Detail != nil {
 		p.applyInspection(r.Inspection, *r.Detail, change)
-		if r.Inspection == InspectionFailed {
-			reason = "the third-party inspection failed: " + r.Detail.Reason
+		if r.Inspection == InspectionFailed && p.Inspection != nil && p.Inspection.Status == InspectionFailed {
+			p.addRestriction(Restriction{Reason: RestrictionInspectionFailed, Since: now,
+				Detail: "the third-party inspection failed: " + r.Detail.Reason}, change)
 		}
 	}
 	if r.PVTDeclared && p.PVTDeclaredAt == nil {
@@ -335,21 +363,16 @@ func (p *Pipeline) Apply(r PipelineRecord, now time.Time) []Change {
 		p.PVTDeclaredAt = &at
 		change("pvt_declared_done", "", "", "")
 	}
-	if stage == StageRestricted && p.Stage == StageRestricted {
-		reason = p.Reason
+	if r.Stage == StagePVT && r.Detail != nil && p.restricted(RestrictionInspectionFailed) {
+		p.removeRestriction(RestrictionInspectionFailed, "", r.Detail.Reason, change) // why the reviewer lifted it
 	}
-	if stage == StagePVT && p.Stage == StageRestricted && r.Detail != nil {
-		reason = r.Detail.Reason // why the reviewer lifted the restriction
-		change("restriction_lifted", string(StageRestricted), string(StagePVT), reason)
-		p.Stage, p.StageSince, p.Reason = StagePVT, now, ""
-	}
-	if stage != "" && stage != p.Stage {
-		change("stage_changed", string(p.Stage), string(stage), reason)
-		p.Stage, p.StageSince, p.Reason = stage, now, ""
-		if stage == StageExpired || stage == StageRestricted {
+	if target != "" {
+		p.Position = target
+		if target == StageExpired {
 			p.Reason = reason
 		}
 	}
+	p.showStage(now, change)
 	if len(out) > 0 {
 		p.UpdatedAt = now
 	}
@@ -376,7 +399,21 @@ func (p *Pipeline) applyInspection(s InspectionStatus, d PipelineEvent, change f
 		at := d.At
 		in.Status, in.Carrier, in.TrackingNumber, in.ShippedDevices, in.ShippedAt = s, d.Carrier, d.TrackingNumber, in.Devices, &at
 		change("inspection_shipped", "", d.Carrier+" "+d.TrackingNumber, "")
-	case InspectionPassed, InspectionFailed:
+	case InspectionResultOverdue:
+		if in == nil || in.Status != InspectionShipped || in.ResultOverdue {
+			return
+		}
+		in.ResultOverdue = true
+		change("inspection_result_overdue", "", in.Lab, "the lab's result did not come by "+in.Deadline.UTC().Format(time.RFC3339))
+	case InspectionFailed:
+		// From invited too: no shipment by the deadline fails the inspection (ShipmentOverdue).
+		if in == nil || (in.Status != InspectionShipped && in.Status != InspectionInvited) {
+			return
+		}
+		at, passed := d.At, false
+		in.Status, in.Passed, in.Report, in.Feedback, in.DecidedAt = InspectionFailed, &passed, d.Report, d.Reason, &at
+		change("inspection_failed", "", string(InspectionFailed), d.Reason)
+	case InspectionPassed:
 		if in == nil || in.Status != InspectionShipped {
 			return
 		}
@@ -457,12 +494,27 @@ type Timeline struct {
 	Tracks     []TimelineTrack `json:"tracks"`
 	Inspection *Inspection     `json:"inspection,omitempty"`
 	Waiting    []Wait          `json:"waiting"`
+	// Restrictions: why the model may not take face payments (empty when nothing restricts it).
+	Restrictions []Restriction `json:"restrictions"`
+	// CertificateValidity: each approved certificate's number and dates.
+	CertificateValidity map[Certificate]CertificateValidity `json:"certificateValidity,omitempty"`
+	// Rectifications: the open spot-check rectification orders and their deadlines.
+	Rectifications map[string]time.Time `json:"rectifications,omitempty"`
+	// Payments: whether the model's devices may take face payments now, and if not why
+	// (Pipeline.PaymentStanding's reason code); the handler fills it in at the time of reading.
+	Payments *PaymentsView `json:"payments,omitempty"`
+}
+
+// PaymentsView is a model's payment standing at a moment.
+type PaymentsView struct {
+	Allowed bool   `json:"allowed"`
+	Reason  string `json:"reason,omitempty"`
 }
 
 // BuildTimeline derives the timeline of model m from its pipeline record (nil before the
 // pipeline started) and its submissions.
 func BuildTimeline(m *Model, p *Pipeline, subs map[SubmissionKind]*Submission) Timeline {
-	tl := Timeline{ModelID: m.ID, Stage: StageRegistered, Tracks: []TimelineTrack{}, Waiting: []Wait{}}
+	tl := Timeline{ModelID: m.ID, Stage: StageRegistered, Tracks: []TimelineTrack{}, Waiting: []Wait{}, Restrictions: []Restriction{}}
 	if p == nil {
 		for _, t := range Tracks() {
 			tl.Tracks = append(tl.Tracks, TimelineTrack{Track: t, Status: TrackNotStarted})
@@ -471,6 +523,8 @@ func BuildTimeline(m *Model, p *Pipeline, subs map[SubmissionKind]*Submission) T
 	}
 	since := p.StageSince
 	tl.Stage, tl.StageSince, tl.Reason, tl.Run, tl.Inspection = p.Stage, &since, p.Reason, p.Run, p.Inspection
+	tl.CertificateValidity, tl.Rectifications = p.Validity, p.Rectifications
+	tl.Restrictions = append(tl.Restrictions, p.Restrictions...)
 	due := func(from time.Time) *time.Time {
 		d := from.Add(time.Duration(p.TrackTimeoutDays) * 24 * time.Hour)
 		return &d
@@ -498,7 +552,7 @@ func BuildTimeline(m *Model, p *Pipeline, subs map[SubmissionKind]*Submission) T
 				}
 			}
 		}
-		if st != nil && st.Status == TrackWaiting && p.Stage != StageExpired {
+		if st != nil && st.Status == TrackWaiting && p.Stage != StageExpired && p.Stage != StageWithdrawn {
 			tt.Waiting = p.waitOn(t, st, subs[t.SubmissionOf()], due)
 		}
 		if tt.Waiting != nil {

@@ -112,7 +112,7 @@ func TestBuildTimeline(t *testing.T) {
 	assert.Empty(t, tl.Waiting)
 
 	p := &Pipeline{ModelID: "mdl_1", Run: 1, Stage: StageDVT, StageSince: t0, TrackTimeoutDays: 180, Certificates: []Certificate{Cert3C},
-		Tracks: map[Track]*TrackState{TrackSoftware: {TrackWaiting, t0}, TrackHardware: {TrackWaiting, t0}, TrackCertification: {TrackApproved, t0}}}
+		Tracks: map[Track]*TrackState{TrackSoftware: {Status: TrackWaiting, Since: t0}, TrackHardware: {Status: TrackWaiting, Since: t0}, TrackCertification: {Status: TrackApproved, Since: t0}}}
 	submitted := t0.Add(48 * time.Hour)
 	subs := map[SubmissionKind]*Submission{
 		SubmissionSoftware: {Versions: []*SubmissionVersion{{Number: 1, Status: VersionSubmitted, SubmittedAt: &submitted}}},

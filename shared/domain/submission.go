@@ -104,10 +104,13 @@ type Artifact struct {
 	Reason      string           `json:"reason,omitempty"`
 	Prescreen   *PrescreenResult `json:"prescreen,omitempty"`
 	Listing     *ArchiveListing  `json:"listing,omitempty"` // a zip's contents
-	Revision    int              `json:"-"`                 // the store's optimistic-concurrency version of this file
-	RequestedBy string           `json:"requestedBy"`
-	RequestedAt time.Time        `json:"requestedAt"`
-	ReceivedAt  *time.Time       `json:"receivedAt,omitempty"`
+	// Certificate is a certificate's number and dates as the vendor declared them with the
+	// upload; Confirmed once a reviewer approved the version (with corrections, if any).
+	Certificate *CertificateDetails `json:"certificate,omitempty"`
+	Revision    int                 `json:"-"` // the store's optimistic-concurrency version of this file
+	RequestedBy string              `json:"requestedBy"`
+	RequestedAt time.Time           `json:"requestedAt"`
+	ReceivedAt  *time.Time          `json:"receivedAt,omitempty"`
 }
 
 // SubmissionVersion is one round of a submission: the files as they were when submitted and
@@ -178,6 +181,19 @@ func (s *Submission) RequestUpload(c Caller, a Artifact, now time.Time) (*Submis
 	case v.Status == VersionSubmitted:
 		return nil, Change{}, Errorf(Conflict, "submission_under_review",
 			"version %d of the %s submission is under review; upload again after the decision", v.Number, s.Kind)
+	case v.Status == VersionApproved && s.Kind == SubmissionCertificates:
+		// A renewal: certificates expire, and the renewed one goes into the next version with
+		// the other certificates carried over; its approval records the new validity.
+		next := &SubmissionVersion{ModelID: s.ModelID, VendorOrg: s.VendorOrg, Kind: s.Kind, Number: v.Number + 1, Status: VersionOpen,
+			Artifacts: map[string]*Artifact{}, CreatedAt: now, UpdatedAt: now}
+		for slot, prev := range v.Artifacts {
+			if prev.Status == ArtifactReceived {
+				cp := *prev
+				next.Artifacts[slot] = &cp
+			}
+		}
+		s.Versions = append(s.Versions, next)
+		v = next
 	case v.Status == VersionApproved:
 		return nil, Change{}, Errorf(Conflict, "submission_approved", "the %s submission was approved (version %d)", s.Kind, v.Number)
 	}
@@ -294,5 +310,60 @@ func sortedSlots(m map[string]*Artifact) []string {
 		out = append(out, k)
 	}
 	slices.Sort(out)
+	return out
+}
+
+// certificateSlotPrefix is how a certificate's slot ID starts ("certificate/3c").
+const certificateSlotPrefix = "certificate/"
+
+// ConfirmCertificates is the reviewer's confirmation of the certificates of version v before
+// approving it: each certificate file's details as declared with its upload, or as the reviewer
+// corrected them. Error codes (Invalid): certificate_details_required (a certificate with no
+// details from either), invalid_certificate_details (bad details, or a correction for a
+// certificate the version does not hold).
+func (v *SubmissionVersion) ConfirmCertificates(corrections map[Certificate]CertificateDetails) error {
+	if v.Kind != SubmissionCertificates {
+		if len(corrections) > 0 {
+			return Errorf(Invalid, "invalid_certificate_details", "only a certificates submission carries certificate details")
+		}
+		return nil
+	}
+	for c := range corrections {
+		if a := v.Artifacts[certificateSlotPrefix+string(c)]; a == nil || a.Status != ArtifactReceived {
+			return Errorf(Invalid, "invalid_certificate_details", "version %d holds no %s certificate to correct", v.Number, c.Label())
+		}
+	}
+	for _, slot := range sortedSlots(v.Artifacts) {
+		a := v.Artifacts[slot]
+		if !strings.HasPrefix(slot, certificateSlotPrefix) || a.Status != ArtifactReceived {
+			continue
+		}
+		d := a.Certificate
+		if fix, ok := corrections[Certificate(strings.TrimPrefix(slot, certificateSlotPrefix))]; ok {
+			d = &fix
+		}
+		if d == nil {
+			return Errorf(Invalid, "certificate_details_required",
+				"the %s certificate has no number and dates: give them in the decision's certificates (%s)", slot, strings.TrimPrefix(slot, certificateSlotPrefix))
+		}
+		if err := d.Check(); err != nil {
+			return err
+		}
+		cp := *d
+		cp.Confirmed = true
+		a.Certificate = &cp
+	}
+	return nil
+}
+
+// CertificateValidity is the validity of each confirmed certificate of v (an approved
+// certificates version).
+func (v *SubmissionVersion) CertificateValidity() map[Certificate]CertificateValidity {
+	out := map[Certificate]CertificateValidity{}
+	for slot, a := range v.Artifacts {
+		if strings.HasPrefix(slot, certificateSlotPrefix) && a.Certificate != nil && a.Certificate.Confirmed {
+			out[Certificate(strings.TrimPrefix(slot, certificateSlotPrefix))] = a.Certificate.Validity()
+		}
+	}
 	return out
 }

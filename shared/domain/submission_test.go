@@ -165,9 +165,23 @@ func TestSubmissionVersion_DecideAndResubmit(t *testing.T) {
 	receive(t, v2, "certificate/3c", "up3", "")
 	_, err = v2.Submit(subVendor, []string{"certificate/3c", "certificate/srrc"}, subNow)
 	require.NoError(t, err)
+	assert.Equal(t, "certificate_details_required", domain.CodeOf(v2.ConfirmCertificates(nil)), "a certificate needs its number and dates")
+	v2.Artifacts["certificate/srrc"].Certificate = &domain.CertificateDetails{Number: "S-1", IssuedOn: "2025-01-01", ExpiresOn: "2030-01-01"}
+	fix := map[domain.Certificate]domain.CertificateDetails{domain.Cert3C: {Number: "C-1", IssuedOn: "2025-02-01", ExpiresOn: "2030-02-01"}}
+	assert.Equal(t, "invalid_certificate_details", domain.CodeOf(v2.ConfirmCertificates(map[domain.Certificate]domain.CertificateDetails{domain.CertCTA: fix[domain.Cert3C]})))
+	require.NoError(t, v2.ConfirmCertificates(fix), "the reviewer gives the 3C's details")
 	_, err = v2.Decide(subReviewer, true, "", subNow)
 	require.NoError(t, err)
 	assert.Equal(t, domain.VersionApproved, v2.Status)
-	_, _, err = s.RequestUpload(subVendor, domain.Artifact{Slot: "certificate/3c", UploadID: "up4"}, subNow)
+	assert.Equal(t, map[domain.Certificate]domain.CertificateValidity{domain.Cert3C: {Number: "C-1", IssuedOn: "2025-02-01", ExpiresOn: "2030-02-01"},
+		domain.CertSRRC: {Number: "S-1", IssuedOn: "2025-01-01", ExpiresOn: "2030-01-01"}}, v2.CertificateValidity())
+
+	// Certificates expire: an approved certificates submission takes a renewal version.
+	v3, _, err := s.RequestUpload(subVendor, domain.Artifact{Slot: "certificate/3c", UploadID: "up4"}, subNow)
+	require.NoError(t, err)
+	assert.Equal(t, 3, v3.Number)
+	assert.True(t, v3.Artifacts["certificate/srrc"].Certificate.Confirmed, "the other certificates carry over confirmed")
+	sw := &domain.Submission{ModelID: "m", Kind: domain.SubmissionSoftware, Versions: []*domain.SubmissionVersion{{Number: 1, Status: domain.VersionApproved}}}
+	_, _, err = sw.RequestUpload(subVendor, domain.Artifact{Slot: "software/1", UploadID: "up5"}, subNow)
 	assert.Equal(t, "submission_approved", domain.CodeOf(err))
 }

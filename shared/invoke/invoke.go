@@ -1,5 +1,5 @@
-// Package invoke calls another Lambda function synchronously (Lambda's Invoke API,
-// RequestResponse) with a JSON event and decodes its JSON result.
+// Package invoke calls another Lambda function with a JSON event (Lambda's Invoke API):
+// synchronously (RequestResponse, Call), decoding its JSON result, or asynchronously (Event).
 //
 // It signs the one REST call with the SDK's own SigV4 signer instead of linking the SDK's
 // Lambda client: that client's generated code would take process-upload, the only caller, over
@@ -61,28 +61,9 @@ func (e *FunctionError) Error() string {
 // error is a *FunctionError; anything else (throttling, a missing function, the network) is a
 // plain error, to be retried by the caller's own retry (S3's asynchronous invoke here).
 func (c *Client) Call(ctx context.Context, function string, event, out any) error {
-	body, err := json.Marshal(event)
+	resp, err := c.post(ctx, function, "RequestResponse", event)
 	if err != nil {
-		return fmt.Errorf("invoke %s: encode event: %w", function, err)
-	}
-	u := c.endpoint + "/2015-03-31/functions/" + url.PathEscape(function) + "/invocations"
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("invoke %s: %w", function, err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Amz-Invocation-Type", "RequestResponse")
-	creds, err := c.cfg.Credentials.Retrieve(ctx)
-	if err != nil {
-		return fmt.Errorf("invoke %s: credentials: %w", function, err)
-	}
-	sum := sha256.Sum256(body)
-	if err := c.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "lambda", c.cfg.Region, time.Now()); err != nil {
-		return fmt.Errorf("invoke %s: sign: %w", function, err)
-	}
-	resp, err := c.cfg.HTTPClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("invoke %s: %w", function, err)
+		return err
 	}
 	defer resp.Body.Close()
 	res, err := io.ReadAll(io.LimitReader(resp.Body, maxResult+1))
@@ -109,6 +90,50 @@ func (c *Client) Call(ctx context.Context, function string, event, out any) erro
 		return fmt.Errorf("invoke %s: decode result: %w", function, err)
 	}
 	return nil
+}
+
+// Event queues event for function (name or ARN) asynchronously (InvocationType Event) and
+// returns once Lambda accepted it (202). The function then runs with Lambda's asynchronous
+// retries and its OnFailure destination, exactly as when S3 or a schedule invokes it.
+func (c *Client) Event(ctx context.Context, function string, event any) error {
+	resp, err := c.post(ctx, function, "Event", event)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	res, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode != http.StatusAccepted {
+		return fmt.Errorf("invoke %s asynchronously: %s %s: %s", function, resp.Status, resp.Header.Get("X-Amzn-ErrorType"), truncate(res))
+	}
+	return nil
+}
+
+// post sends one signed Invoke request of the invocation type.
+func (c *Client) post(ctx context.Context, function, invocationType string, event any) (*http.Response, error) {
+	body, err := json.Marshal(event)
+	if err != nil {
+		return nil, fmt.Errorf("invoke %s: encode event: %w", function, err)
+	}
+	u := c.endpoint + "/2015-03-31/functions/" + url.PathEscape(function) + "/invocations"
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("invoke %s: %w", function, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Amz-Invocation-Type", invocationType)
+	creds, err := c.cfg.Credentials.Retrieve(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("invoke %s: credentials: %w", function, err)
+	}
+	sum := sha256.Sum256(body)
+	if err := c.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "lambda", c.cfg.Region, time.Now()); err != nil {
+		return nil, fmt.Errorf("invoke %s: sign: %w", function, err)
+	}
+	resp, err := c.cfg.HTTPClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("invoke %s: %w", function, err)
+	}
+	return resp, nil
 }
 
 func truncate(b []byte) string {

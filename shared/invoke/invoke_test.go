@@ -65,3 +65,37 @@ func TestNewClientUsesTheRegionalEndpointByDefault(t *testing.T) {
 	c := NewClient(awsx.Settings{Region: "ap-east-1"})
 	assert.Equal(t, "https://lambda.ap-east-1.amazonaws.com", c.endpoint)
 }
+
+// Event queues the event (InvocationType Event): accepted is 202; anything else, including a
+// synchronous-looking 200, is an error, so a caller never believes an event queued that was not.
+func TestEvent(t *testing.T) {
+	var got *http.Request
+	var gotBody string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r
+		b, _ := io.ReadAll(r.Body)
+		gotBody = string(b)
+		switch {
+		case strings.Contains(r.URL.Path, "/Missing/"):
+			w.Header().Set("X-Amzn-ErrorType", "ResourceNotFoundException")
+			w.WriteHeader(http.StatusNotFound)
+		case strings.Contains(r.URL.Path, "/Sync/"):
+			w.WriteHeader(http.StatusOK)
+		default:
+			w.WriteHeader(http.StatusAccepted)
+		}
+	}))
+	defer srv.Close()
+	c := NewClient(awsx.Settings{Region: "us-east-1", AccessKeyID: "AKID", SecretAccessKey: "secret", LambdaURL: srv.URL})
+
+	require.NoError(t, c.Event(context.Background(), "Fn", map[string]string{"q": "life"}))
+	assert.Equal(t, "/2015-03-31/functions/Fn/invocations", got.URL.Path)
+	assert.Equal(t, "Event", got.Header.Get("X-Amz-Invocation-Type"))
+	assert.Contains(t, got.Header.Get("Authorization"), "AWS4-HMAC-SHA256 Credential=AKID/")
+	assert.JSONEq(t, `{"q":"life"}`, gotBody)
+
+	err := c.Event(context.Background(), "Missing", nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "ResourceNotFoundException")
+	assert.Error(t, c.Event(context.Background(), "Sync", nil))
+}

@@ -9,7 +9,11 @@
 //	held decision <entity pk>         META#DECISION      –                                  –   (a reviewer's decision until released; held.go)
 //	model name    MODELNAME#<org>#<name, lower case>  META  –                               –   (a vendor's model name is taken once; models.go)
 //	task token    MODEL#<id>          TOKEN#<step>       –                                  –
-//	pipeline      MODEL#<id>          PIPELINE           –                                  –   (stage, tracks, inspection: written by the workflow's record steps)
+//	pipeline      MODEL#<id>          PIPELINE           –                                  SWEEP#PIPELINE / <next due>#<model>   (stage, tracks, inspection, restriction set,
+//	                                                                                            certificate validity, open rectification deadlines; on gsi2 while the daily sweep has something due)
+//	spot check    MODEL#<id>          SPOTCHECK#<id>     –                                  –   (a market sample and its rectification order; spotchecks.go)
+//	alert         ALERTS#reviewers    MSG#<at>#<id>      –                                  –   (what the daily sweep raised to the reviewers; alerts.go)
+//	raise claim   RAISED#<key>        META               –                                  –   (an overdue review raised once)
 //	test cameras  MODEL#<id>          TESTCAM#<request>  –                                  –   (a vendor's request for free test cameras)
 //	camera count  MODEL#<id> | VENDOR#<org>  TESTCAM#COUNT  –                           –   (cameras given; conditions hold 2 per model, 4 per vendor)
 //	test device   TESTDEV#<sn>        META               ORG#<org> / TESTDEV#<model>#<sn>   TESTDEV#ACTIVE / <clearAt>#<sn>   (while active: the daily clearing)
@@ -27,6 +31,11 @@
 //	sub. version  SUB#<model>#<kind>  VER#<nnnn>         –                                  QUEUE#SUB#pending / <submitted>#<model>#<kind>#VER#<nnnn>
 //	                                                                                            (one item per version, the last is current; queued while under review)
 //	sub. file     SUB#<model>#<kind>  VER#<nnnn>#SLOT#<slot id>  –                          –   (one item per file of a version: slots never contend)
+//	upload ticket UPTICKET#<YYYY-MM-DD>#<shard 0-3>  <object key>  –                      –   (an issued upload until it settles; TTL 7 days; uploads.go)
+//	fee policy    FEEPOLICY           V#<nnnnnn>         –                                  –   (a fee policy version; usedAt once a statement used it: fee.go)
+//	fee statement FEESTMT#<provider>#<month>  V#<nnnn>   FEESTMTS#<provider> / <month>#V#<nnnn>   FEEMONTH#<month> / <provider>#V#<nnnn>   (header; lines in S3)
+//	fee sign-up   FEEDEV#<sn>         SIGNUP#<provider>#<confirmed from>   FEESIGNUPS#<provider> / <sn>#<confirmed from>   –
+//	fee earning   FEEDEV#<sn>         EARN#<month>#<provider>   –                           –   (amountFen: what the device earned from the provider that month)
 //
 // The review queue holds only what is under review: "pending" until a reviewer decides,
 // "decided" until the weekly release publishes the decision.
@@ -35,6 +44,11 @@
 // slot's upload or settling its arrival writes only that slot's item, so the slots of a
 // version never contend; submitting and deciding write the version item and re-write its
 // files at the revisions read.
+//
+// Upload tickets are real attributes (requestedAt, issuedAt, ttl), not the JSON envelope: the
+// reconciliation sweep reads them by partition, (7+1 days) × 4 shards = 32 Query requests a run,
+// 0.5 read unit each while a partition stays under 4 KB, plus one S3 HeadObject per ticket older
+// than an hour; issuing an upload costs one PutItem more, settling one a DeleteItem.
 //
 // Access patterns: get an entity by id with its held decision (Query pk, begins_with META); an entity and its history
 // (Query pk, begins_with HIST#); an organisation's entities newest first (gsi1); a review

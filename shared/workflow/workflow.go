@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
@@ -66,6 +67,26 @@ func (p *Pipelines) Resume(ctx context.Context, token string, output any) error 
 func (p *Pipelines) Fail(ctx context.Context, token, errName, cause string) error {
 	_, err := p.client.SendTaskFailure(ctx, &sfn.SendTaskFailureInput{TaskToken: &token, Error: &errName, Cause: &cause})
 	return taskErr(err)
+}
+
+// Stop stops execution name of the state machine (a withdrawn model's run). One that never
+// started is nothing to stop; stopping a finished one changes nothing (Step Functions).
+func (p *Pipelines) Stop(ctx context.Context, name, cause string) error {
+	arn := ExecutionARN(p.stateMachineARN, name)
+	_, err := p.client.StopExecution(ctx, &sfn.StopExecutionInput{ExecutionArn: &arn, Cause: &cause})
+	if errors.As(err, new(*types.ExecutionDoesNotExist)) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("stop pipeline %s: %w", name, err)
+	}
+	return nil
+}
+
+// ExecutionARN is the ARN of execution name of state machine stateMachineARN
+// (arn:aws:states:<region>:<account>:execution:<machine>:<name>).
+func ExecutionARN(stateMachineARN, name string) string {
+	return strings.Replace(stateMachineARN, ":stateMachine:", ":execution:", 1) + ":" + name
 }
 
 func taskErr(err error) error {

@@ -37,9 +37,15 @@ type uploads interface {
 	PresignUpload(ctx context.Context, key, contentType, sha256Hex string, now time.Time) (blob.Upload, error)
 }
 
+// tickets records every issued upload for the reconciliation sweep (store.PutUploadTicket).
+type tickets interface {
+	PutUploadTicket(ctx context.Context, t store.UploadTicket) error
+}
+
 type handler struct {
 	apps    applicationStore
 	uploads uploads
+	tickets tickets
 	now     func() time.Time
 	newID   func() string
 }
@@ -54,8 +60,10 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, httpapi.Re
 	if err != nil {
 		return nil, err
 	}
+	db := store.New(store.NewClient(c), env["TABLE_NAME"], store.WithCursorKey(env["CURSOR_KEY"]))
 	h := &handler{
-		apps:    store.New(store.NewClient(c), env["TABLE_NAME"], store.WithCursorKey(env["CURSOR_KEY"])),
+		apps:    db,
+		tickets: db,
 		uploads: blob.New(blob.NewClient(c), env["BUCKET_NAME"]),
 		now:     d.Now,
 		newID:   func() string { return ids.New("app") },
@@ -323,7 +331,9 @@ func AttachmentKey(org, appID, slot, uploadID string) string {
 }
 
 // attach issues a presigned upload for one slot. Asking again for the same pending file
-// reuses its upload id (and key), so a retry does not orphan an upload.
+// within store.UploadReusableFor reuses its upload id (and key), so a retry does not orphan an
+// upload. The upload's ticket is written before its URL is handed out, so the reconciliation
+// sweep knows of every upload that may arrive.
 func (h *handler) attach(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
 	var body attachRequest
 	if err := httpapi.Decode(req, &body); err != nil {
@@ -337,7 +347,7 @@ func (h *handler) attach(ctx context.Context, c domain.Caller, req httpapi.Reque
 	var att *domain.Attachment
 	_, err := h.change(ctx, c, req.PathParameters["id"], func(a *domain.Application) (domain.Change, error) {
 		if prev := a.Attachments[slot]; prev != nil && prev.Status == domain.AttachmentPending &&
-			prev.FileName == body.FileName && prev.SHA256 == body.SHA256 && prev.Size == body.Size && prev.ContentType == body.ContentType {
+			prev.RequestedAt.After(h.now().Add(-store.UploadReusableFor)) && prev.FileName == body.FileName && prev.SHA256 == body.SHA256 && prev.Size == body.Size && prev.ContentType == body.ContentType {
 			att = prev
 			return domain.Change{}, nil
 		}
@@ -350,6 +360,9 @@ func (h *handler) attach(ctx context.Context, c domain.Caller, req httpapi.Reque
 		return ch, err
 	})
 	if err != nil {
+		return httpapi.Response{}, err
+	}
+	if err := h.tickets.PutUploadTicket(ctx, store.UploadTicket{Key: att.Key, RequestedAt: att.RequestedAt, IssuedAt: h.now()}); err != nil {
 		return httpapi.Response{}, err
 	}
 	up, err := h.uploads.PresignUpload(ctx, att.Key, att.ContentType, att.SHA256, h.now())

@@ -151,6 +151,13 @@ func (f *fakeApps) Vendor(_ context.Context, org string) (domain.Vendor, error) 
 	return domain.Vendor{}, domain.Errorf(domain.NotFound, "vendor_not_approved", "%s is not an approved vendor", org)
 }
 
+type fakeTickets struct{ issued []store.UploadTicket }
+
+func (f *fakeTickets) PutUploadTicket(_ context.Context, t store.UploadTicket) error {
+	f.issued = append(f.issued, t)
+	return nil
+}
+
 type fakeUploads struct {
 	keys []string
 	err  error
@@ -186,6 +193,7 @@ type env struct {
 	h       *handler
 	apps    *fakeApps
 	uploads *fakeUploads
+	tickets *fakeTickets
 }
 
 func newEnv(apps ...*domain.Application) env {
@@ -193,8 +201,9 @@ func newEnv(apps ...*domain.Application) env {
 	for _, a := range apps {
 		f.apps[a.ID] = a
 	}
-	u := &fakeUploads{}
-	return env{h: &handler{apps: f, uploads: u, now: func() time.Time { return testNow }, newID: func() string { return "app_new" }}, apps: f, uploads: u}
+	u, tk := &fakeUploads{}, &fakeTickets{}
+	return env{h: &handler{apps: f, uploads: u, tickets: tk, now: func() time.Time { return testNow }, newID: func() string { return "app_new" }},
+		apps: f, uploads: u, tickets: tk}
 }
 
 func errCode(t *testing.T, resp httpapi.Response) string {
@@ -480,6 +489,33 @@ func TestAttach_IssuesUploadAndReusesAPendingOne(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(resp.Body), &third))
 	assert.NotEqual(t, first.Attachment.UploadID, third.Attachment.UploadID)
 	assert.Len(t, e.apps.saved, 2)
+
+	// Every URL handed out has its ticket, keyed by the upload's first request.
+	require.Len(t, e.tickets.issued, 3)
+	for i, key := range e.uploads.keys {
+		assert.Equal(t, key, e.tickets.issued[i].Key)
+		assert.Equal(t, testNow, e.tickets.issued[i].IssuedAt)
+	}
+	assert.Equal(t, first.Attachment.RequestedAt, e.tickets.issued[1].RequestedAt, "a re-issue keeps the ticket's day")
+}
+
+// A pending upload is reused for a day; asked again later, the slot gets a new upload, so no
+// URL is issued for an upload whose ticket the sweep no longer reads.
+func TestAttach_OldPendingUploadIsNotReused(t *testing.T) {
+	a := fixture(sampleOrg, domain.AppDraft)
+	old := testNow.Add(-store.UploadReusableFor - time.Minute)
+	a.Attachments["deck"] = &domain.Attachment{Slot: "deck", UploadID: "up_old", FileName: "deck.pdf", ContentType: "application/pdf",
+		Size: 1024, SHA256: strings.Repeat("a", 64), Key: "applications/x/deck/up_old", Status: domain.AttachmentPending, RequestedAt: old}
+	e := newEnv(a)
+	resp, err := e.h.router().Handle(context.Background(), loadEvent(t, "applications/attach-deck.json",
+		withBody(`{"fileName":"deck.pdf","contentType":"application/pdf","size":1024,"sha256":"`+strings.Repeat("a", 64)+`"}`)))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, resp.Body)
+	var got attachResponse
+	require.NoError(t, json.Unmarshal([]byte(resp.Body), &got))
+	assert.NotEqual(t, "up_old", got.Attachment.UploadID)
+	require.Len(t, e.tickets.issued, 1)
+	assert.Equal(t, testNow, e.tickets.issued[0].RequestedAt)
 }
 
 func TestSubmit_SendsToReview(t *testing.T) {

@@ -38,6 +38,8 @@ type evidenceStore interface {
 	SaveArtifact(ctx context.Context, v *domain.SubmissionVersion, slot string, changes ...domain.Change) error
 	SubmissionQueue(ctx context.Context, f store.QueueFilter) (store.Page[domain.SubmissionVersion], error)
 	TaskTokenOf(ctx context.Context, modelID, step string) (store.TaskToken, error)
+	Pipeline(ctx context.Context, id string) (*domain.Pipeline, error)
+	SavePipeline(ctx context.Context, p *domain.Pipeline, changes ...domain.Change) error
 }
 
 // pipelines completes the certification pipeline's waiting steps.
@@ -50,8 +52,14 @@ type files interface {
 	PresignDownload(ctx context.Context, key, versionID, fileName string, now time.Time) (blob.Download, error)
 }
 
+// tickets records every issued upload for the reconciliation sweep (store.PutUploadTicket).
+type tickets interface {
+	PutUploadTicket(ctx context.Context, t store.UploadTicket) error
+}
+
 type handler struct {
 	db        evidenceStore
+	tickets   tickets
 	files     files
 	pipelines pipelines
 	now       func() time.Time
@@ -69,7 +77,8 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, httpapi.Re
 		return nil, err
 	}
 	table, bucket := env["TABLE_NAME"], env["BUCKET_NAME"]
-	h := &handler{db: store.New(store.NewClient(c), table, store.WithCursorKey(env["CURSOR_KEY"])), files: blob.New(blob.NewClient(c), bucket), pipelines: workflow.New(workflow.NewClient(c), ""),
+	db := store.New(store.NewClient(c), table, store.WithCursorKey(env["CURSOR_KEY"]))
+	h := &handler{db: db, tickets: db, files: blob.New(blob.NewClient(c), bucket), pipelines: workflow.New(workflow.NewClient(c), ""),
 		now: d.Now, newID: ids.New}
 	return h.router().Handle, nil
 }
@@ -230,6 +239,8 @@ type uploadRequest struct {
 	ContentType string `json:"contentType" maxLength:"100"`
 	Size        int64  `json:"size"`
 	SHA256      string `json:"sha256" maxLength:"64"`
+	// Certificate: a certificate's number, issue and expiry dates (certificate slots only).
+	Certificate *domain.CertificateDetails `json:"certificate,omitempty"`
 }
 
 // UploadResponse is the pending artifact, the version it goes into and its presigned upload.
@@ -241,8 +252,9 @@ type UploadResponse struct {
 
 // requestUpload checks what is known before the bytes arrive (name against the slot's
 // pattern with the vendor's and model's names, size limit, content type, checksum form) and
-// returns a presigned PUT for a key of its own. Asking again for the same pending file reuses
-// its upload, so a retry does not orphan one.
+// returns a presigned PUT for a key of its own. Asking again for the same pending file within
+// store.UploadReusableFor reuses its upload, so a retry does not orphan one. The upload's
+// ticket is written before its URL is handed out (see the reconciliation sweep).
 func (h *handler) requestUpload(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
 	var body uploadRequest
 	if err := httpapi.Decode(req, &body); err != nil {
@@ -273,17 +285,20 @@ func (h *handler) requestUpload(ctx context.Context, c domain.Caller, req httpap
 		if err := slot.CheckUpload(body.FileName, body.Size, body.ContentType, vendor.Name, t.model.Name); err != nil {
 			return err
 		}
+		if err := checkCertificateDetails(slot, body.Certificate); err != nil {
+			return err
+		}
 		sum := strings.ToLower(body.SHA256)
 		if b, err := hex.DecodeString(sum); err != nil || len(b) != 32 {
 			return domain.Errorf(domain.Invalid, "invalid_sha256", "sha256 must be the file's SHA-256 as 64 hex digits")
 		}
 		v = t.sub.Current()
-		if prev := pendingSame(v, slot.ID(), body, sum); prev != nil {
+		if prev := pendingSame(v, slot.ID(), body, sum, h.now()); prev != nil {
 			a = prev
 		} else {
 			var ch domain.Change
 			v, ch, err = t.sub.RequestUpload(c, domain.Artifact{Slot: slot.ID(), UploadID: h.newID("up"), FileName: body.FileName,
-				ContentType: body.ContentType, Size: body.Size, SHA256: sum}, h.now())
+				ContentType: body.ContentType, Size: body.Size, SHA256: sum, Certificate: body.Certificate}, h.now())
 			if err != nil {
 				return err
 			}
@@ -305,6 +320,9 @@ func (h *handler) requestUpload(ctx context.Context, c domain.Caller, req httpap
 		return httpapi.Response{}, err
 	}
 	key := precheck.Key(t.model.VendorOrg, t.model.ID, t.kind, v.Number, slotID, a.UploadID)
+	if err := h.tickets.PutUploadTicket(ctx, store.UploadTicket{Key: key, RequestedAt: a.RequestedAt, IssuedAt: h.now()}); err != nil {
+		return httpapi.Response{}, err
+	}
 	up, err := h.files.PresignUpload(ctx, key, a.ContentType, a.SHA256, h.now())
 	if err != nil {
 		return httpapi.Response{}, err
@@ -312,16 +330,34 @@ func (h *handler) requestUpload(ctx context.Context, c domain.Caller, req httpap
 	return httpapi.JSON(http.StatusOK, UploadResponse{Version: v.Number, Artifact: a, Upload: up}), nil
 }
 
-func pendingSame(v *domain.SubmissionVersion, slot string, b uploadRequest, sum string) *domain.Artifact {
+func pendingSame(v *domain.SubmissionVersion, slot string, b uploadRequest, sum string, now time.Time) *domain.Artifact {
 	if v == nil || v.Status != domain.VersionOpen {
 		return nil
 	}
 	a := v.Artifacts[slot]
-	if a != nil && a.Status == domain.ArtifactPending && a.FileName == b.FileName && a.SHA256 == sum &&
-		a.Size == b.Size && a.ContentType == b.ContentType {
+	if a != nil && a.Status == domain.ArtifactPending && a.RequestedAt.After(now.Add(-store.UploadReusableFor)) && a.FileName == b.FileName && a.SHA256 == sum &&
+		a.Size == b.Size && a.ContentType == b.ContentType && sameDetails(a.Certificate, b.Certificate) {
 		return a
 	}
 	return nil
+}
+
+// checkCertificateDetails accepts a certificate's details only on a certificate slot, and only
+// valid ones. Error codes (Invalid): certificate_details_not_applicable, invalid_certificate_details.
+func checkCertificateDetails(slot evidence.Slot, d *domain.CertificateDetails) error {
+	switch {
+	case d == nil:
+		return nil
+	case slot.Kind != evidence.KindCertificate:
+		return domain.Errorf(domain.Invalid, "certificate_details_not_applicable", "only a certificate upload carries certificate details")
+	case d.Confirmed:
+		return domain.Errorf(domain.Invalid, "invalid_certificate_details", "a reviewer confirms certificate details when approving")
+	}
+	return d.Check()
+}
+
+func sameDetails(a, b *domain.CertificateDetails) bool {
+	return (a == nil && b == nil) || (a != nil && b != nil && *a == *b)
 }
 
 // submit sends the open version to review once every required file is received and passed
@@ -451,6 +487,9 @@ func artifactVersion(s *domain.Submission, slot string, a *domain.Artifact) int 
 type decisionRequest struct {
 	Decision string `json:"decision" maxLength:"10"`
 	Reason   string `json:"reason" maxLength:"2000"`
+	// Certificates: the reviewer's corrections of certificate details (by certificate: 3c, srrc,
+	// cta) when approving a certificates version; the others are confirmed as uploaded.
+	Certificates map[domain.Certificate]domain.CertificateDetails `json:"certificates,omitempty" maxItems:"3"`
 }
 
 // decide approves or rejects a submitted version with feedback; it takes effect at once and
@@ -478,10 +517,20 @@ func (h *handler) decide(ctx context.Context, c domain.Caller, req httpapi.Reque
 		if v.Outcome.Same(approve, body.Reason) {
 			return nil
 		}
+		if approve {
+			if err := v.ConfirmCertificates(body.Certificates); err != nil {
+				return err
+			}
+		}
 		return h.record(ctx, c, t, v, approve, body.Reason)
 	})
 	if err != nil {
 		return httpapi.Response{}, err
+	}
+	if approve && t.kind == domain.SubmissionCertificates {
+		if err := h.recordCertificates(ctx, t.model, v); err != nil {
+			return httpapi.Response{}, err
+		}
 	}
 	// Saved before resuming: the decision stays recorded even if the resume fails. Only an
 	// approval completes the kind's track; a rejection leaves it waiting for the resubmission.
@@ -506,6 +555,29 @@ func (h *handler) record(ctx context.Context, c domain.Caller, t target, v *doma
 	}
 	msg := domain.OutcomeMessage(h.newID("msg"), t.model.VendorOrg, "model", t.model.ID, what, v.Outcome, "", now)
 	return h.db.Tx().SaveSubmissionVersion(v, ch).PutMessage(msg).Commit(ctx, what)
+}
+
+// recordCertificates writes the validity of an approved certificates version (the first or a
+// renewal) on the model's pipeline record, where the daily sweep warns before expiry and the
+// runtime check reads it; a renewal lifts the certificate_expired restriction. Repeating it
+// changes nothing.
+func (h *handler) recordCertificates(ctx context.Context, m *domain.Model, v *domain.SubmissionVersion) error {
+	valid := v.CertificateValidity()
+	return store.Retry(ctx, store.RetryAttempts, func() error {
+		p, err := h.db.Pipeline(ctx, m.ID)
+		switch {
+		case domain.KindOf(err) == domain.NotFound:
+			// The workflow's first record step has not run yet; it finds this record.
+			p = &domain.Pipeline{ModelID: m.ID, VendorOrg: m.VendorOrg, Stage: domain.StageRegistered}
+		case err != nil:
+			return err
+		}
+		changes := p.RecordCertificates(valid, h.now())
+		if len(changes) == 0 {
+			return nil
+		}
+		return h.db.SavePipeline(ctx, p, changes...)
+	})
 }
 
 // resumeTrack completes the pipeline track of t's submission kind (the software or hardware

@@ -24,9 +24,24 @@ var testNow = time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC)
 // fakeStore holds one model and its submissions in memory. Tx is not faked: the decision
 // route is covered end to end (infra/e2e).
 type fakeStore struct {
-	model *domain.Model
-	subs  map[domain.SubmissionKind]*domain.Submission
-	saved []domain.Change
+	model    *domain.Model
+	subs     map[domain.SubmissionKind]*domain.Submission
+	saved    []domain.Change
+	pipeline *domain.Pipeline
+}
+
+func (f *fakeStore) Pipeline(_ context.Context, id string) (*domain.Pipeline, error) {
+	if f.pipeline == nil {
+		return nil, domain.Errorf(domain.NotFound, "pipeline_not_started", "no pipeline")
+	}
+	cp := *f.pipeline
+	return &cp, nil
+}
+
+func (f *fakeStore) SavePipeline(_ context.Context, p *domain.Pipeline, changes ...domain.Change) error {
+	f.pipeline = p
+	f.saved = append(f.saved, changes...)
+	return nil
 }
 
 // loadEvent reads events/evidence/<name> (shared/lambdafn/eventstest).
@@ -82,6 +97,13 @@ func (f *fakeStore) SubmissionQueue(context.Context, store.QueueFilter) (store.P
 	return store.Page[domain.SubmissionVersion]{}, nil
 }
 
+type fakeTickets struct{ issued []store.UploadTicket }
+
+func (f *fakeTickets) PutUploadTicket(_ context.Context, t store.UploadTicket) error {
+	f.issued = append(f.issued, t)
+	return nil
+}
+
 type fakeFiles struct{ keys []string }
 
 func (f *fakeFiles) PresignUpload(_ context.Context, key, contentType, sha string, now time.Time) (blob.Upload, error) {
@@ -97,7 +119,7 @@ func newTestHandler(status domain.ModelStatus) (*handler, *fakeStore, *fakeFiles
 		ModelSpec: domain.ModelSpec{Name: "K1 Pro", DeviceType: domain.DeviceDesktopDualScreen,
 			SoftwareModes: []domain.SoftwareMode{domain.ModeSDK}, Connectivity: []domain.Connectivity{domain.ConnWiFi}}}}
 	files := &fakeFiles{}
-	return &handler{db: db, files: files, now: func() time.Time { return testNow }, newID: func(p string) string { return p + "_1" }}, db, files
+	return &handler{db: db, tickets: &fakeTickets{}, files: files, now: func() time.Time { return testNow }, newID: func(p string) string { return p + "_1" }}, db, files
 }
 
 func asVendor(req httpapi.Request, org string) httpapi.Request {
@@ -147,6 +169,22 @@ func TestRequestUpload(t *testing.T) {
 			assert.Equal(t, http.StatusOK, resp.StatusCode)
 			assert.Len(t, db.saved, 1)
 			assert.Equal(t, files.keys[0], files.keys[1])
+			issued := h.tickets.(*fakeTickets).issued
+			require.Len(t, issued, 2, "every URL handed out has its ticket")
+			assert.Equal(t, files.keys[0], issued[1].Key)
+			assert.Equal(t, testNow, issued[1].RequestedAt)
+
+			// A day later the same request gets a new upload (and a ticket of that day).
+			later := testNow.Add(store.UploadReusableFor + time.Minute)
+			h.now = func() time.Time { return later }
+			h.newID = func(p string) string { return p + "_2" }
+			resp, err = h.router().Handle(context.Background(), req)
+			require.NoError(t, err)
+			assert.Equal(t, http.StatusOK, resp.StatusCode)
+			require.Len(t, files.keys, 3)
+			assert.NotEqual(t, files.keys[0], files.keys[2])
+			issued = h.tickets.(*fakeTickets).issued
+			assert.Equal(t, later, issued[2].RequestedAt)
 		})
 	}
 }

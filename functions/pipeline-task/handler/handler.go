@@ -10,6 +10,7 @@ package handler
 import (
 	"context"
 	"fmt"
+	"math"
 	"regexp"
 	"time"
 
@@ -42,6 +43,9 @@ type Result struct {
 	// passed the factory check while the model was in PVT (MP entry requires it; the ASL's
 	// PVTComplete? and MayEnterMP? Choices read it).
 	FactoryChecked *bool `json:"factoryChecked,omitempty"`
+	// SecondsLeft, for a record step of an inspection's invitation or shipment: the seconds left
+	// until the inspection's deadline (at least 1), the timer of the next wait.
+	SecondsLeft int64 `json:"secondsLeft,omitempty"`
 }
 
 // InvalidEvent is returned for an event the pipeline should never send; its type name is what
@@ -87,20 +91,23 @@ func (h *handler) handle(ctx context.Context, e Event) (Result, error) {
 	case e.ModelID == "":
 		return Result{}, &InvalidEvent{Reason: "no modelId"}
 	case e.Step == StepRecord:
-		if err := h.record(ctx, e); err != nil {
+		p, err := h.record(ctx, e)
+		if err != nil {
 			return Result{}, err
 		}
-		if e.PVTDeclared {
+		switch {
+		case e.PVTDeclared:
 			ok, err := h.db.HasPVTPass(ctx, e.ModelID)
 			if err != nil {
 				return Result{}, err
 			}
 			return Result{FactoryChecked: &ok}, nil
+		case e.Stage == domain.StageDVT:
+			return h.approvedTracks(ctx, e)
+		case (e.Inspection == domain.InspectionInvited || e.Inspection == domain.InspectionShipped) && p.Inspection != nil:
+			return Result{SecondsLeft: secondsUntil(p.Inspection.Deadline, h.now())}, nil
 		}
-		if e.Stage != domain.StageDVT {
-			return Result{}, nil
-		}
-		return h.approvedTracks(ctx, e)
+		return Result{}, nil
 	case e.TaskToken == "":
 		return Result{}, &InvalidEvent{Reason: "no taskToken"}
 	}
@@ -121,15 +128,22 @@ func (h *handler) approvedTracks(ctx context.Context, e Event) (Result, error) {
 	return res, nil
 }
 
-// record applies the record step to the model's pipeline. Parallel branches record at the
-// same moment: a lost race is read again and reapplied (Apply is idempotent).
-func (h *handler) record(ctx context.Context, e Event) error {
+// secondsUntil is the whole seconds from now to deadline, at least 1 (a timer of 0 seconds is
+// refused by Step Functions; a deadline already past fires at once).
+func secondsUntil(deadline, now time.Time) int64 {
+	return max(1, int64(math.Ceil(deadline.Sub(now).Seconds())))
+}
+
+// record applies the record step to the model's pipeline and returns the record. Parallel
+// branches record at the same moment: a lost race is read again and reapplied (Apply is
+// idempotent).
+func (h *handler) record(ctx context.Context, e Event) (*domain.Pipeline, error) {
 	r := e.PipelineRecord
 	if r.Status == domain.TrackExpired {
 		if kind := r.Track.SubmissionOf(); kind != "" {
 			sub, err := h.db.Submission(ctx, e.ModelID, e.VendorOrg, kind)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			for _, v := range sub.Versions {
 				r.Submitted = r.Submitted || v.SubmittedAt != nil
@@ -143,15 +157,15 @@ func (h *handler) record(ctx context.Context, e Event) error {
 		case domain.KindOf(gerr) == domain.NotFound:
 			p = &domain.Pipeline{ModelID: e.ModelID, VendorOrg: e.VendorOrg, Stage: domain.StageRegistered}
 		case gerr != nil:
-			return gerr
+			return nil, gerr
 		}
 		changes := p.Apply(r, h.now())
 		if len(changes) == 0 {
-			return nil
+			return p, nil
 		}
 		if err = h.db.SavePipeline(ctx, p, changes...); domain.KindOf(err) != domain.Conflict {
-			return err
+			return p, err
 		}
 	}
-	return err
+	return nil, err
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/facepay/platform/shared/awsx"
+	"github.com/facepay/platform/shared/blob"
 	"github.com/facepay/platform/shared/domain"
 	"github.com/facepay/platform/shared/httpapi"
 	"github.com/facepay/platform/shared/lambdafn"
@@ -35,12 +36,15 @@ type pipelineStore interface {
 type pipelines interface {
 	Start(ctx context.Context, name string, input any) (string, error)
 	Resume(ctx context.Context, token string, output any) error
+	Stop(ctx context.Context, name, cause string) error
 }
 
 type handler struct {
 	db        pipelineStore
 	cameras   testCameraStore
 	devices   testDeviceStore
+	spots     spotCheckStore
+	reports   reports
 	pipelines pipelines
 	now       func() time.Time
 	trackDays int
@@ -49,7 +53,7 @@ type handler struct {
 // New builds the function from its environment (TABLE_NAME, STATE_MACHINE_ARN, optional
 // PIPELINE_TRACK_TIMEOUT_DAYS).
 func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, httpapi.Request) (httpapi.Response, error), error) {
-	env, err := d.Require("TABLE_NAME", "STATE_MACHINE_ARN")
+	env, err := d.Require("TABLE_NAME", "STATE_MACHINE_ARN", "BUCKET_NAME", "CURSOR_KEY")
 	if err != nil {
 		return nil, err
 	}
@@ -61,9 +65,10 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, httpapi.Re
 	if err != nil {
 		return nil, err
 	}
-	db := store.New(store.NewClient(c), env["TABLE_NAME"])
-	h := &handler{db: db, cameras: db, devices: db, pipelines: workflow.New(workflow.NewClient(c), env["STATE_MACHINE_ARN"]),
-		now: d.Now, trackDays: days}
+	db := store.New(store.NewClient(c), env["TABLE_NAME"], store.WithCursorKey(env["CURSOR_KEY"]))
+	h := &handler{db: db, cameras: db, devices: db, spots: db, reports: blob.New(blob.NewClient(c), env["BUCKET_NAME"]),
+		pipelines: workflow.New(workflow.NewClient(c), env["STATE_MACHINE_ARN"]),
+		now:       d.Now, trackDays: days}
 	return h.router().Handle, nil
 }
 
@@ -82,6 +87,12 @@ func (h *handler) router() httpapi.Router {
 		"POST /models/{id}/test-devices":                            h.registerTestDevice,
 		"GET /models/{id}/test-devices":                             h.listTestDevices,
 		"POST /models/{id}/test-devices/{sn}/clear":                 h.clearTestDevice,
+		"POST /models/{id}/withdraw":                                h.withdraw,
+		"POST /admin/models/{id}/spot-checks":                       h.recordSpotCheck,
+		"GET /models/{id}/spot-checks":                              h.listSpotChecks,
+		"POST /models/{id}/spot-checks/{checkId}/response":          h.respondToOrder,
+		"POST /admin/models/{id}/spot-checks/{checkId}/close":       h.closeOrder,
+		"GET /admin/alerts":                                         h.listAlerts,
 	}
 }
 
@@ -126,7 +137,12 @@ func (h *handler) timeline(ctx context.Context, c domain.Caller, req httpapi.Req
 			return httpapi.Response{}, err
 		}
 	}
-	return httpapi.JSON(http.StatusOK, domain.BuildTimeline(m, p, subs)), nil
+	tl := domain.BuildTimeline(m, p, subs)
+	if p != nil {
+		ok, reason := p.PaymentStanding(h.now())
+		tl.Payments = &domain.PaymentsView{Allowed: ok, Reason: reason}
+	}
+	return httpapi.JSON(http.StatusOK, tl), nil
 }
 
 // Completed is the answer to a step: the workflow continues on its own (202), and the

@@ -64,6 +64,12 @@ func (f *fakeStore) MarkTaskTokenCompleted(_ context.Context, id, step, token, f
 type fakePipelines struct {
 	resumed map[string]any
 	started []string
+	stopped []string
+}
+
+func (f *fakePipelines) Stop(_ context.Context, name, _ string) error {
+	f.stopped = append(f.stopped, name)
+	return nil
 }
 
 func (f *fakePipelines) Resume(_ context.Context, token string, output any) error {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"time"
 
 	"github.com/facepay/platform/shared/domain"
 	"github.com/facepay/platform/shared/evidence"
@@ -29,8 +30,11 @@ func (h *handler) evidenceUpload(ctx context.Context, k precheck.KeyParts, key, 
 	// What follows a settled upload (metric, quarantine) runs once, after the save.
 	var in *domain.Arrival
 	var then func() error
-	err := store.Retry(ctx, store.RetryAttempts, func() error { // the vendor may change another slot meanwhile
-		then = nil
+	// settled is the settled upload's RequestedAt: its ticket is done with. A lost race (the
+	// vendor changed another slot meanwhile) repeats only the load and the save.
+	var settled *time.Time
+	err := store.Retry(ctx, store.RetryAttempts, func() error {
+		then, settled = nil, nil
 		m, err := h.subs.Model(ctx, k.ModelID)
 		if domain.KindOf(err) == domain.NotFound {
 			slog.WarnContext(ctx, "evidence for unknown model", "key", key)
@@ -53,7 +57,7 @@ func (h *handler) evidenceUpload(ctx context.Context, k precheck.KeyParts, key, 
 			return h.unaccepted(ctx, key, versionID) // superseded by a later upload to the slot
 		}
 		if a.Status == domain.ArtifactRejected {
-			then = func() error { return h.objects.Quarantine(ctx, key, a.VersionID) }
+			then, settled = func() error { return h.objects.Quarantine(ctx, key, a.VersionID) }, &a.RequestedAt
 			return nil
 		}
 		if a.Status == domain.ArtifactReceived && versionID != "" && versionID != a.VersionID {
@@ -61,6 +65,9 @@ func (h *handler) evidenceUpload(ctx context.Context, k precheck.KeyParts, key, 
 		}
 		if a.Status != domain.ArtifactPending || v.Status != domain.VersionOpen {
 			slog.InfoContext(ctx, "redelivered notification ignored", "key", key)
+			if a.Status != domain.ArtifactPending {
+				settled = &a.RequestedAt
+			}
 			return nil
 		}
 		slot, err := precheck.Slot(m, k.Kind, k.SlotID)
@@ -84,6 +91,7 @@ func (h *handler) evidenceUpload(ctx context.Context, k precheck.KeyParts, key, 
 		if err := h.subs.SaveArtifact(ctx, v, k.SlotID, ch); err != nil {
 			return err
 		}
+		settled = &a.RequestedAt
 		then = func() error {
 			h.count(ctx, kindEvidence, in.ReasonCode)
 			if in.ReasonCode != "" {
@@ -95,10 +103,16 @@ func (h *handler) evidenceUpload(ctx context.Context, k precheck.KeyParts, key, 
 		}
 		return nil
 	})
-	if err != nil || then == nil {
+	if err != nil {
 		return err
 	}
-	return then()
+	if then != nil {
+		if err := then(); err != nil {
+			return err
+		}
+	}
+	h.ticketDone(ctx, key, settled)
+	return nil
 }
 
 // inspectEvidence reads the object and returns what the checks found.

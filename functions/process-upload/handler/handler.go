@@ -4,7 +4,10 @@
 // of upload arrive: application attachments (applications/...) and model evidence
 // (evidence/..., see evidence.go), whose spreadsheets are also pre-screened.
 // Notifications arrive at least once; a redelivered one finds the slot already settled and
-// changes nothing.
+// changes nothing. The reconciliation sweep re-drives uploads whose notification was lost by
+// the same path, with an S3 event of its own; whichever of the two comes second (or loses the
+// race to save) finds the slot settled. Once an upload has settled its ticket (the sweep's
+// index, store.UploadTicket) is deleted.
 //
 // Every upload it settles is counted in CloudWatch (Embedded Metric Format, on stdout):
 // UploadsReceived with dimension Kind ("application" or "evidence"), or UploadsRejected with
@@ -72,9 +75,15 @@ func (p remotePrescreen) Prescreen(ctx context.Context, r evidence.PrescreenRequ
 	return out, err
 }
 
+// tickets is the reconciliation sweep's index of issued uploads (store.DeleteUploadTicket).
+type tickets interface {
+	DeleteUploadTicket(ctx context.Context, key string, requestedAt time.Time) error
+}
+
 type handler struct {
 	apps      applicationStore
 	subs      evidenceStore
+	tickets   tickets
 	objects   objects
 	prescreen prescreener
 	now       func() time.Time
@@ -92,7 +101,7 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, events.S3E
 		return nil, err
 	}
 	db := store.New(store.NewClient(c), env["TABLE_NAME"])
-	h := &handler{apps: db, subs: db, objects: blob.New(blob.NewClient(c), env["BUCKET_NAME"]), now: d.Now, metrics: os.Stdout,
+	h := &handler{apps: db, subs: db, tickets: db, objects: blob.New(blob.NewClient(c), env["BUCKET_NAME"]), now: d.Now, metrics: os.Stdout,
 		prescreen: remotePrescreen{client: invoke.NewClient(c), function: env["PRESCREEN_FUNCTION"]}}
 	return h.handle, nil
 }
@@ -138,8 +147,9 @@ func (h *handler) applicationUpload(ctx context.Context, org, appID, slot, uploa
 	var obj *blob.Object
 	var code, reason string
 	var then func() error
+	var settled *time.Time // the settled upload's RequestedAt: its ticket is done with
 	err := store.Retry(ctx, store.RetryAttempts, func() error {
-		then = nil
+		then, settled = nil, nil
 		a, err := h.apps.Application(ctx, appID)
 		if domain.KindOf(err) == domain.NotFound {
 			slog.WarnContext(ctx, "upload for unknown application", "key", key)
@@ -152,12 +162,13 @@ func (h *handler) applicationUpload(ctx context.Context, org, appID, slot, uploa
 		if a.Org == org && att != nil && att.UploadID == uploadID && att.Status == domain.AttachmentRejected {
 			// Redelivered after a rejection: the quarantine may have failed the first time
 			// (the rejection was saved first), and moving it again is harmless.
-			then = func() error { return h.objects.Quarantine(ctx, key, att.VersionID) }
+			then, settled = func() error { return h.objects.Quarantine(ctx, key, att.VersionID) }, &att.RequestedAt
 			return nil
 		}
 		if a.Org == org && att != nil && att.UploadID == uploadID && att.Status == domain.AttachmentReceived &&
 			(versionID == "" || versionID == att.VersionID) {
 			slog.InfoContext(ctx, "redelivered notification ignored", "key", key)
+			settled = &att.RequestedAt
 			return nil
 		}
 		if a.Org != org || att == nil || att.UploadID != uploadID || att.Status != domain.AttachmentPending {
@@ -180,6 +191,7 @@ func (h *handler) applicationUpload(ctx context.Context, org, appID, slot, uploa
 		if err := h.apps.SaveApplication(ctx, a, ch); err != nil {
 			return err
 		}
+		settled = &att.RequestedAt
 		then = func() error {
 			h.count(ctx, kindApplication, code)
 			if code != "" {
@@ -189,10 +201,29 @@ func (h *handler) applicationUpload(ctx context.Context, org, appID, slot, uploa
 		}
 		return nil
 	})
-	if err != nil || then == nil {
+	if err != nil {
 		return err
 	}
-	return then()
+	if then != nil {
+		if err := then(); err != nil {
+			return err
+		}
+	}
+	h.ticketDone(ctx, key, settled)
+	return nil
+}
+
+// ticketDone deletes the ticket of the upload at key once it has settled (requestedAt is nil
+// when this event settled nothing the ticket stands for). A failed delete is logged, not
+// returned: the upload is settled, and the sweep's next run re-drives the object, which finds
+// it settled and comes here again.
+func (h *handler) ticketDone(ctx context.Context, key string, requestedAt *time.Time) {
+	if requestedAt == nil {
+		return
+	}
+	if err := h.tickets.DeleteUploadTicket(ctx, key, *requestedAt); err != nil {
+		slog.WarnContext(ctx, "upload ticket not deleted", "key", key, "err", err)
+	}
 }
 
 // inspect reads the object and returns why it is refused: a stable reason code

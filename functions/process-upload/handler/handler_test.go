@@ -83,6 +83,17 @@ func (f *fakeSubs) SaveArtifact(_ context.Context, v *domain.SubmissionVersion, 
 	return nil
 }
 
+// fakeTickets records the upload tickets deleted.
+type fakeTickets struct{ deleted []string }
+
+func (f *fakeTickets) DeleteUploadTicket(_ context.Context, key string, requestedAt time.Time) error {
+	f.deleted = append(f.deleted, key+"@"+requestedAt.Format(time.RFC3339))
+	return nil
+}
+
+// requestedAt is when every fixture's upload was requested.
+var requestedAt = testNow.Add(-2 * time.Hour)
+
 type fakeObjects struct {
 	data        map[string][]byte
 	quarantined []string
@@ -137,7 +148,7 @@ func newTestHandler(t *testing.T, u upload, out io.Writer) (*handler, string, *f
 	if u.other {
 		uploadID = "up_2"
 	}
-	h := &handler{apps: &fakeApps{}, subs: &fakeSubs{}, now: func() time.Time { return testNow }, metrics: out}
+	h := &handler{apps: &fakeApps{}, subs: &fakeSubs{}, tickets: &fakeTickets{}, now: func() time.Time { return testNow }, metrics: out}
 	var key string
 	if u.slot == "deck" {
 		declared := int64(len(u.data))
@@ -145,7 +156,7 @@ func newTestHandler(t *testing.T, u upload, out io.Writer) (*handler, string, *f
 			declared = u.declared
 		}
 		att := &domain.Attachment{Slot: "deck", UploadID: uploadID, FileName: u.fileName, Size: declared,
-			SHA256: u.sha256, Status: domain.AttachmentPending}
+			SHA256: u.sha256, Status: domain.AttachmentPending, RequestedAt: requestedAt}
 		if u.settled || u.reused {
 			att.Status, att.VersionID = domain.AttachmentReceived, "v1"
 		}
@@ -167,7 +178,7 @@ func newTestHandler(t *testing.T, u upload, out io.Writer) (*handler, string, *f
 			kind = domain.SubmissionSoftware
 		}
 		a := &domain.Artifact{Slot: u.slot, UploadID: uploadID, FileName: u.fileName, Size: int64(len(u.data)),
-			SHA256: u.sha256, Status: domain.ArtifactPending}
+			SHA256: u.sha256, Status: domain.ArtifactPending, RequestedAt: requestedAt}
 		if u.settled || u.reused {
 			a.Status, a.VersionID = domain.ArtifactReceived, "v1"
 		}
@@ -312,6 +323,13 @@ func TestUploadMetrics(t *testing.T) {
 			} else {
 				assert.Empty(t, objs.quarantined)
 			}
+			// The upload's ticket goes once it has settled, now or before; an object no slot
+			// takes settles nothing (its own ticket goes when the sweep finds it gone).
+			if tt.upload.other || tt.upload.reused {
+				assert.Empty(t, h.tickets.(*fakeTickets).deleted)
+			} else {
+				assert.Equal(t, []string{key + "@" + requestedAt.Format(time.RFC3339)}, h.tickets.(*fakeTickets).deleted)
+			}
 		})
 	}
 }
@@ -354,4 +372,78 @@ func TestLostRaceRereadsTheRecordNotTheObject(t *testing.T) {
 				parseRecords(t, out.String()), "counted once")
 		})
 	}
+}
+
+// loserApps is the store as the second of two events for one upload sees it (the sweep's
+// re-drive and the late original, both finding the slot pending): the other saves the settled
+// attachment just before this one's save, which loses the race.
+type loserApps struct {
+	*fakeApps
+	lost bool
+}
+
+func (l *loserApps) SaveApplication(ctx context.Context, a *domain.Application, ch ...domain.Change) error {
+	if !l.lost {
+		l.lost = true
+		winner := copyOf(l.app)
+		att := winner.Attachments["deck"]
+		received := testNow
+		att.Status, att.VersionID, att.ReceivedAt = domain.AttachmentReceived, "v1", &received
+		l.app = winner
+		return errLostRace
+	}
+	return l.fakeApps.SaveApplication(ctx, a, ch...)
+}
+
+// The loser of the race between two events for one upload settles nothing of its own: it
+// reloads, finds the upload settled by the winner, counts nothing, quarantines nothing, and
+// leaves the record as the winner wrote it (only the ticket's deletion repeats, harmlessly).
+func TestTwoEventsRacingForOneUploadSettleItOnce(t *testing.T) {
+	var out bytes.Buffer
+	h, key, objs := newTestHandler(t, upload{slot: "deck", fileName: "deck.pdf", data: evidencetest.PDF()}, &out)
+	l := &loserApps{fakeApps: h.apps.(*fakeApps)}
+	h.apps = l
+	_, err := h.handle(context.Background(), events.S3Event{Records: []events.S3EventRecord{{S3: events.S3Entity{
+		Object: events.S3Object{Key: key, VersionID: "v1"}}}}})
+	require.NoError(t, err)
+	assert.True(t, l.lost, "the save lost the race once")
+	assert.Empty(t, out.String(), "the winner counted the upload; the loser counts nothing")
+	assert.Empty(t, objs.quarantined)
+	assert.Equal(t, domain.AttachmentReceived, l.app.Attachments["deck"].Status)
+	assert.Equal(t, []string{key + "@" + requestedAt.Format(time.RFC3339)}, h.tickets.(*fakeTickets).deleted)
+}
+
+// loserSubs is loserApps for evidence: the other event saves the settled file first.
+type loserSubs struct {
+	*fakeSubs
+	lost bool
+}
+
+func (l *loserSubs) SaveArtifact(ctx context.Context, v *domain.SubmissionVersion, slot string, ch ...domain.Change) error {
+	if !l.lost {
+		l.lost = true
+		winner := copyOf(l.sub.Versions[v.Number-1])
+		a := winner.Artifacts[slot]
+		received := testNow
+		a.Status, a.VersionID, a.ReceivedAt = domain.ArtifactReceived, "v1", &received
+		l.sub.Versions[v.Number-1] = winner
+		return errLostRace
+	}
+	return l.fakeSubs.SaveArtifact(ctx, v, slot, ch...)
+}
+
+func TestTwoEventsRacingForOneEvidenceUploadSettleItOnce(t *testing.T) {
+	var out bytes.Buffer
+	cert := evidence.CertificateSlot(domain.Cert3C)
+	h, key, objs := newTestHandler(t, upload{slot: cert.ID(), fileName: cert.ExpectedFileName("示例科技", "K1 Pro", ".pdf"), data: evidencetest.PDF()}, &out)
+	l := &loserSubs{fakeSubs: h.subs.(*fakeSubs)}
+	h.subs = l
+	_, err := h.handle(context.Background(), events.S3Event{Records: []events.S3EventRecord{{S3: events.S3Entity{
+		Object: events.S3Object{Key: key, VersionID: "v1"}}}}})
+	require.NoError(t, err)
+	assert.True(t, l.lost, "the save lost the race once")
+	assert.Empty(t, out.String(), "the winner counted the upload; the loser counts nothing")
+	assert.Empty(t, objs.quarantined)
+	assert.Equal(t, domain.ArtifactReceived, l.sub.Versions[0].Artifacts[cert.ID()].Status)
+	assert.Equal(t, []string{key + "@" + requestedAt.Format(time.RFC3339)}, h.tickets.(*fakeTickets).deleted)
 }

@@ -1,11 +1,25 @@
-// Package handler is the daily review-SLA sweep. Reviews are promised within one week
-// (DOMAIN.md section 3); each day it counts, per review queue (applications by partner type,
-// models, evidence submissions), the items still waiting for a decision after that week and writes them as CloudWatch metrics (Embedded Metric Format),
-// so an alarm can page the review team. It only reads, so redelivery is harmless.
+// Package handler is the daily sweep: everything the platform raises on a date.
+//
+// Reviews are promised within one week (DOMAIN.md section 3): each day it counts, per review
+// queue (applications by partner type, models, evidence submissions), the items still waiting
+// for a decision after that week, writes the counts as CloudWatch metrics (Embedded Metric
+// Format) so an alarm can page the review team, and raises each overdue review once to the
+// reviewers (GET /admin/alerts; a raise-once claim per review round).
+//
+// Then it does what is due on each model's pipeline record (domain.Pipeline.Sweep): warns the
+// vendor 90, 30 and 7 days before a certificate expires, restricts the model on the day a
+// mandatory certificate expires, reminds the vendor 14 days before a DVT track expires, and
+// restricts the model when a spot check's rectification order passes its deadline, raising it
+// to the reviewers. Vendors read the notices in their outbox (GET /messages).
+//
+// Redelivery and re-runs are harmless: what was raised is recorded (the claim, the pipeline
+// record) in the same transaction as the notice.
 package handler
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -13,6 +27,7 @@ import (
 
 	"github.com/facepay/platform/shared/awsx"
 	"github.com/facepay/platform/shared/domain"
+	"github.com/facepay/platform/shared/ids"
 	"github.com/facepay/platform/shared/lambdafn"
 	"github.com/facepay/platform/shared/metrics"
 	"github.com/facepay/platform/shared/store"
@@ -26,21 +41,29 @@ type Event struct {
 	ScheduledTime string `json:"scheduledTime"`
 }
 
-// Result is the count of overdue reviews per queue.
+// Result is the count of overdue reviews per queue, how many were raised to the reviewers
+// for the first time, and the models whose pipeline records the sweep changed.
 type Result struct {
 	Overdue map[string]int `json:"overdue"`
+	Raised  int            `json:"raised"`
+	Swept   []string       `json:"swept"`
 }
 
 type queues interface {
 	ApplicationQueue(ctx context.Context, t domain.PartnerType, f store.QueueFilter) (store.Page[domain.Application], error)
 	ModelQueue(ctx context.Context, f store.QueueFilter) (store.Page[domain.Model], error)
 	SubmissionQueue(ctx context.Context, f store.QueueFilter) (store.Page[domain.SubmissionVersion], error)
+	RaiseOnce(ctx context.Context, key string, alert domain.Message) error
+	PipelinesDue(ctx context.Context, until time.Time) ([]string, error)
+	Pipeline(ctx context.Context, id string) (*domain.Pipeline, error)
+	SaveSwept(ctx context.Context, p *domain.Pipeline, changes []domain.Change, messages, alerts []domain.Message) error
 }
 
 type handler struct {
-	db  queues
-	now func() time.Time
-	out io.Writer // EMF lines go to stdout, which Lambda ships to CloudWatch Logs
+	db    queues
+	now   func() time.Time
+	out   io.Writer // EMF lines go to stdout, which Lambda ships to CloudWatch Logs
+	newID func(prefix string) string
 }
 
 // New builds the function from its environment.
@@ -54,7 +77,7 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, Event) (Re
 		return nil, err
 	}
 	table := env["TABLE_NAME"]
-	h := &handler{db: store.New(store.NewClient(c), table), now: d.Now, out: os.Stdout}
+	h := &handler{db: store.New(store.NewClient(c), table), now: d.Now, out: os.Stdout, newID: ids.New}
 	return h.handle, nil
 }
 
@@ -64,11 +87,32 @@ func (h *handler) handle(ctx context.Context, e Event) (Result, error) {
 		return Result{}, err
 	}
 	f := store.QueueFilter{State: store.QueuePending, SubmittedUntil: at.Add(-ReviewSLA), Limit: 100}
-	res := Result{Overdue: map[string]int{}}
+	res := Result{Overdue: map[string]int{}, Swept: []string{}}
+	// raise tells the reviewers about one overdue review, once per review round.
+	raise := func(key, entity, entityID, what string, submitted time.Time) error {
+		due := submitted.Add(ReviewSLA)
+		err := h.db.RaiseOnce(ctx, key, domain.Message{ID: h.newID("alr"), Org: "reviewers", At: at, Entity: entity, EntityID: entityID,
+			Subject: "Review overdue: " + what,
+			Body:    fmt.Sprintf("Submitted %s, due %s (one week); still waiting for a decision.", submitted.UTC().Format(time.RFC3339), due.UTC().Format(time.RFC3339))})
+		switch {
+		case errors.Is(err, domain.ErrAlreadyRaised):
+			return nil
+		case err != nil:
+			return err
+		}
+		res.Raised++
+		return nil
+	}
 	for _, t := range []domain.PartnerType{domain.PartnerDeviceVendor, domain.PartnerSoftwareProvider, domain.PartnerDeployer, domain.PartnerMerchant} {
 		n, err := count(func(cursor string) (int, string, error) {
 			f.Cursor = cursor
 			p, err := h.db.ApplicationQueue(ctx, t, f)
+			for _, a := range p.Items {
+				if err == nil && a.SubmittedAt != nil {
+					err = raise(fmt.Sprintf("review#APP#%s#round%d", a.ID, a.Round), "application", a.ID,
+						fmt.Sprintf("%s application %s (round %d)", t, a.ID, a.Round), *a.SubmittedAt)
+				}
+			}
 			return len(p.Items), p.Next, err
 		})
 		if err != nil {
@@ -79,6 +123,12 @@ func (h *handler) handle(ctx context.Context, e Event) (Result, error) {
 	n, err := count(func(cursor string) (int, string, error) {
 		f.Cursor = cursor
 		p, err := h.db.ModelQueue(ctx, f)
+		for _, m := range p.Items {
+			if err == nil {
+				err = raise(fmt.Sprintf("review#MODEL#%s#round%d", m.ID, m.Round), "model", m.ID,
+					fmt.Sprintf("model %s (round %d)", m.Name, m.Round), m.SubmittedAt)
+			}
+		}
 		return len(p.Items), p.Next, err
 	})
 	if err != nil {
@@ -88,6 +138,12 @@ func (h *handler) handle(ctx context.Context, e Event) (Result, error) {
 	n, err = count(func(cursor string) (int, string, error) {
 		f.Cursor = cursor
 		p, err := h.db.SubmissionQueue(ctx, f)
+		for _, v := range p.Items {
+			if err == nil && v.SubmittedAt != nil {
+				err = raise(fmt.Sprintf("review#SUB#%s#%s#v%d", v.ModelID, v.Kind, v.Number), "model", v.ModelID,
+					fmt.Sprintf("%s submission of model %s, version %d", v.Kind, v.ModelID, v.Number), *v.SubmittedAt)
+			}
+		}
 		return len(p.Items), p.Next, err
 	})
 	if err != nil {
@@ -102,7 +158,50 @@ func (h *handler) handle(ctx context.Context, e Event) (Result, error) {
 			slog.WarnContext(ctx, "reviews overdue", "queue", q, "count", n)
 		}
 	}
+	if err := h.sweepPipelines(ctx, at, &res); err != nil {
+		return res, err
+	}
 	return res, nil
+}
+
+// sweepPipelines does what is due on every pipeline record the index lists as due by at.
+func (h *handler) sweepPipelines(ctx context.Context, at time.Time, res *Result) error {
+	due, err := h.db.PipelinesDue(ctx, at)
+	if err != nil {
+		return err
+	}
+	for _, id := range due {
+		// A record step of the workflow may write the record meanwhile: reload and redo.
+		err := store.Retry(ctx, store.RetryAttempts, func() error {
+			p, err := h.db.Pipeline(ctx, id)
+			if err != nil {
+				return err
+			}
+			changes, notices := p.Sweep(at)
+			if len(changes) == 0 && len(notices) == 0 {
+				return nil
+			}
+			var messages, alerts []domain.Message
+			for _, n := range notices {
+				m := domain.Message{ID: h.newID("msg"), Org: p.VendorOrg, At: at, Subject: n.Subject, Body: n.Body, Entity: "model", EntityID: p.ModelID}
+				if n.To == domain.PartyReviewer {
+					m.ID, m.Org = h.newID("alr"), "reviewers"
+					alerts = append(alerts, m)
+					continue
+				}
+				messages = append(messages, m)
+			}
+			if err := h.db.SaveSwept(ctx, p, changes, messages, alerts); err != nil {
+				return err
+			}
+			res.Swept = append(res.Swept, id)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("sweep the pipeline of model %s: %w", id, err)
+		}
+	}
+	return nil
 }
 
 func count(page func(cursor string) (int, string, error)) (int, error) {

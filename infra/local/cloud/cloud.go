@@ -417,6 +417,11 @@ func (c *Cloud) WaitNotifications() { c.async.wg.Wait() }
 // error before its handler runs: the way to see retries and failure destinations locally.
 func (c *Cloud) FailNext(function string, n int) error { return c.host.failNext(function, n) }
 
+// FaultsLeft is how many of the failures FailNext injected into function are still to come:
+// a test's way to know an invocation it cannot otherwise observe (a bucket notification,
+// which versitygw posts after the upload returns) has happened.
+func (c *Cloud) FaultsLeft(function string) int { return c.host.faultsLeft(function) }
+
 // randomHex returns n random bytes in hex.
 func randomHex(n int) string {
 	b := make([]byte, n)

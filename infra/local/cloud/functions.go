@@ -6,11 +6,13 @@ import (
 	devicesfn "github.com/facepay/platform/functions/devices/handler"
 	evidencefn "github.com/facepay/platform/functions/evidence/handler"
 	factoryauthfn "github.com/facepay/platform/functions/factory-authorizer/handler"
+	feefn "github.com/facepay/platform/functions/fee/handler"
 	modelsfn "github.com/facepay/platform/functions/models/handler"
 	pipelinefn "github.com/facepay/platform/functions/pipeline-task/handler"
 	pipelineapifn "github.com/facepay/platform/functions/pipeline/handler"
 	prescreenfn "github.com/facepay/platform/functions/prescreen-workbook/handler"
 	uploadfn "github.com/facepay/platform/functions/process-upload/handler"
+	reconcilefn "github.com/facepay/platform/functions/reconcile/handler"
 	releasefn "github.com/facepay/platform/functions/release-decisions/handler"
 	reviewslafn "github.com/facepay/platform/functions/review-sla/handler"
 	reviewfn "github.com/facepay/platform/functions/review/handler"
@@ -33,4 +35,6 @@ var Functions = map[string]lambdafn.Factory{
 	"functions/prescreen-workbook": lambdafn.Of(prescreenfn.New),
 	"functions/devices":            lambdafn.Of(devicesfn.New),
 	"functions/factory-authorizer": lambdafn.Of(factoryauthfn.New),
+	"functions/reconcile":          lambdafn.Of(reconcilefn.New),
+	"functions/fee":                lambdafn.Of(feefn.New),
 }

@@ -175,6 +175,13 @@ func (h *host) failNext(function string, n int) error {
 	return nil
 }
 
+// faultsLeft is how many injected failures of function are still to come.
+func (h *host) faultsLeft(function string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.faults[h.resolve(function)]
+}
+
 func (h *host) injectedFault(name string) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -1,0 +1,188 @@
+package handler
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/facepay/platform/shared/domain"
+	"github.com/facepay/platform/shared/fee"
+	"github.com/facepay/platform/shared/httpapi"
+	"github.com/facepay/platform/shared/store"
+)
+
+// bindingSource is the binding store of issue 13 as the sign-up routes read it. It is the
+// integration point: until it exists, New serves no sign-up route.
+type bindingSource interface {
+	// ConfirmationsOf returns device sn's confirmation intervals, to every provider, ever
+	// (none for an unknown device).
+	ConfirmationsOf(ctx context.Context, sn string) ([]fee.Confirmation, error)
+	// ConfirmedTo returns the devices confirmed to provider at `at`, each with all of its
+	// confirmation intervals.
+	ConfirmedTo(ctx context.Context, provider string, at time.Time) (map[string][]fee.Confirmation, error)
+}
+
+// enrolmentStore is the sign-up part of the store.
+type enrolmentStore interface {
+	FeePolicies(ctx context.Context) ([]fee.PolicyRecord, error)
+	FeeEnrolmentsOf(ctx context.Context, sn string) ([]fee.Enrolment, error)
+	FeeEnrolments(ctx context.Context, sns []string) (map[string][]fee.Enrolment, error)
+	CreateFeeEnrolment(ctx context.Context, e fee.Enrolment) error
+}
+
+// signups serves a deployment provider's sign-ups of its confirmed devices.
+type signups struct {
+	binding bindingSource
+	db      enrolmentStore
+	now     func() time.Time
+}
+
+// SignUpRequest names the devices (or all the caller's confirmed devices) and the first day.
+type SignUpRequest struct {
+	SNs  []string `json:"sns" maxItems:"500" maxLength:"23"`
+	All  bool     `json:"all"`
+	Date fee.Date `json:"date"`
+}
+
+// SignUpResponse has one result per device and the counts of each outcome.
+type SignUpResponse struct {
+	Results  []fee.SignUpResult `json:"results"`
+	SignedUp int                `json:"signedUp"`
+	Existed  int                `json:"alreadySignedUp"`
+	Refused  int                `json:"refused"`
+}
+
+// signUp: a provider signs devices confirmed to it up for the fee from a date (today or later):
+// a list of SNs, or all its confirmed devices. Each device has its own outcome; a device
+// already signed up within its current confirmation is reported as such and unchanged, so the
+// same request again changes nothing.
+func (s *signups) signUp(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
+	var in SignUpRequest
+	if err := httpapi.Decode(req, &in); err != nil {
+		return httpapi.Response{}, err
+	}
+	if err := c.Require(domain.RoleDeployer); err != nil {
+		return httpapi.Response{}, err
+	}
+	now := s.now()
+	if err := fee.CheckSignUpDate(in.Date, now); err != nil {
+		return httpapi.Response{}, err
+	}
+	if in.All == (len(in.SNs) > 0) {
+		return httpapi.Response{}, domain.Errorf(domain.Invalid, "sign_up_devices", "name the devices in sns, or set all, not both")
+	}
+	sns := slices.Clone(in.SNs)
+	if in.All {
+		confirmed, err := s.binding.ConfirmedTo(ctx, c.Org, now)
+		if err != nil {
+			return httpapi.Response{}, err
+		}
+		for sn := range confirmed {
+			sns = append(sns, sn)
+		}
+	}
+	slices.Sort(sns)
+	out := SignUpResponse{Results: make([]fee.SignUpResult, 0, len(sns))}
+	for _, sn := range slices.Compact(sns) {
+		r, err := s.one(ctx, c, sn, in.Date, now)
+		if err != nil {
+			return httpapi.Response{}, err // the platform's own fault: the caller retries the whole request safely
+		}
+		switch r.Outcome {
+		case fee.SignUpCreated:
+			out.SignedUp++
+		case fee.SignUpExisted:
+			out.Existed++
+		default:
+			out.Refused++
+		}
+		out.Results = append(out.Results, r)
+	}
+	return httpapi.JSON(http.StatusOK, out), nil
+}
+
+// one signs one device up. A refusal is a result; only the platform's own faults are errors.
+func (s *signups) one(ctx context.Context, c domain.Caller, sn string, date fee.Date, now time.Time) (fee.SignUpResult, error) {
+	refused := func(err error) (fee.SignUpResult, error) {
+		if domain.KindOf(err) == domain.Internal {
+			return fee.SignUpResult{}, err
+		}
+		return fee.SignUpResult{SN: sn, Outcome: fee.SignUpRefused, Code: domain.CodeOf(err), Message: domain.MessageOf(err)}, nil
+	}
+	if len(sn) != 23 || !keySafe(sn) {
+		return refused(domain.Errorf(domain.Invalid, "invalid_sn", "%q is not a device SN", sn))
+	}
+	var res fee.SignUpResult
+	err := store.Retry(ctx, store.RetryAttempts, func() error {
+		confirmations, err := s.binding.ConfirmationsOf(ctx, sn)
+		if err != nil {
+			return err
+		}
+		existing, err := s.db.FeeEnrolmentsOf(ctx, sn)
+		if err != nil {
+			return err
+		}
+		e, created, err := fee.NewEnrolment(c.Org, sn, date, c.Subject, confirmations, existing, now)
+		if err != nil {
+			return err
+		}
+		if !created {
+			res = fee.SignUpResult{SN: sn, Outcome: fee.SignUpExisted, Enrolment: &e}
+			return nil
+		}
+		if err := s.db.CreateFeeEnrolment(ctx, e); err != nil {
+			return err // a lost race: the next attempt finds the winner's sign-up
+		}
+		res = fee.SignUpResult{SN: sn, Outcome: fee.SignUpCreated, Enrolment: &e}
+		return nil
+	})
+	if err != nil {
+		return refused(err)
+	}
+	return res, nil
+}
+
+// list: the caller's confirmed devices, each with whether it earns today and why not
+// (not signed up, outside its window); ?unsigned=true keeps the devices not signed up.
+func (s *signups) list(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
+	if err := c.Require(domain.RoleDeployer); err != nil {
+		return httpapi.Response{}, err
+	}
+	now := s.now()
+	all, err := s.db.FeePolicies(ctx)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	versions := make([]fee.Policy, len(all))
+	for i, r := range all {
+		versions[i] = r.Policy
+	}
+	p, err := fee.InForce(versions, fee.MonthOf(now))
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	confirmed, err := s.binding.ConfirmedTo(ctx, c.Org, now)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	sns := make([]string, 0, len(confirmed))
+	for sn := range confirmed {
+		sns = append(sns, sn)
+	}
+	slices.Sort(sns)
+	enrolled, err := s.db.FeeEnrolments(ctx, sns)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	unsigned := httpapi.Query(req, "unsigned", "") == "true"
+	items := make([]fee.Standing, 0, len(sns))
+	for _, sn := range sns {
+		st := fee.StandingOf(p, c.Org, sn, confirmed[sn], enrolled[sn], now)
+		if unsigned && st.SignedUpFrom != "" {
+			continue
+		}
+		items = append(items, st)
+	}
+	return httpapi.JSON(http.StatusOK, map[string]any{"policyVersion": p.Version, "items": items}), nil
+}

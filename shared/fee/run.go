@@ -1,0 +1,289 @@
+package fee
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/facepay/platform/shared/domain"
+)
+
+// FigureSource is where the daily figures are (the rollup of issue 13 writes them).
+type FigureSource interface {
+	// FeeUnits returns the fee units (distinct valid payers, fee_payers) of every device with
+	// figures on a day of month m, by device and day, counted as v says. A source that counts
+	// under other criteria than v returns an Invalid error rather than other figures.
+	FeeUnits(ctx context.Context, m Month, v ValidPayment) (map[string]map[Date]int64, error)
+}
+
+// ConfirmationSource is where the bindings are (issue 13): which provider each device was
+// confirmed to, when.
+type ConfirmationSource interface {
+	// ConfirmedDuring returns every device confirmed to some provider at some time during month
+	// m, each with all of its confirmation intervals, to every provider, ever (the window runs
+	// from the first).
+	ConfirmedDuring(ctx context.Context, m Month) (map[string][]Confirmation, error)
+	// ConfirmationsOf returns the confirmation intervals of device sn, to every provider, ever;
+	// none for an unknown device.
+	ConfirmationsOf(ctx context.Context, sn string) ([]Confirmation, error)
+}
+
+// PolicyRecord is a stored policy version: Revision changes with every edit; UsedAt is when a
+// statement first used it (from then on it is never edited).
+type PolicyRecord struct {
+	Policy    Policy     `json:"policy"`
+	Revision  int        `json:"revision"`
+	UsedAt    *time.Time `json:"usedAt,omitempty"`
+	CreatedBy string     `json:"createdBy,omitempty"`
+	CreatedAt time.Time  `json:"createdAt"`
+}
+
+// Header is what a stored statement version says about itself; the lines are in its files.
+type Header struct {
+	Provider       string    `json:"provider"`
+	Month          Month     `json:"month"`
+	Version        int       `json:"version"`
+	PolicyVersion  int       `json:"policyVersion"`
+	Scheme         string    `json:"scheme"`
+	TotalFen       Fen       `json:"totalFen"`
+	Devices        int       `json:"devices"`
+	Earning        int       `json:"earningDevices"`
+	Fingerprint    string    `json:"fingerprint"`
+	ComputedAt     time.Time `json:"computedAt"`
+	Previous       *Previous `json:"previous,omitempty"`
+	ChangedDevices int       `json:"changedDevices"`
+}
+
+// HeaderOf returns s's header.
+func HeaderOf(s Statement) Header {
+	return Header{Provider: s.Provider, Month: s.Month, Version: s.Version, PolicyVersion: s.PolicyVersion,
+		Scheme: s.Policy.Scheme, TotalFen: s.TotalFen, Devices: s.Devices, Earning: s.Earning,
+		Fingerprint: s.Fingerprint, ComputedAt: s.ComputedAt, Previous: s.Previous, ChangedDevices: len(s.Changes)}
+}
+
+// StatementRecord is a stored statement version: its header and where its JSON and CSV files
+// are (object keys and the object versions written).
+type StatementRecord struct {
+	Header
+	JSONKey     string `json:"jsonKey"`
+	JSONVersion string `json:"jsonVersion,omitempty"`
+	CSVKey      string `json:"csvKey"`
+	CSVVersion  string `json:"csvVersion,omitempty"`
+}
+
+// FileKey is where a statement version's file of the given extension is kept: owner, month and
+// version in the key; the fingerprint too, so two runs racing for one version never write the
+// same object with different content.
+func FileKey(h Header, ext string) string {
+	return fmt.Sprintf("fee-statements/%s/%s/v%04d-%s.%s", h.Provider, h.Month, h.Version, h.Fingerprint[:16], ext)
+}
+
+// Store is what the monthly run keeps and reads (shared/store implements it).
+type Store interface {
+	FeePolicies(ctx context.Context) ([]PolicyRecord, error)
+	// LatestFeeStatement returns provider's latest statement version for m (NotFound when none).
+	LatestFeeStatement(ctx context.Context, provider string, m Month) (StatementRecord, error)
+	// FeeStatementsOfMonth returns the latest version of every provider's statement for m.
+	FeeStatementsOfMonth(ctx context.Context, m Month) ([]StatementRecord, error)
+	// SaveFeeStatement stores a new statement version and marks its policy version used, if the
+	// policy still has policyRevision (Conflict otherwise, and when the version exists).
+	SaveFeeStatement(ctx context.Context, r StatementRecord, policyRevision int) error
+	// RecordFeeEarnings keeps what each device of s earns from s's provider in s's month, and
+	// forgets devices s no longer lists.
+	RecordFeeEarnings(ctx context.Context, s Statement) error
+	// FeeEarnedBefore returns what each of sns earned in the months before m, from every provider.
+	FeeEarnedBefore(ctx context.Context, m Month, sns []string) (map[string]Fen, error)
+	// FeeEnrolments returns the sign-ups of each of sns.
+	FeeEnrolments(ctx context.Context, sns []string) (map[string][]Enrolment, error)
+}
+
+// Objects keeps statement files (the artifacts bucket).
+type Objects interface {
+	PutObject(ctx context.Context, key, contentType string, body []byte) (versionID string, err error)
+	ReadObject(ctx context.Context, key, versionID string) ([]byte, error)
+}
+
+// Runner computes months' statements from its sources and keeps them.
+type Runner struct {
+	Figures       FigureSource
+	Confirmations ConfirmationSource
+	Store         Store
+	Objects       Objects
+}
+
+// Outcome is what a run did for one provider's statement.
+type Outcome struct {
+	Provider string `json:"provider"`
+	Month    Month  `json:"month"`
+	Version  int    `json:"version"`
+	New      bool   `json:"new"` // false: the stored version already said the same
+	TotalFen Fen    `json:"totalFen"`
+}
+
+// MonthsDue returns what the schedule computes when it runs at `at`: the month before (its
+// first statements), and the month before that again, so that figures which arrived late for
+// it make a new version before the next month's earned totals are built on it. Oldest first:
+// each month's earned-before reads the one before.
+func MonthsDue(at time.Time) []Month {
+	last := MonthOf(at).AddMonths(-1)
+	return []Month{last.AddMonths(-1), last}
+}
+
+// Run computes and keeps the statements of months, oldest first. Running again changes
+// nothing unless an input changed; then each changed statement gets a new version naming what
+// changed. A month that has statements is recomputed with the policy version they used, so a
+// later policy never rewrites a stated month.
+func (r Runner) Run(ctx context.Context, now time.Time, months ...Month) ([]Outcome, error) {
+	months = slices.Clone(months)
+	slices.Sort(months)
+	var out []Outcome
+	for _, m := range slices.Compact(months) {
+		o, err := r.month(ctx, now, m)
+		if err != nil {
+			return out, fmt.Errorf("fee statements of %s: %w", m, err)
+		}
+		out = append(out, o...)
+	}
+	return out, nil
+}
+
+func (r Runner) month(ctx context.Context, now time.Time, m Month) ([]Outcome, error) {
+	pol, err := r.policyFor(ctx, m)
+	if domain.KindOf(err) == domain.NotFound {
+		slog.InfoContext(ctx, "no fee policy in force: no statements", "month", m)
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	confirmed, err := r.Confirmations.ConfirmedDuring(ctx, m)
+	if err != nil {
+		return nil, fmt.Errorf("confirmations: %w", err)
+	}
+	units, err := r.Figures.FeeUnits(ctx, m, pol.Policy.ValidPayment)
+	if err != nil {
+		return nil, fmt.Errorf("figures: %w", err)
+	}
+	sns := make([]string, 0, len(confirmed))
+	for sn := range confirmed {
+		sns = append(sns, sn)
+	}
+	slices.Sort(sns)
+	earned, err := r.Store.FeeEarnedBefore(ctx, m, sns)
+	if err != nil {
+		return nil, err
+	}
+	enrolled, err := r.Store.FeeEnrolments(ctx, sns)
+	if err != nil {
+		return nil, err
+	}
+	in := Input{Policy: pol.Policy, Month: m, Devices: make([]DeviceInput, 0, len(sns))}
+	for _, sn := range sns {
+		d := DeviceInput{SN: sn, Units: units[sn], Confirmations: confirmed[sn], EarnedBeforeFen: earned[sn]}
+		for _, e := range enrolled[sn] {
+			d.SignUps = append(d.SignUps, e.SignUp())
+		}
+		in.Devices = append(in.Devices, d)
+	}
+	computed, err := Compute(in)
+	if err != nil {
+		return nil, err
+	}
+	var out []Outcome
+	for _, s := range computed {
+		o, err := r.keep(ctx, s, pol.Revision, now)
+		if err != nil {
+			return out, fmt.Errorf("provider %s: %w", s.Provider, err)
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// policyFor returns the policy version month m is computed with: the one its statements used,
+// else the one in force.
+func (r Runner) policyFor(ctx context.Context, m Month) (PolicyRecord, error) {
+	all, err := r.Store.FeePolicies(ctx)
+	if err != nil {
+		return PolicyRecord{}, err
+	}
+	stated, err := r.Store.FeeStatementsOfMonth(ctx, m)
+	if err != nil {
+		return PolicyRecord{}, err
+	}
+	want := 0
+	if len(stated) > 0 {
+		want = stated[0].PolicyVersion
+	} else {
+		versions := make([]Policy, len(all))
+		for i, p := range all {
+			versions[i] = p.Policy
+		}
+		p, err := InForce(versions, m)
+		if err != nil {
+			return PolicyRecord{}, err
+		}
+		want = p.Version
+	}
+	for _, p := range all {
+		if p.Policy.Version == want {
+			return p, nil
+		}
+	}
+	return PolicyRecord{}, fmt.Errorf("policy version %d of %s's statements is missing", want, m)
+}
+
+// keep stores s as the provider's next statement version unless the latest says the same, and
+// records the earnings of whichever is kept (again after a crash: it is idempotent).
+func (r Runner) keep(ctx context.Context, s Statement, policyRevision int, now time.Time) (Outcome, error) {
+	var prev *Statement
+	rec, err := r.Store.LatestFeeStatement(ctx, s.Provider, s.Month)
+	switch {
+	case domain.KindOf(err) == domain.NotFound:
+	case err != nil:
+		return Outcome{}, err
+	default:
+		b, err := r.Objects.ReadObject(ctx, rec.JSONKey, rec.JSONVersion)
+		if err != nil {
+			return Outcome{}, fmt.Errorf("read statement %s: %w", rec.JSONKey, err)
+		}
+		prev = new(Statement)
+		if err := json.Unmarshal(b, prev); err != nil {
+			return Outcome{}, fmt.Errorf("decode statement %s: %w", rec.JSONKey, err)
+		}
+	}
+	kept, made := Versioned(prev, s, now)
+	if made {
+		if err := r.save(ctx, kept, policyRevision); err != nil {
+			return Outcome{}, err
+		}
+	}
+	if err := r.Store.RecordFeeEarnings(ctx, kept); err != nil {
+		return Outcome{}, err
+	}
+	return Outcome{Provider: kept.Provider, Month: kept.Month, Version: kept.Version, New: made, TotalFen: kept.TotalFen}, nil
+}
+
+// save writes the files first and the header last: a header always points at files that exist.
+func (r Runner) save(ctx context.Context, s Statement, policyRevision int) error {
+	js, err := JSON(s)
+	if err != nil {
+		return err
+	}
+	cs, err := CSV(s)
+	if err != nil {
+		return err
+	}
+	rec := StatementRecord{Header: HeaderOf(s)}
+	rec.JSONKey, rec.CSVKey = FileKey(rec.Header, "json"), FileKey(rec.Header, "csv")
+	if rec.JSONVersion, err = r.Objects.PutObject(ctx, rec.JSONKey, "application/json", js); err != nil {
+		return err
+	}
+	if rec.CSVVersion, err = r.Objects.PutObject(ctx, rec.CSVKey, "text/csv; charset=utf-8", cs); err != nil {
+		return err
+	}
+	return r.Store.SaveFeeStatement(ctx, rec, policyRevision)
+}
