@@ -23,6 +23,7 @@ type fakeStore struct {
 	code      *domain.FactoryCode
 	device    *domain.Device
 	pipelines int
+	pipeline  *domain.Pipeline
 }
 
 func (f *fakeStore) FactoryCode(context.Context, string) (*domain.FactoryCode, error) {
@@ -41,6 +42,9 @@ func (f *fakeStore) Device(_ context.Context, sn string) (*domain.Device, error)
 
 func (f *fakeStore) Pipeline(_ context.Context, id string) (*domain.Pipeline, error) {
 	f.pipelines++
+	if f.pipeline != nil {
+		return f.pipeline, nil
+	}
 	return &domain.Pipeline{ModelID: id, Stage: domain.StageMP}, nil
 }
 
@@ -108,4 +112,18 @@ func TestPaymentEligibilityCaches(t *testing.T) {
 	_, err := h.Handle(context.Background(), req)
 	require.NoError(t, err)
 	assert.Equal(t, 2, f.pipelines, "and read again after its TTL")
+}
+
+// The runtime check reads the model's standing at answer time: an overdue rectification order
+// restricts a passed device's model without any write to the device.
+func TestPaymentEligibilityReadsTheStanding(t *testing.T) {
+	f := &fakeStore{device: &domain.Device{SN: sn, ModelID: "mdl_1", Status: domain.DevicePassed},
+		pipeline: &domain.Pipeline{ModelID: "mdl_1", Stage: domain.StageMP, Position: domain.StageMP,
+			Rectifications: map[string]time.Time{"rect_1": testNow.Add(-time.Hour)}}}
+	h := newHandler(f, func() time.Time { return testNow }).router()
+	resp, err := h.Handle(context.Background(), request("GET /devices/{sn}/payment-eligibility", map[string]string{"sub": "pos", "org": "m1", "role": "merchant"}, nil, map[string]string{"sn": sn}))
+	require.NoError(t, err)
+	assert.Contains(t, resp.Body, `"allowed":false`)
+	assert.Contains(t, resp.Body, `"reason":"model_restricted"`)
+	assert.Contains(t, resp.Body, "spot_check_overdue")
 }

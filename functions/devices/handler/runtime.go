@@ -68,9 +68,21 @@ func (s *standings) of(ctx context.Context, modelID string) (*domain.ModelStandi
 	case err != nil:
 		return nil, err
 	default:
+		// The pipeline's own standing: restrictions recorded by the workflow and the daily sweep,
+		// and the time-bound ones (a certificate expired, a rectification order overdue) at now.
 		st.Stage = p.Stage
-		if p.Stage == domain.StageRestricted {
-			st.Reason = p.Reason
+		switch ok, reason := p.PaymentStanding(s.now()); {
+		case ok:
+		case reason == domain.StandingExpired:
+			st.Stage = domain.StageExpired
+		case reason == domain.StandingWithdrawn:
+			st.Stage = domain.StageWithdrawn
+		case reason == domain.StandingNotCleared:
+			if st.Stage == domain.StagePVT || st.Stage == domain.StageMP {
+				st.Stage = domain.StageDVT
+			}
+		default:
+			st.Stage, st.Reason = domain.StageRestricted, reason
 		}
 	}
 	s.put("M#"+modelID, cached{standing: st})
