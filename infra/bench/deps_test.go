@@ -17,6 +17,8 @@ func TestFunctionsLinkOnlyTheClientsTheyUse(t *testing.T) {
 	clients := map[string][]string{ // function → the service clients it uses
 		"applications":       {"dynamodb", "s3"},
 		"clear-test-devices": {"dynamodb"},
+		"devices":            {"dynamodb"},
+		"factory-authorizer": {"dynamodb"},
 		"pipeline":           {"dynamodb", "s3", "sfn"}, // s3: presigned uploads of spot-check reports
 		"evidence":           {"dynamodb", "s3", "sfn"},
 		"fee":                {"dynamodb", "s3"}, // s3 only presigns links to statement files

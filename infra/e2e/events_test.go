@@ -55,6 +55,8 @@ func eventType(t *testing.T, codeURI string, hasRoutes bool) any {
 		return &rollupfn.Event{}
 	case codeURI == "functions/start-rollup":
 		return &startrollup.Event{}
+	case codeURI == "functions/factory-authorizer":
+		return &events.APIGatewayV2CustomAuthorizerV2Request{}
 	}
 	t.Fatalf("%s: no event type known; add it here", codeURI)
 	return nil

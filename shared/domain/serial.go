@@ -55,3 +55,34 @@ func ValidateSerialNumber(sn string, m *Model) (SerialNumber, error) {
 	}
 	return s, nil
 }
+
+// VendorSerialLength is the length of the vendor's own serial inside an SN.
+const VendorSerialLength = 10
+
+// RandomPartLength is the length of the SN's random part.
+const RandomPartLength = 8
+
+// GenerateSerialNumber builds the SN of a device of model m whose vendor serial is
+// vendorSerial (the vendor's own 10-character numbering), with a fresh random part: each of
+// its 8 characters drawn from rnd (a seeded generator; uniform over 0-9A-Z). The random
+// part's uniqueness is not enforced (the whole SN's is, where devices are stored). Error
+// codes (Invalid): invalid_vendor_serial; model_has_no_code when the model has no model code
+// yet, unknown_os.
+func GenerateSerialNumber(m *Model, vendorSerial string, rnd func(n int) int) (SerialNumber, error) {
+	if m.ModelCode == "" || m.VendorCode == "" {
+		return SerialNumber{}, Errorf(Conflict, "model_has_no_code", "model %s has no model code yet: serial numbers follow its approval", m.ID)
+	}
+	st := m.OS.SystemTypeLetter()
+	if st == "" {
+		return SerialNumber{}, Errorf(Invalid, "unknown_os", "model %s has no known OS", m.ID)
+	}
+	if len(vendorSerial) != VendorSerialLength || strings.Trim(vendorSerial, CodeAlphabet) != "" {
+		return SerialNumber{}, Errorf(Invalid, "invalid_vendor_serial",
+			"vendor serial %q must be %d characters from 0-9A-Z (upper case)", vendorSerial, VendorSerialLength)
+	}
+	r := make([]byte, RandomPartLength)
+	for i := range r {
+		r[i] = CodeAlphabet[rnd(len(CodeAlphabet))]
+	}
+	return SerialNumber{VendorCode: m.VendorCode, SystemType: st, ModelCode: m.ModelCode, VendorSerial: vendorSerial, Random: string(r)}, nil
+}

@@ -39,6 +39,10 @@ const StepRecord = "record"
 // state machine's Choice skips that track's wait; every other step answers nothing.
 type Result struct {
 	Approved map[domain.Track]bool `json:"approved,omitempty"`
+	// FactoryChecked answers the PVT declaration's record step: whether a device of the model
+	// passed the factory check while the model was in PVT (MP entry requires it; the ASL's
+	// PVTComplete? and MayEnterMP? Choices read it).
+	FactoryChecked *bool `json:"factoryChecked,omitempty"`
 	// SecondsLeft, for a record step of an inspection's invitation or shipment: the seconds left
 	// until the inspection's deadline (at least 1), the timer of the next wait.
 	SecondsLeft int64 `json:"secondsLeft,omitempty"`
@@ -55,6 +59,7 @@ type pipelineStore interface {
 	Pipeline(ctx context.Context, id string) (*domain.Pipeline, error)
 	SavePipeline(ctx context.Context, p *domain.Pipeline, changes ...domain.Change) error
 	Submission(ctx context.Context, modelID, vendorOrg string, kind domain.SubmissionKind) (*domain.Submission, error)
+	HasPVTPass(ctx context.Context, modelID string) (bool, error)
 }
 
 type handler struct {
@@ -91,6 +96,12 @@ func (h *handler) handle(ctx context.Context, e Event) (Result, error) {
 			return Result{}, err
 		}
 		switch {
+		case e.PVTDeclared:
+			ok, err := h.db.HasPVTPass(ctx, e.ModelID)
+			if err != nil {
+				return Result{}, err
+			}
+			return Result{FactoryChecked: &ok}, nil
 		case e.Stage == domain.StageDVT:
 			return h.approvedTracks(ctx, e)
 		case (e.Inspection == domain.InspectionInvited || e.Inspection == domain.InspectionShipped) && p.Inspection != nil:

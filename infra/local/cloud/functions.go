@@ -3,7 +3,9 @@ package cloud
 import (
 	appsfn "github.com/facepay/platform/functions/applications/handler"
 	cleartestdevicesfn "github.com/facepay/platform/functions/clear-test-devices/handler"
+	devicesfn "github.com/facepay/platform/functions/devices/handler"
 	evidencefn "github.com/facepay/platform/functions/evidence/handler"
+	factoryauthfn "github.com/facepay/platform/functions/factory-authorizer/handler"
 	feefn "github.com/facepay/platform/functions/fee/handler"
 	figuresfn "github.com/facepay/platform/functions/figures/handler"
 	modelsfn "github.com/facepay/platform/functions/models/handler"
@@ -38,6 +40,8 @@ var Functions = map[string]lambdafn.Factory{
 	"functions/prescreen-workbook": lambdafn.Of(prescreenfn.New),
 	"functions/pay-score":          lambdafn.Of(payscorefn.New),
 	"functions/pay-score-task":     lambdafn.Of(payscoretaskfn.New),
+	"functions/devices":            lambdafn.Of(devicesfn.New),
+	"functions/factory-authorizer": lambdafn.Of(factoryauthfn.New),
 	"functions/reconcile":          lambdafn.Of(reconcilefn.New),
 	"functions/fee":                lambdafn.Of(feefn.New),
 	"functions/rollup":             lambdafn.Of(rollupfn.New),
