@@ -84,11 +84,11 @@ func TestBinder_AssignConfirmDeclineReassignUnbind(t *testing.T) {
 		rows = append(rows, binding.Assignment{SN: sn(i), Provider: p})
 	}
 	rows = append(rows,
-		binding.Assignment{SN: sn(10), Provider: a},        // failed the factory check
-		binding.Assignment{SN: sn(11), Provider: a},        // no such device
-		binding.Assignment{SN: "01A00bad", Provider: a},    // not an SN
-		binding.Assignment{SN: sn(0), Provider: b},         // duplicate row
-		binding.Assignment{SN: sn(12), Provider: "DP0000009"}, // not a number
+		binding.Assignment{SN: sn(10), Provider: a},            // failed the factory check
+		binding.Assignment{SN: sn(11), Provider: a},            // no such device
+		binding.Assignment{SN: "01A00bad", Provider: a},        // not an SN
+		binding.Assignment{SN: sn(0), Provider: b},             // duplicate row
+		binding.Assignment{SN: sn(12), Provider: "DP0000009"},  // not a number
 		binding.Assignment{SN: sn(13), Provider: "DP00000099"}) // nobody's number
 	outs, err := f.b.Assign(ctx, vendor, rows)
 	require.NoError(t, err)
@@ -223,7 +223,12 @@ func TestBinder_RacingChangesKeepOneConfirmedProvider(t *testing.T) {
 	f := newFixture(t, 4)
 	a, b := f.nums[provA.Org], f.nums[provB.Org]
 	var mu sync.Mutex
-	f.b.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); f.clock = f.clock.Add(time.Millisecond); return f.clock }
+	f.b.Now = func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		f.clock = f.clock.Add(time.Millisecond)
+		return f.clock
+	}
 	for i := range 4 {
 		_, err := f.b.Assign(ctx, vendor, []binding.Assignment{{SN: sn(i), Provider: a}})
 		require.NoError(t, err)

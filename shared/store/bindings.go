@@ -80,7 +80,9 @@ func toBindingItem(b *domain.Binding) bindingItem {
 	return it
 }
 
-func providerShardPK(provider string, shard int) string { return fmt.Sprintf("BIND#%s#%x", provider, shard) }
+func providerShardPK(provider string, shard int) string {
+	return fmt.Sprintf("BIND#%s#%x", provider, shard)
+}
 
 func (it bindingItem) binding() *domain.Binding {
 	b := &domain.Binding{SN: strings.TrimPrefix(it.SK, "B#"), VendorOrg: it.Org, Provider: it.Provider,
