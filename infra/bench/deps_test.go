@@ -26,6 +26,8 @@ func TestFunctionsLinkOnlyTheClientsTheyUse(t *testing.T) {
 		"release-decisions":  {"dynamodb", "sfn"},
 		"review":             {"dynamodb", "s3"},
 		"review-sla":         {"dynamodb"},
+		"bindings":           {"dynamodb", "s3"},
+		"import-bindings":    {"dynamodb", "s3"},
 	}
 	dirs, err := filepath.Glob("../../functions/*/main.go")
 	require.NoError(t, err)

@@ -260,6 +260,7 @@ type BindingOutcome struct {
 	Provider string       `json:"provider,omitempty"`
 	Code     string       `json:"code,omitempty"`
 	Message  string       `json:"message,omitempty"`
+	Err      error        `json:"-"` // the error behind Code, for single-device routes
 }
 
 // Outcome results.
@@ -273,7 +274,7 @@ const (
 // else changed or unchanged with the binding as it now stands.
 func OutcomeOf(sn string, b *Binding, changed bool, err error) BindingOutcome {
 	if err != nil {
-		return BindingOutcome{SN: sn, Result: OutcomeError, Code: CodeOf(err), Message: MessageOf(err)}
+		return BindingOutcome{SN: sn, Result: OutcomeError, Code: CodeOf(err), Message: MessageOf(err), Err: err}
 	}
 	o := BindingOutcome{SN: sn, Result: OutcomeUnchanged}
 	if changed {
@@ -283,4 +284,66 @@ func OutcomeOf(sn string, b *Binding, changed bool, err error) BindingOutcome {
 		o.State, o.Provider = b.State, b.Provider
 	}
 	return o
+}
+
+// ImportStatus is where a vendor's binding CSV import stands.
+type ImportStatus string
+
+// Import statuses.
+const (
+	ImportWaiting    ImportStatus = "waiting_upload"
+	ImportProcessing ImportStatus = "processing"
+	ImportDone       ImportStatus = "done"   // every row has a result (some rows may be errors)
+	ImportFailed     ImportStatus = "failed" // the file as a whole was refused (Error says why); no row was applied
+)
+
+// MaxBindingImportBytes bounds an import file: 100,000 rows of "SN,provider,reassign" fit in
+// well under 5 MiB.
+const MaxBindingImportBytes = 8 << 20
+
+// BindingImport is a vendor's uploaded CSV of assignments ("sn,provider[,reassign]" per row,
+// an optional header), applied asynchronously; its per-row results are a CSV of their own.
+type BindingImport struct {
+	ID         string       `json:"id"`
+	VendorOrg  string       `json:"vendorOrg"`
+	By         string       `json:"by"`
+	Status     ImportStatus `json:"status"`
+	Size       int64        `json:"size"`
+	SHA256     string       `json:"sha256"`
+	Rows       int          `json:"rows"`
+	Changed    int          `json:"changed"`
+	Unchanged  int          `json:"unchanged"`
+	Errors     int          `json:"errors"`
+	Error      string       `json:"error,omitempty"` // why a failed import was refused (a code)
+	Message    string       `json:"message,omitempty"`
+	CreatedAt  time.Time    `json:"createdAt"`
+	FinishedAt *time.Time   `json:"finishedAt,omitempty"`
+	Version    int          `json:"-"`
+}
+
+// NewBindingImport starts an import of size bytes with checksum sha256 by vendor c. It returns
+// Invalid ("import_too_large") above MaxBindingImportBytes and for an empty file.
+func NewBindingImport(id string, c Caller, size int64, sha256 string, now time.Time) (*BindingImport, error) {
+	if err := c.Require(RoleVendor); err != nil {
+		return nil, err
+	}
+	if size <= 0 || size > MaxBindingImportBytes {
+		return nil, Errorf(Invalid, "import_too_large", "an import file has 1 to %d bytes", MaxBindingImportBytes)
+	}
+	return &BindingImport{ID: id, VendorOrg: c.Org, By: c.Subject, Status: ImportWaiting, Size: size, SHA256: sha256, CreatedAt: now}, nil
+}
+
+// Count adds outcomes to the import's totals.
+func (im *BindingImport) Count(outs []BindingOutcome) {
+	for _, o := range outs {
+		im.Rows++
+		switch o.Result {
+		case OutcomeChanged:
+			im.Changed++
+		case OutcomeUnchanged:
+			im.Unchanged++
+		default:
+			im.Errors++
+		}
+	}
 }

@@ -23,6 +23,7 @@ import (
 //	deployer         DEPLOYER#<number>         META                    –   (number → organisation)
 //	deployer org     DEPLOYERORG#<org>         META                    –   (organisation → number; once per org)
 //	number counter   COUNTER#DEPLOYER / CODE#DEPLOYER#<number>  (review.go's code allocation)
+//	binding import   BINDIMPORT#<id>           META                    –   (a vendor's CSV import: status and totals)
 //
 // The binding is an item of its own in the device's partition rather than attributes of the
 // device item: the factory check rewrites the device item (a repeated check, a re-registration)
@@ -425,4 +426,38 @@ func (db *DB) deployer(ctx context.Context, pk, code, what string) (domain.Deplo
 	}
 	var d domain.Deployer
 	return d, unmarshalJSON(it.Data, &d)
+}
+
+func importPK(id string) string { return "BINDIMPORT#" + id }
+
+// SaveBindingImport creates (Version 0) or updates an import, conditional on its version.
+func (db *DB) SaveBindingImport(ctx context.Context, im *domain.BindingImport) error {
+	data, err := marshalJSON(im)
+	if err != nil {
+		return err
+	}
+	tx := db.Tx()
+	tx.add(item{PK: importPK(im.ID), SK: "META", Data: data}, im.Version, nil)
+	if err := tx.Commit(ctx, "binding import "+im.ID); err != nil {
+		return err
+	}
+	im.Version++
+	return nil
+}
+
+// BindingImport returns the import id. NotFound ("import_not_found").
+func (db *DB) BindingImport(ctx context.Context, id string) (*domain.BindingImport, error) {
+	if err := safeID("import", id); err != nil {
+		return nil, err
+	}
+	it, err := db.get(ctx, importPK(id), "META", "import_not_found", "import "+id)
+	if err != nil {
+		return nil, err
+	}
+	var im domain.BindingImport
+	if err := unmarshalJSON(it.Data, &im); err != nil {
+		return nil, err
+	}
+	im.Version = it.Version
+	return &im, nil
 }

@@ -2,8 +2,10 @@ package cloud
 
 import (
 	appsfn "github.com/facepay/platform/functions/applications/handler"
+	bindingsfn "github.com/facepay/platform/functions/bindings/handler"
 	cleartestdevicesfn "github.com/facepay/platform/functions/clear-test-devices/handler"
 	evidencefn "github.com/facepay/platform/functions/evidence/handler"
+	importbindingsfn "github.com/facepay/platform/functions/import-bindings/handler"
 	modelsfn "github.com/facepay/platform/functions/models/handler"
 	pipelinefn "github.com/facepay/platform/functions/pipeline-task/handler"
 	pipelineapifn "github.com/facepay/platform/functions/pipeline/handler"
@@ -29,4 +31,6 @@ var Functions = map[string]lambdafn.Factory{
 	"functions/release-decisions":  lambdafn.Of(releasefn.New),
 	"functions/review-sla":         lambdafn.Of(reviewslafn.New),
 	"functions/prescreen-workbook": lambdafn.Of(prescreenfn.New),
+	"functions/bindings":           lambdafn.Of(bindingsfn.New),
+	"functions/import-bindings":    lambdafn.Of(importbindingsfn.New),
 }
