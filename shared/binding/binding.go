@@ -91,8 +91,7 @@ func (b *Binder) Unbind(ctx context.Context, c domain.Caller, sns []string) ([]d
 		if d == nil || d.VendorOrg != c.Org {
 			return nil, nil, domain.Errorf(domain.NotFound, "device_not_found", "device does not exist")
 		}
-		next, ch := domain.Unbind(cur, c.Subject, now)
-		return next, ch, nil
+		return domain.Unbind(cur, c.Subject, now)
 	})
 }
 

@@ -4,12 +4,18 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/facepay/platform/infra/local/engines/enginestest"
 	"github.com/facepay/platform/shared/binding"
 	"github.com/facepay/platform/shared/domain"
 	"github.com/facepay/platform/shared/store"
@@ -277,4 +283,98 @@ func TestBinder_RacingChangesKeepOneConfirmedProvider(t *testing.T) {
 			assert.Equal(t, cur.Provider, iv[len(iv)-1].Provider)
 		}
 	}
+}
+
+func TestMain(m *testing.M) { enginestest.Main(m) }
+
+// counting is a store whose client counts the DynamoDB requests it sends, by operation.
+func counting(t *testing.T) (*store.DB, *sync.Map) {
+	t.Helper()
+	counts := &sync.Map{}
+	base := enginestest.DynamoDB(t)
+	client := dynamodb.New(base.Options(), func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
+			return s.Initialize.Add(middleware.InitializeMiddlewareFunc("count", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				n, _ := counts.LoadOrStore(awsmiddleware.GetOperationName(ctx), new(atomic.Int64))
+				n.(*atomic.Int64).Add(1)
+				return next.HandleInitialize(ctx, in)
+			}), middleware.After)
+		})
+	})
+	name := fmt.Sprintf("cost-%d", time.Now().UnixNano())
+	_, err := client.CreateTable(context.Background(), store.TableInput(name))
+	require.NoError(t, err)
+	t.Cleanup(func() { _, _ = client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &name}) })
+	return store.New(client, name), counts
+}
+
+func snapshot(m *sync.Map) map[string]int64 {
+	out := map[string]int64{}
+	m.Range(func(k, v any) bool {
+		out[k.(string)] = v.(*atomic.Int64).Swap(0)
+		return true
+	})
+	for k, v := range out {
+		if v == 0 {
+			delete(out, k)
+		}
+	}
+	return out
+}
+
+// The requests of a 500-device bulk assignment, as the layout table in shared/store/bindings.go
+// states them: 5 BatchGetItem for the devices, 5 for the bindings, one conditional PutItem per
+// device, and the provider's number looked up once; a retry reads and writes nothing.
+func TestBindings_BulkAssignCost(t *testing.T) {
+	ctx := context.Background()
+	db, counts := counting(t)
+	var ws []store.DeviceWrite
+	for i := range 500 {
+		ws = append(ws, store.DeviceWrite{Device: &domain.Device{SN: sn(i), VendorOrg: vendor.Org, ModelID: "mdl_1", Status: domain.DevicePassed,
+			SoftwareMode: domain.ModeSDK, AppVersion: "1.0", Result: domain.CheckPass, Station: "s1", CheckedAt: t0, ReceivedAt: t0, Checks: 1, Registration: 1}})
+	}
+	for _, err := range db.WriteDevices(ctx, ws) {
+		require.NoError(t, err)
+	}
+	alloc, err := db.NextProviderNumber(ctx)
+	require.NoError(t, err)
+	require.NoError(t, db.Tx().TakeCode(alloc).CreateDeployer(domain.Deployer{Org: provA.Org, Number: alloc.Code}).Commit(ctx, "deployer"))
+	b := &binding.Binder{DB: db, Now: func() time.Time { return t0 }}
+	var rows []binding.Assignment
+	for i := range 500 {
+		rows = append(rows, binding.Assignment{SN: sn(i), Provider: alloc.Code})
+	}
+	snapshot(counts)
+	outs, err := b.Assign(ctx, vendor, rows)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]int{"changed/": 500}, results(outs))
+	assert.Equal(t, map[string]int64{"GetItem": 1, "BatchGetItem": 10, "PutItem": 500}, snapshot(counts))
+	outs, err = b.Assign(ctx, vendor, rows)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]int{"unchanged/": 500}, results(outs))
+	assert.Equal(t, map[string]int64{"GetItem": 1, "BatchGetItem": 10}, snapshot(counts))
+	// Item size: a new binding is well under 1 KB (1 WCU); ten changes later still under 2 KB.
+	bs, err := db.Bindings(ctx, []string{sn(0)}, true)
+	require.NoError(t, err)
+	cur := bs[sn(0)]
+	for k := range 10 {
+		next, _, err := domain.Confirm(cur, alloc.Code, "p", t0.Add(time.Duration(k)*time.Hour))
+		if next == nil {
+			next, _, err = domain.Unbind(cur, "v", t0.Add(time.Duration(k)*time.Hour))
+		}
+		require.NoError(t, err)
+		if next.State == domain.BindingUnbound {
+			next, _, err = domain.Assign(next, sn(0), vendor.Org, alloc.Code, false, "v", t0.Add(time.Duration(k)*time.Hour))
+			require.NoError(t, err)
+		}
+		cur = next
+	}
+	size, err := store.BindingItemSize(cur)
+	require.NoError(t, err)
+	assert.Less(t, size, 2048, "%d bytes", size)
+	first, _, _ := domain.Assign(nil, sn(1), vendor.Org, alloc.Code, false, "v", t0)
+	size, err = store.BindingItemSize(first)
+	require.NoError(t, err)
+	assert.Less(t, size, 400, "%d bytes", size)
+	t.Logf("binding item: %d bytes new", size)
 }

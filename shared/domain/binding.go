@@ -22,7 +22,8 @@ import (
 // Because a device has exactly one binding, carrying one provider, it has at most one
 // confirmed provider at any time; every change is written under the binding's version, so
 // racing changes cannot both commit. Every change is one history entry (Change: From/To are
-// provider numbers), from which ConfirmationIntervals derives when a provider held the device.
+// provider numbers) kept on the binding, from which ConfirmationIntervals derives when a
+// provider held the device.
 
 // BindingState is where a device's binding stands.
 type BindingState string
@@ -89,7 +90,28 @@ type Binding struct {
 	State       BindingState `json:"state"`
 	Since       time.Time    `json:"since"`                 // the last change
 	ConfirmedAt *time.Time   `json:"confirmedAt,omitempty"` // while confirmed
-	Version     int          `json:"-"`
+	// History is every change, oldest first: kept on the binding itself, so a change and its
+	// entry are one conditional write. Never shown to a provider (it names other providers).
+	History []Change `json:"-"`
+	Version int      `json:"-"`
+}
+
+// MaxBindingChanges bounds a device's binding history *(our choice)*: a device changes hands a
+// few times in its life; a hundred changes means something is wrong, and the platform's staff
+// look at it ("binding_history_full") rather than the item growing without end.
+const MaxBindingChanges = 100
+
+// record makes ch the latest entry of next's history (b's history and ch).
+func record(b, next *Binding, ch *Change) (*Binding, *Change, error) {
+	if b != nil {
+		if len(b.History) >= MaxBindingChanges {
+			return nil, nil, Errorf(Conflict, "binding_history_full", "device %s changed binding %d times; ask the platform", b.SN, len(b.History))
+		}
+		next.History = append(slices.Clone(b.History), *ch)
+	} else {
+		next.History = []Change{*ch}
+	}
+	return next, ch, nil
 }
 
 // Bindable returns nil when the vendor org may bind d: its own device that passed the factory
@@ -122,7 +144,7 @@ func Assign(b *Binding, sn, org, provider string, reassign bool, by string, now 
 	next := &Binding{SN: sn, VendorOrg: org, Provider: provider, State: BindingAssigned, Since: now}
 	ch := &Change{At: now, By: by, Action: ActionAssigned, To: provider}
 	if b == nil {
-		return next, ch, nil
+		return record(nil, next, ch)
 	}
 	next.Version = b.Version
 	switch {
@@ -134,17 +156,17 @@ func Assign(b *Binding, sn, org, provider string, reassign bool, by string, now 
 		}
 		ch.Action, ch.From, ch.Reason = ActionReassigned, b.Provider, string(b.State)
 	}
-	return next, ch, nil
+	return record(b, next, ch)
 }
 
 // Unbind removes the device's provider on behalf of its vendor. Unbinding a device that has
-// none changes nothing ((nil, nil): a retry).
-func Unbind(b *Binding, by string, now time.Time) (*Binding, *Change) {
+// none changes nothing ((nil, nil, nil): a retry).
+func Unbind(b *Binding, by string, now time.Time) (*Binding, *Change, error) {
 	if b == nil || (b.State != BindingAssigned && b.State != BindingConfirmed) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	next := &Binding{SN: b.SN, VendorOrg: b.VendorOrg, State: BindingUnbound, Since: now, Version: b.Version}
-	return next, &Change{At: now, By: by, Action: ActionUnbound, From: b.Provider, Reason: string(b.State)}
+	return record(b, next, &Change{At: now, By: by, Action: ActionUnbound, From: b.Provider, Reason: string(b.State)})
 }
 
 // ErrBindingNotFound: the device is not assigned to the calling provider. The same answer for
@@ -162,7 +184,7 @@ func Confirm(b *Binding, provider, by string, now time.Time) (*Binding, *Change,
 	}
 	at := now
 	next := &Binding{SN: b.SN, VendorOrg: b.VendorOrg, Provider: provider, State: BindingConfirmed, Since: now, ConfirmedAt: &at, Version: b.Version}
-	return next, &Change{At: now, By: by, Action: ActionConfirmed, To: provider}, nil
+	return record(b, next, &Change{At: now, By: by, Action: ActionConfirmed, To: provider})
 }
 
 // Decline records that provider declines a device assigned to it. Declining again changes
@@ -179,7 +201,7 @@ func Decline(b *Binding, provider, by, reason string, now time.Time) (*Binding, 
 		return nil, nil, Errorf(Conflict, "binding_confirmed", "device %s is confirmed; only its vendor can unbind it", b.SN)
 	}
 	next := &Binding{SN: b.SN, VendorOrg: b.VendorOrg, Provider: provider, State: BindingDeclined, Since: now, Version: b.Version}
-	return next, &Change{At: now, By: by, Action: ActionDeclined, From: provider, Reason: reason}, nil
+	return record(b, next, &Change{At: now, By: by, Action: ActionDeclined, From: provider, Reason: reason})
 }
 
 // visibleTo reports whether provider may see b: assigned to it, waiting or confirmed.

@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -19,7 +21,6 @@ import (
 //
 //	item             pk                        sk                      gsi1 (sparse: while assigned or confirmed)
 //	binding          DEV#<sn[0:5]>#<shard>     B#<sn>                  BIND#<provider>#<shard> / <state>#<sn>
-//	binding history  DEV#<sn[0:5]>#<shard>     BH#<sn>#<at>#<seq>      –
 //	deployer         DEPLOYER#<number>         META                    –   (number → organisation)
 //	deployer org     DEPLOYERORG#<org>         META                    –   (organisation → number; once per org)
 //	number counter   COUNTER#DEPLOYER / CODE#DEPLOYER#<number>  (review.go's code allocation)
@@ -29,27 +30,34 @@ import (
 // device item: the factory check rewrites the device item (a repeated check, a re-registration)
 // while the vendor and the provider change the binding, and separate items keep the two from
 // contending on one version; a binding write also costs 1 KB less than rewriting the device.
-// Binding history has its own sort-key prefix so the confirmation intervals of one device are
-// one Query that reads nothing else.
+//
+// The binding carries its own history (attribute hist, at most domain.MaxBindingChanges
+// entries of about 100 bytes; a device changes hands a few times in its life). So a change and
+// its history entry are one conditional PutItem — atomic without a transaction, which in bulk
+// halves the write units (a transactional write bills 2 WCU per KB) and lets one lost race
+// fail only its own device — and a device's confirmation intervals, what the service fee
+// reads, are one GetItem, as is the rollup's "provider of this SN on that date" for 100 SNs
+// per BatchGetItem.
 //
 // The provider's listing (devices waiting for its confirmation, its confirmed devices) reads
 // gsi1: its 16 shards (the device's shard), so 10^4 assignments a day to one provider spread
 // over 16 index partitions, and state in the sort key makes "waiting" and "confirmed" two
 // begins_with ranges. Declined and unbound bindings leave the index (sparse).
 //
-// Cost, measured by TestBindings_BulkAssignCost (items under 1 KB):
+// Cost (a binding item is about 300 bytes new and about 100 bytes more per change; requests
+// counted by TestBindings_BulkAssignCost):
 //
-//	bulk assignment of 500 new devices  5 BatchGetItem (devices) + 5 BatchGetItem (bindings)
-//	                                    + 10 TransactWriteItems (50 devices × 2 items each) = 20 requests;
-//	                                    WCU: 2 per binding put + 2 per history put (transactional)
-//	                                    + 1 per gsi1 entry = 5 per device, 2,500 in all
+//	bulk assignment of 500 new devices  5 BatchGetItem (devices, 0.5 RCU per device) + 5 BatchGetItem
+//	                                    (bindings) + 500 conditional PutItem, 8 in flight = 510 requests;
+//	                                    WCU: 1 per binding + 1 per gsi1 entry = 2 per device, 1,000 in all
+//	                                    (as one transaction per 50 devices with history items it was
+//	                                    20 requests but 5 WCU per device, 2,500 in all)
 //	the same request again (a retry)    10 BatchGetItem, no write
-//	confirm/decline n                   ceil(n/100) BatchGetItem + ceil(n/50) TransactWriteItems;
-//	                                    6 WCU per device (the gsi1 entry moves: delete + put)
+//	confirm/decline n                   ceil(n/100) BatchGetItem + n PutItem; 1 WCU + 2 for the gsi1
+//	                                    entry that moves (delete + put) = 3 per device
 //	provider listing page (≤ 100)       1–16 Query on gsi1
-//	confirmation intervals of a device  1 Query (pk, begins_with BH#<sn>#)
-//	provider of n SNs on a date         ceil(n/100) BatchGetItem, + 1 Query per device whose
-//	                                    binding changed after that date (rare)
+//	confirmation intervals of a device  1 GetItem
+//	provider of n SNs on a date         ceil(n/100) BatchGetItem (eventually consistent, 0.5 RCU each)
 
 func bindingSK(sn string) string { return "B#" + sn }
 
@@ -66,33 +74,43 @@ type bindingItem struct {
 	State       string `dynamodbav:"state"`
 	Since       int64  `dynamodbav:"since"`
 	ConfirmedAt int64  `dynamodbav:"confirmedAt,omitempty"`
+	History     []byte `dynamodbav:"hist"` // JSON array of domain.Change, oldest first
 	Version     int    `dynamodbav:"version"`
 }
 
-func toBindingItem(b *domain.Binding) bindingItem {
+func toBindingItem(b *domain.Binding) (bindingItem, error) {
+	hist, err := marshalJSON(b.History)
+	if err != nil {
+		return bindingItem{}, err
+	}
 	it := bindingItem{PK: devicePK(b.SN), SK: bindingSK(b.SN), Org: b.VendorOrg, Provider: b.Provider, State: string(b.State),
-		Since: b.Since.UnixMilli()}
+		Since: b.Since.UnixMilli(), History: hist}
 	if b.ConfirmedAt != nil {
 		it.ConfirmedAt = b.ConfirmedAt.UnixMilli()
 	}
 	if b.Provider != "" && (b.State == domain.BindingAssigned || b.State == domain.BindingConfirmed) {
 		it.GSI1PK, it.GSI1SK = providerShardPK(b.Provider, DeviceShard(b.SN)), string(b.State)+"#"+b.SN
 	}
-	return it
+	return it, nil
 }
 
 func providerShardPK(provider string, shard int) string {
 	return fmt.Sprintf("BIND#%s#%x", provider, shard)
 }
 
-func (it bindingItem) binding() *domain.Binding {
+func (it bindingItem) binding() (*domain.Binding, error) {
 	b := &domain.Binding{SN: strings.TrimPrefix(it.SK, "B#"), VendorOrg: it.Org, Provider: it.Provider,
-		State: domain.BindingState(it.State), Since: time.UnixMilli(it.Since).UTC(), Version: it.Version}
+		State: domain.BindingState(it.State), Since: time.UnixMilli(it.Since).UTC(), Version: it.Version, History: []domain.Change{}}
+	if len(it.History) > 0 {
+		if err := unmarshalJSON(it.History, &b.History); err != nil {
+			return nil, err
+		}
+	}
 	if it.ConfirmedAt != 0 {
 		t := time.UnixMilli(it.ConfirmedAt).UTC()
 		b.ConfirmedAt = &t
 	}
-	return b
+	return b, nil
 }
 
 // Bindings reads the bindings of sns (valid SNs only; a device never bound has none), 100 per
@@ -104,7 +122,10 @@ func (db *DB) Bindings(ctx context.Context, sns []string, consistent bool) (map[
 		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 			return fmt.Errorf("unmarshal binding: %w", err)
 		}
-		b := it.binding()
+		b, err := it.binding()
+		if err != nil {
+			return err
+		}
 		out[b.SN] = b
 		return nil
 	})
@@ -164,79 +185,86 @@ func (db *DB) batchGet(ctx context.Context, ids []string, keyOf func(string) map
 	return nil
 }
 
-// BindingWrite is one binding change with its history entry. Binding.Version is the version
-// read (0: the device had no binding).
+// BindingWrite is one binding change; Binding carries its whole history, the change last.
+// Binding.Version is the version read (0: the device had no binding).
 type BindingWrite struct {
 	Binding *domain.Binding
 	Change  domain.Change
 }
 
-// WriteBindings writes ws in transactions of up to 100 items (50 bindings with their history),
-// each conditional on the version read. It returns one error per write: nil (written),
+// bindingWriters is how many conditional puts of one bulk request are in flight at once.
+const bindingWriters = 8
+
+// WriteBindings writes each of ws with one conditional PutItem (attribute_not_exists for a new
+// binding, else the version read), 8 at a time. It returns one error per write: nil (written),
 // domain.ErrConflict (the binding changed since it was read: reload and decide again), or an
-// error wrapping ErrRetryable. One lost race never holds back the other writes.
+// error wrapping ErrRetryable (throttled past the SDK's retries). The binding carries its
+// history, so the change and its entry are one atomic single-item write: no transaction
+// needed, and one lost race never holds back the other writes.
 func (db *DB) WriteBindings(ctx context.Context, ws []BindingWrite) []error {
 	errs := make([]error, len(ws))
-	var chunk []deviceAction
-	for i, w := range ws {
-		acts, err := db.bindingActions(w)
-		if err != nil {
-			errs[i] = err
-			continue
-		}
-		if len(chunk)+len(acts) > 100 {
-			db.commitDevices(ctx, chunk, errs)
-			chunk = nil
-		}
-		for _, a := range acts {
-			chunk = append(chunk, deviceAction{w: a, owner: i})
-		}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(bindingWriters, len(ws)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				errs[i] = db.putBinding(ctx, ws[i].Binding)
+			}
+		}()
 	}
-	if len(chunk) > 0 {
-		db.commitDevices(ctx, chunk, errs)
+	for i := range ws {
+		next <- i
 	}
+	close(next)
+	wg.Wait()
 	return errs
 }
 
-func (db *DB) bindingActions(w BindingWrite) ([]types.TransactWriteItem, error) {
-	it := toBindingItem(w.Binding)
-	it.Version = w.Binding.Version + 1
+func (db *DB) putBinding(ctx context.Context, b *domain.Binding) error {
+	it, err := toBindingItem(b)
+	if err != nil {
+		return err
+	}
+	it.Version = b.Version + 1
 	av, err := attributevalue.MarshalMap(it)
 	if err != nil {
-		return nil, fmt.Errorf("marshal binding %s: %w", w.Binding.SN, err)
+		return fmt.Errorf("marshal binding %s: %w", b.SN, err)
 	}
-	p := &types.Put{TableName: &db.table, Item: av}
-	if w.Binding.Version == 0 {
+	p := &dynamodb.PutItemInput{TableName: &db.table, Item: av}
+	if b.Version == 0 {
 		p.ConditionExpression = aws.String("attribute_not_exists(pk)")
 	} else {
 		p.ConditionExpression = aws.String("version = :v")
-		p.ExpressionAttributeValues = map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: strconv.Itoa(w.Binding.Version)}}
+		p.ExpressionAttributeValues = map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: strconv.Itoa(b.Version)}}
 	}
-	data, err := marshalJSON(w.Change)
-	if err != nil {
-		return nil, err
+	_, err = db.client.PutItem(ctx, p)
+	var ccf *types.ConditionalCheckFailedException
+	var throttled *types.ProvisionedThroughputExceededException
+	var limit *types.RequestLimitExceeded
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ccf):
+		return domain.ErrConflict.Withf("the binding of %s changed meanwhile", b.SN)
+	case errors.As(err, &throttled), errors.As(err, &limit):
+		return fmt.Errorf("write binding %s: %w: %w", b.SN, ErrRetryable, err)
 	}
-	sk := fmt.Sprintf("BH#%s#%s#%06d", w.Binding.SN, ts(w.Change.At), histSeq.Add(1)%1_000_000)
-	hav, err := attributevalue.MarshalMap(item{PK: it.PK, SK: sk, Data: data, Version: 1})
-	if err != nil {
-		return nil, err
-	}
-	h := &types.Put{TableName: &db.table, Item: hav, ConditionExpression: aws.String("attribute_not_exists(pk)")}
-	return []types.TransactWriteItem{{Put: p}, {Put: h}}, nil
+	return fmt.Errorf("write binding %s: %w", b.SN, err)
 }
 
-// BindingHistory returns the device's binding history, oldest first.
+// BindingHistory returns the device's binding history, oldest first (none for a device never
+// bound).
 func (db *DB) BindingHistory(ctx context.Context, sn string) ([]domain.Change, error) {
-	if _, err := domain.ParseSerialNumber(sn); err != nil {
-		return nil, domain.Errorf(domain.NotFound, "device_not_found", "device %q does not exist", sn)
+	b, err := db.Binding(ctx, sn)
+	switch {
+	case domain.KindOf(err) == domain.NotFound:
+		return []domain.Change{}, nil
+	case err != nil:
+		return nil, err
 	}
-	return all[domain.Change](ctx, db, &dynamodb.QueryInput{
-		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :h)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: devicePK(sn)},
-			":h":  &types.AttributeValueMemberS{Value: "BH#" + sn + "#"},
-		},
-	})
+	return b.History, nil
 }
 
 // ConfirmationIntervals returns the intervals during which a provider held sn's confirmation
@@ -261,8 +289,7 @@ func (db *DB) ConfirmationIntervals(ctx context.Context, sn string, from, to tim
 
 // ProvidersAt maps each of sns to the provider whose confirmation covers at (SNs with none
 // are left out): the rollup's "provider of SN on date" (at: the end of the day). It reads the
-// current bindings in batches and reads a device's history only when its binding changed
-// after at.
+// bindings in batches of 100; a binding changed after at answers from its history.
 func (db *DB) ProvidersAt(ctx context.Context, sns []string, at time.Time) (map[string]string, error) {
 	valid := make([]string, 0, len(sns))
 	for _, sn := range sns {
@@ -282,11 +309,7 @@ func (db *DB) ProvidersAt(ctx context.Context, sns []string, at time.Time) (map[
 			}
 			continue
 		}
-		h, err := db.BindingHistory(ctx, sn)
-		if err != nil {
-			return nil, err
-		}
-		if p := domain.ProviderAt(domain.ConfirmationIntervals(h), at); p != "" {
+		if p := domain.ProviderAt(domain.ConfirmationIntervals(b.History), at); p != "" {
 			out[sn] = p
 		}
 	}
@@ -351,7 +374,11 @@ func (db *DB) ProviderBindings(ctx context.Context, provider string, state domai
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 				return Page[domain.Binding]{}, fmt.Errorf("unmarshal binding: %w", err)
 			}
-			page.Items = append(page.Items, *it.binding())
+			b, err := it.binding()
+			if err != nil {
+				return Page[domain.Binding]{}, err
+			}
+			page.Items = append(page.Items, *b)
 		}
 		start = out.LastEvaluatedKey
 		if len(start) == 0 {
@@ -460,4 +487,37 @@ func (db *DB) BindingImport(ctx context.Context, id string) (*domain.BindingImpo
 	}
 	im.Version = it.Version
 	return &im, nil
+}
+
+// BindingItemSize is the stored size of b's item in bytes as DynamoDB bills it (attribute
+// names plus values): what one write of it costs, in KB rounded up.
+func BindingItemSize(b *domain.Binding) (int, error) {
+	it, err := toBindingItem(b)
+	if err != nil {
+		return 0, err
+	}
+	it.Version = b.Version + 1
+	av, err := attributevalue.MarshalMap(it)
+	if err != nil {
+		return 0, err
+	}
+	return itemSize(av), nil
+}
+
+func itemSize(av map[string]types.AttributeValue) int {
+	n := 0
+	for k, v := range av {
+		n += len(k)
+		switch x := v.(type) {
+		case *types.AttributeValueMemberS:
+			n += len(x.Value)
+		case *types.AttributeValueMemberB:
+			n += len(x.Value)
+		case *types.AttributeValueMemberN:
+			n += len(x.Value)/2 + 1
+		default:
+			n += 8
+		}
+	}
+	return n
 }
