@@ -17,6 +17,8 @@ func TestFunctionsLinkOnlyTheClientsTheyUse(t *testing.T) {
 	clients := map[string][]string{ // function → the service clients it uses
 		"applications":       {"dynamodb", "s3"},
 		"clear-test-devices": {"dynamodb"},
+		"devices":            {"dynamodb"},
+		"factory-authorizer": {"dynamodb"},
 		"pipeline":           {"dynamodb", "sfn"},
 		"evidence":           {"dynamodb", "s3", "sfn"},
 		"models":             {"dynamodb"},

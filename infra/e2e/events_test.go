@@ -41,6 +41,8 @@ func eventType(t *testing.T, codeURI string, hasRoutes bool) any {
 		return &cleartestdevices.Event{}
 	case codeURI == "functions/prescreen-workbook":
 		return &evidence.PrescreenRequest{}
+	case codeURI == "functions/factory-authorizer":
+		return &events.APIGatewayV2CustomAuthorizerV2Request{}
 	}
 	t.Fatalf("%s: no event type known; add it here", codeURI)
 	return nil

@@ -75,7 +75,7 @@ type FactoryReport struct {
 var (
 	macPattern     = regexp.MustCompile(`^[0-9A-F]{2}(:[0-9A-F]{2}){5}$`)
 	imeiPattern    = regexp.MustCompile(`^[0-9]{15}$`)
-	tokenPattern   = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
+	tokenPattern   = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
 	cameraPattern  = regexp.MustCompile(`^[0-9A-Za-z-]{1,32}$`)
 	versionPattern = regexp.MustCompile(`^[0-9A-Za-z._+-]{1,32}$`)
 	stationPattern = regexp.MustCompile(`^[0-9A-Za-z._:-]{1,40}$`)
@@ -147,12 +147,12 @@ func NewFactoryReport(sn, cameraSN, modelID, mode, wired, wireless, bt, imei, ap
 	default:
 		return r, Errorf(Invalid, "invalid_result", "result %q is not one of pass, fail, special", result)
 	}
-	if len(errs) > 8 {
-		return r, Errorf(Invalid, "invalid_check_error", "at most 8 errors per device")
+	if len(errs) > 6 {
+		return r, Errorf(Invalid, "invalid_check_error", "at most 6 errors per device")
 	}
 	for _, e := range errs {
 		if !tokenPattern.MatchString(e) {
-			return r, Errorf(Invalid, "invalid_check_error", "error %q must be a snake_case code of at most 40 characters", e)
+			return r, Errorf(Invalid, "invalid_check_error", "error %q must be a snake_case code of at most 32 characters", e)
 		}
 	}
 	if r.Result == CheckFail && len(errs) == 0 {
@@ -182,32 +182,32 @@ func (r FactoryReport) Fingerprint() string {
 // Device is a production device as its factory checks left it: the last check's record, the
 // software mode locked at its first passing check, and the model stage it first passed in.
 type Device struct {
-	SN            string       `json:"sn"`
-	VendorOrg     string       `json:"vendorOrg"`
-	ModelID       string       `json:"modelId"`
-	Status        DeviceStatus `json:"status"`
-	SoftwareMode  SoftwareMode `json:"softwareMode"`
-	CameraSN      string       `json:"cameraSn,omitempty"`
-	WiredMAC      string       `json:"wiredMac,omitempty"`
-	WirelessMAC   string       `json:"wirelessMac,omitempty"`
-	BluetoothMAC  string       `json:"bluetoothMac,omitempty"`
-	IMEI          string       `json:"imei,omitempty"`
-	AppVersion    string       `json:"appVersion"`
-	Result        CheckResult  `json:"result"`
-	Errors        []string     `json:"errors"`
-	Warnings      []string     `json:"warnings"`
-	Station       string       `json:"station"`
-	CheckedAt     time.Time    `json:"checkedAt"`
-	ReceivedAt    time.Time    `json:"receivedAt"`
-	Backfilled    bool         `json:"backfilled"`
-	Checks        int          `json:"checks"`
-	FirstPassedAt *time.Time   `json:"firstPassedAt,omitempty"`
-	PassedIn      Stage        `json:"passedIn,omitempty"` // the model's stage at the first pass (pvt or mp)
-	Registration  int          `json:"registration"`       // 1, +1 per re-registration after a mainboard swap
+	SN            string          `json:"sn"`
+	VendorOrg     string          `json:"vendorOrg"`
+	ModelID       string          `json:"modelId"`
+	Status        DeviceStatus    `json:"status"`
+	SoftwareMode  SoftwareMode    `json:"softwareMode"`
+	CameraSN      string          `json:"cameraSn,omitempty"`
+	WiredMAC      string          `json:"wiredMac,omitempty"`
+	WirelessMAC   string          `json:"wirelessMac,omitempty"`
+	BluetoothMAC  string          `json:"bluetoothMac,omitempty"`
+	IMEI          string          `json:"imei,omitempty"`
+	AppVersion    string          `json:"appVersion"`
+	Result        CheckResult     `json:"result"`
+	Errors        []string        `json:"errors"`
+	Warnings      []string        `json:"warnings"`
+	Station       string          `json:"station"`
+	CheckedAt     time.Time       `json:"checkedAt"`
+	ReceivedAt    time.Time       `json:"receivedAt"`
+	Backfilled    bool            `json:"backfilled"`
+	Checks        int             `json:"checks"`
+	FirstPassedAt *time.Time      `json:"firstPassedAt,omitempty"`
+	PassedIn      Stage           `json:"passedIn,omitempty"` // the model's stage at the first pass (pvt or mp)
+	Registration  int             `json:"registration"`       // 1, +1 per re-registration after a mainboard swap
 	Conflict      *CameraConflict `json:"conflict,omitempty"`
-	Provider      string       `json:"provider,omitempty"` // deployment provider (filled by binding)
-	Fingerprint   string       `json:"-"`
-	Version       int          `json:"-"`
+	Provider      string          `json:"provider,omitempty"` // deployment provider (filled by binding)
+	Fingerprint   string          `json:"-"`
+	Version       int             `json:"-"`
 }
 
 // CameraConflict is another camera SN reported for a passed SN: the vendor resolves it (a mainboard
@@ -354,4 +354,32 @@ func (d *Device) Reregister(by, reason string, now time.Time) (Change, error) {
 	// the next check replaces them; a new camera SN is then no conflict.
 	d.CameraSN = ""
 	return ch, nil
+}
+
+// InventoryEntry is one device of a vendor's inventory: a production device, or a vendor test
+// device (TestDevice set), which never counts as a production device.
+type InventoryEntry struct {
+	SN           string       `json:"sn"`
+	ModelID      string       `json:"modelId"`
+	Status       string       `json:"status"` // a DeviceStatus, or the test device's status
+	SoftwareMode SoftwareMode `json:"softwareMode,omitempty"`
+	CameraSN     string       `json:"cameraSn,omitempty"`
+	CheckedAt    *time.Time   `json:"checkedAt,omitempty"`
+	Backfilled   bool         `json:"backfilled,omitempty"`
+	Conflict     bool         `json:"conflict,omitempty"`
+	Provider     string       `json:"provider,omitempty"`
+	TestDevice   bool         `json:"testDevice"`
+	TestUntil    string       `json:"testUntil,omitempty"` // a test device's expected completion date
+}
+
+// Entry is d's line in its vendor's inventory.
+func (d *Device) Entry() InventoryEntry {
+	at := d.CheckedAt
+	return InventoryEntry{SN: d.SN, ModelID: d.ModelID, Status: string(d.Status), SoftwareMode: d.SoftwareMode, CameraSN: d.CameraSN,
+		CheckedAt: &at, Backfilled: d.Backfilled, Conflict: d.Conflict != nil, Provider: d.Provider}
+}
+
+// Entry is a test device's line in its vendor's inventory, marked as a test device.
+func (d *TestDevice) Entry() InventoryEntry {
+	return InventoryEntry{SN: d.SN, ModelID: d.ModelID, Status: string(d.Status), TestDevice: true, TestUntil: d.ExpectedCompletion}
 }

@@ -122,11 +122,20 @@ func (rt Router) Handle(ctx context.Context, req Request) (Response, error) {
 }
 
 // CallerOf returns the caller named by the verified JWT claims (sub, org, role, and the
-// optional account_type). It returns an Unauthenticated error when they are missing.
+// optional account_type), or by a Lambda authorizer's context with the same names. It returns an Unauthenticated error when they are missing.
 func CallerOf(req Request) (domain.Caller, error) {
 	var claims map[string]string
 	if a := req.RequestContext.Authorizer; a != nil && a.JWT != nil {
 		claims = a.JWT.Claims
+	} else if a != nil && a.Lambda != nil {
+		// A Lambda authorizer's context (the factory lines' device authorization code): the
+		// same names as the JWT claims, as strings.
+		claims = map[string]string{}
+		for k, v := range a.Lambda {
+			if s, ok := v.(string); ok {
+				claims[k] = s
+			}
+		}
 	}
 	c := domain.Caller{
 		Subject:     claims["sub"],

@@ -20,7 +20,7 @@ import (
 // shared table, with real attributes instead of the JSON envelope.
 //
 //	item            pk                          sk                      gsi1 (sparse)                          gsi2 (sparse)
-//	device          DEV#<sn[0:5]>#<shard>       D#<sn>                  PROV#<provider>#<shard> / <org>#<sn>    DEVATTN#<sn[0:5]>#<status> / <sn>
+//	device          DEV#<sn[0:5]>#<shard>       D#<sn>                  PROV#<provider>#<shard> / <sn>          DEVATTN#<sn[0:5]>#<status> / <sn>
 //	device history  DEV#<sn[0:5]>#<shard>       H#<sn>#<at>#<seq>       –                                      –
 //	PVT pass mark   MODEL#<id>                  FACTORY#PVTPASS         –                                      –
 //
@@ -44,7 +44,7 @@ import (
 //	closed-loop query, runtime check  1 GetItem (0.5 RCU eventually consistent)
 //	inventory page (≤ 100)            1–16 Query on the model's shards (0.5 RCU per 4 KB read)
 //	devices needing attention          Query gsi2 DEVATTN#<sn[0:5]>#<status>
-//	devices of a provider             Query gsi1 PROV#<provider>#<shard>, begins_with <org>#
+//	a vendor's devices of a provider  Query gsi1 PROV#<provider>#<shard> (16), begins_with <vendor code> (an SN starts with it)
 //
 // Races: every device write is conditional (attribute_not_exists for a new device, the version
 // read for a known one). Two stations reporting the same new SN at once: one transaction
@@ -71,42 +71,42 @@ func deviceShardPK(prefix string, shard int) string { return fmt.Sprintf("DEV#%s
 
 func deviceKey(sn string) map[string]types.AttributeValue { return key(devicePK(sn), "D#"+sn) }
 
-// deviceItem is the stored device: real attributes, times as Unix seconds (numbers are the
-// smallest encoding), optional ones omitted.
+// deviceItem is the stored device: real attributes with short names (a name's bytes are billed
+// on every write: these keep the largest item a report can make within 1 KB), times as Unix
+// seconds, optional ones omitted. The warnings of the last check are not stored: they follow
+// from checks and bf. A conflict's station is in the device's history.
 type deviceItem struct {
-	PK              string   `dynamodbav:"pk"`
-	SK              string   `dynamodbav:"sk"`
-	GSI1PK          string   `dynamodbav:"gsi1pk,omitempty"`
-	GSI1SK          string   `dynamodbav:"gsi1sk,omitempty"`
-	GSI2PK          string   `dynamodbav:"gsi2pk,omitempty"`
-	GSI2SK          string   `dynamodbav:"gsi2sk,omitempty"`
-	Org             string   `dynamodbav:"org"`
-	Model           string   `dynamodbav:"model"`
-	Status          string   `dynamodbav:"status"`
-	Mode            string   `dynamodbav:"mode"`
-	CameraSN        string   `dynamodbav:"cameraSn,omitempty"`
-	WiredMAC        string   `dynamodbav:"wiredMac,omitempty"`
-	WirelessMAC     string   `dynamodbav:"wirelessMac,omitempty"`
-	BluetoothMAC    string   `dynamodbav:"btMac,omitempty"`
-	IMEI            string   `dynamodbav:"imei,omitempty"`
-	AppVersion      string   `dynamodbav:"appVersion"`
-	Result          string   `dynamodbav:"result"`
-	Errors          []string `dynamodbav:"errors,omitempty"`
-	Warnings        []string `dynamodbav:"warnings,omitempty"`
-	Station         string   `dynamodbav:"station"`
-	CheckedAt       int64    `dynamodbav:"checkedAt"`
-	ReceivedAt      int64    `dynamodbav:"receivedAt"`
-	Backfilled      bool     `dynamodbav:"backfilled,omitempty"`
-	Checks          int      `dynamodbav:"checks"`
-	FirstPassedAt   int64    `dynamodbav:"firstPassedAt,omitempty"`
-	PassedIn        string   `dynamodbav:"passedIn,omitempty"`
-	Registration    int      `dynamodbav:"reg"`
-	ConflictCamera  string   `dynamodbav:"conflictCameraSn,omitempty"`
-	ConflictStation string   `dynamodbav:"conflictStation,omitempty"`
-	ConflictAt      int64    `dynamodbav:"conflictAt,omitempty"`
-	Provider        string   `dynamodbav:"provider,omitempty"`
-	Fingerprint     string   `dynamodbav:"fp,omitempty"`
-	Version         int      `dynamodbav:"version"`
+	PK             string   `dynamodbav:"pk"`
+	SK             string   `dynamodbav:"sk"`
+	GSI1PK         string   `dynamodbav:"gsi1pk,omitempty"`
+	GSI1SK         string   `dynamodbav:"gsi1sk,omitempty"`
+	GSI2PK         string   `dynamodbav:"gsi2pk,omitempty"`
+	GSI2SK         string   `dynamodbav:"gsi2sk,omitempty"`
+	Org            string   `dynamodbav:"org"`
+	Model          string   `dynamodbav:"model"`
+	Status         string   `dynamodbav:"st"`
+	Mode           string   `dynamodbav:"mode"`
+	CameraSN       string   `dynamodbav:"cam,omitempty"`
+	WiredMAC       string   `dynamodbav:"mac,omitempty"`
+	WirelessMAC    string   `dynamodbav:"wmac,omitempty"`
+	BluetoothMAC   string   `dynamodbav:"bmac,omitempty"`
+	IMEI           string   `dynamodbav:"imei,omitempty"`
+	AppVersion     string   `dynamodbav:"app"`
+	Result         string   `dynamodbav:"res"`
+	Errors         []string `dynamodbav:"errs,omitempty"`
+	Station        string   `dynamodbav:"stn"`
+	CheckedAt      int64    `dynamodbav:"at"`
+	ReceivedAt     int64    `dynamodbav:"rcv"`
+	Backfilled     bool     `dynamodbav:"bf,omitempty"`
+	Checks         int      `dynamodbav:"checks"`
+	FirstPassedAt  int64    `dynamodbav:"first,omitempty"`
+	PassedIn       string   `dynamodbav:"pin,omitempty"`
+	Registration   int      `dynamodbav:"reg"`
+	ConflictCamera string   `dynamodbav:"xcam,omitempty"`
+	ConflictAt     int64    `dynamodbav:"xat,omitempty"`
+	Provider       string   `dynamodbav:"prov,omitempty"`
+	Fingerprint    string   `dynamodbav:"fp,omitempty"`
+	Version        int      `dynamodbav:"ver"`
 }
 
 func unix(t time.Time) int64 {
@@ -127,23 +127,20 @@ func toDeviceItem(d *domain.Device) deviceItem {
 	it := deviceItem{PK: devicePK(d.SN), SK: "D#" + d.SN, Org: d.VendorOrg, Model: d.ModelID, Status: string(d.Status),
 		Mode: string(d.SoftwareMode), CameraSN: d.CameraSN, WiredMAC: d.WiredMAC, WirelessMAC: d.WirelessMAC,
 		BluetoothMAC: d.BluetoothMAC, IMEI: d.IMEI, AppVersion: d.AppVersion, Result: string(d.Result),
-		Errors: d.Errors, Warnings: d.Warnings, Station: d.Station, CheckedAt: unix(d.CheckedAt), ReceivedAt: unix(d.ReceivedAt),
+		Errors: d.Errors, Station: d.Station, CheckedAt: unix(d.CheckedAt), ReceivedAt: unix(d.ReceivedAt),
 		Backfilled: d.Backfilled, Checks: d.Checks, PassedIn: string(d.PassedIn), Registration: d.Registration,
 		Provider: d.Provider, Fingerprint: d.Fingerprint}
 	if len(it.Errors) == 0 {
 		it.Errors = nil
 	}
-	if len(it.Warnings) == 0 {
-		it.Warnings = nil
-	}
 	if d.FirstPassedAt != nil {
 		it.FirstPassedAt = d.FirstPassedAt.Unix()
 	}
 	if c := d.Conflict; c != nil {
-		it.ConflictCamera, it.ConflictStation, it.ConflictAt = c.CameraSN, c.Station, c.At.Unix()
+		it.ConflictCamera, it.ConflictAt = c.CameraSN, c.At.Unix()
 	}
 	if d.Provider != "" {
-		it.GSI1PK, it.GSI1SK = fmt.Sprintf("PROV#%s#%x", d.Provider, DeviceShard(d.SN)), d.VendorOrg+"#"+d.SN
+		it.GSI1PK, it.GSI1SK = fmt.Sprintf("PROV#%s#%x", d.Provider, DeviceShard(d.SN)), d.SN
 	}
 	if attn := attention(d); attn != "" {
 		it.GSI2PK, it.GSI2SK = "DEVATTN#"+d.SN[:5]+"#"+attn, d.SN
@@ -166,21 +163,25 @@ func (it deviceItem) device() *domain.Device {
 	d := &domain.Device{SN: strings.TrimPrefix(it.SK, "D#"), VendorOrg: it.Org, ModelID: it.Model, Status: domain.DeviceStatus(it.Status),
 		SoftwareMode: domain.SoftwareMode(it.Mode), CameraSN: it.CameraSN, WiredMAC: it.WiredMAC, WirelessMAC: it.WirelessMAC,
 		BluetoothMAC: it.BluetoothMAC, IMEI: it.IMEI, AppVersion: it.AppVersion, Result: domain.CheckResult(it.Result),
-		Errors: it.Errors, Warnings: it.Warnings, Station: it.Station, CheckedAt: fromUnix(it.CheckedAt), ReceivedAt: fromUnix(it.ReceivedAt),
+		Errors: it.Errors, Station: it.Station, CheckedAt: fromUnix(it.CheckedAt), ReceivedAt: fromUnix(it.ReceivedAt),
 		Backfilled: it.Backfilled, Checks: it.Checks, PassedIn: domain.Stage(it.PassedIn), Registration: it.Registration,
 		Provider: it.Provider, Fingerprint: it.Fingerprint, Version: it.Version}
 	if d.Errors == nil {
 		d.Errors = []string{}
 	}
-	if d.Warnings == nil {
-		d.Warnings = []string{}
+	d.Warnings = []string{}
+	if d.Checks > 1 {
+		d.Warnings = append(d.Warnings, domain.WarnAlreadyChecked)
+	}
+	if d.Backfilled {
+		d.Warnings = append(d.Warnings, domain.WarnBackfilled)
 	}
 	if it.FirstPassedAt != 0 {
 		t := fromUnix(it.FirstPassedAt)
 		d.FirstPassedAt = &t
 	}
 	if it.ConflictCamera != "" {
-		d.Conflict = &domain.CameraConflict{CameraSN: it.ConflictCamera, Station: it.ConflictStation, At: fromUnix(it.ConflictAt)}
+		d.Conflict = &domain.CameraConflict{CameraSN: it.ConflictCamera, At: fromUnix(it.ConflictAt)}
 	}
 	return d
 }
@@ -317,7 +318,7 @@ func (db *DB) deviceActions(w DeviceWrite) ([]types.TransactWriteItem, error) {
 	if w.Device.Version == 0 {
 		p.ConditionExpression = aws.String("attribute_not_exists(pk)")
 	} else {
-		p.ConditionExpression = aws.String("version = :v")
+		p.ConditionExpression = aws.String("ver = :v")
 		p.ExpressionAttributeValues = map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: fmt.Sprint(w.Device.Version)}}
 	}
 	out := []types.TransactWriteItem{{Put: p}}

@@ -85,5 +85,3 @@ func (db *DB) FactoryCodeHistory(ctx context.Context, org string) ([]domain.Chan
 	}
 	return out, nil
 }
-
-

@@ -92,6 +92,7 @@ type CodeAllocation struct {
 	Scope   string // "VENDOR" or "MODEL#<vendor org>"
 	Index   int
 	Code    string
+	Owner   string // what the code names: the vendor's org, the model's id (CodeOwner reads it)
 	version int
 }
 
@@ -125,9 +126,30 @@ func (db *DB) NextCode(ctx context.Context, scope string) (CodeAllocation, error
 func (tx *Tx) TakeCode(a CodeAllocation) *Tx {
 	data, err := marshalJSON(counter{Next: a.Index + 1})
 	tx.add(item{PK: "COUNTER#" + a.Scope, SK: "META", Data: data}, a.version, err)
-	claim, err := marshalJSON(map[string]any{"scope": a.Scope, "code": a.Code, "index": a.Index})
+	claim, err := marshalJSON(codeClaim{Scope: a.Scope, Code: a.Code, Index: a.Index, Owner: a.Owner})
 	tx.add(item{PK: "CODE#" + a.Scope + "#" + a.Code, SK: "META", Data: claim}, 0, err)
 	return tx
+}
+
+type codeClaim struct {
+	Scope string `json:"scope"`
+	Code  string `json:"code"`
+	Index int    `json:"index"`
+	Owner string `json:"owner,omitempty"`
+}
+
+// CodeOwner returns what code of scope names (the vendor org of a vendor code, the model id of
+// a model code), "" when the code was never given (or was given before owners were recorded).
+func (db *DB) CodeOwner(ctx context.Context, scope, code string) (string, error) {
+	it, err := db.get(ctx, "CODE#"+scope+"#"+code, "META", "code_not_found", "code "+code)
+	switch {
+	case domain.KindOf(err) == domain.NotFound:
+		return "", nil
+	case err != nil:
+		return "", err
+	}
+	var c codeClaim
+	return c.Owner, unmarshalJSON(it.Data, &c)
 }
 
 // PutMessage adds a message to the organisation's outbox.

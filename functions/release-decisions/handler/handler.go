@@ -190,6 +190,7 @@ func (h *handler) releaseApplication(ctx context.Context, id string, cutoff time
 					return false, err
 				}
 				code = alloc.Code
+				alloc.Owner = a.Org
 				tx.TakeCode(alloc).CreateVendor(domain.Vendor{Org: a.Org, Code: code, Name: a.Company.Name, ApplicationID: a.ID, ApprovedAt: h.now()})
 			default:
 				return false, err
@@ -230,6 +231,7 @@ func (h *handler) releaseModel(ctx context.Context, id string, cutoff time.Time)
 				return false, err
 			}
 			code = alloc.Code
+			alloc.Owner = m.ID
 			tx.TakeCode(alloc)
 		}
 		decision := *m.Decision

@@ -4,7 +4,9 @@ import (
 	appsfn "github.com/facepay/platform/functions/applications/handler"
 	bindingsfn "github.com/facepay/platform/functions/bindings/handler"
 	cleartestdevicesfn "github.com/facepay/platform/functions/clear-test-devices/handler"
+	devicesfn "github.com/facepay/platform/functions/devices/handler"
 	evidencefn "github.com/facepay/platform/functions/evidence/handler"
+	factoryauthfn "github.com/facepay/platform/functions/factory-authorizer/handler"
 	importbindingsfn "github.com/facepay/platform/functions/import-bindings/handler"
 	modelsfn "github.com/facepay/platform/functions/models/handler"
 	pipelinefn "github.com/facepay/platform/functions/pipeline-task/handler"
@@ -33,4 +35,6 @@ var Functions = map[string]lambdafn.Factory{
 	"functions/prescreen-workbook": lambdafn.Of(prescreenfn.New),
 	"functions/bindings":           lambdafn.Of(bindingsfn.New),
 	"functions/import-bindings":    lambdafn.Of(importbindingsfn.New),
+	"functions/devices":            lambdafn.Of(devicesfn.New),
+	"functions/factory-authorizer": lambdafn.Of(factoryauthfn.New),
 }

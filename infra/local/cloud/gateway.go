@@ -29,6 +29,8 @@ type gateway struct {
 	auth     *Authority
 	host     *host
 	stage    string
+	lambdas  map[string]template.LambdaAuthorizer // the API's Lambda authorizers by name
+	cache    authorizerCache
 }
 
 type gwRoute struct {
@@ -37,6 +39,8 @@ type gwRoute struct {
 	key      string
 	function string
 	timeout  time.Duration // the integration timeout
+	// authorizer names the route's Lambda authorizer ("" : the JWT authorizer).
+	authorizer string
 }
 
 // maxBody is the HTTP API's limit on a request body; above it the gateway answers 413 without
@@ -46,14 +50,26 @@ type gwRoute struct {
 const maxBody = 10 << 20
 
 func newGateway(t *template.Template, ops map[string]template.Operation, contract *Contract, auth *Authority, h *host) *gateway {
-	g := &gateway{ops: ops, contract: contract, auth: auth, host: h, stage: "$default"}
+	g := &gateway{ops: ops, contract: contract, auth: auth, host: h, stage: "$default", lambdas: map[string]template.LambdaAuthorizer{},
+		cache: authorizerCache{entries: map[string]authorizerEntry{}}}
+	def := ""
+	if len(t.APIs) > 0 {
+		g.lambdas, def = t.APIs[0].LambdaAuthorizers, t.APIs[0].DefaultAuthorizer
+	}
 	for _, f := range t.Functions {
 		for _, r := range f.Routes {
 			timeout := r.Timeout
 			if timeout <= 0 {
 				timeout = 30 * time.Second
 			}
-			g.routes = append(g.routes, gwRoute{method: r.Method, segments: split(r.Path), key: r.Key(), function: f.Name, timeout: timeout})
+			name := r.Authorizer
+			if name == "" {
+				name = def
+			}
+			if _, ok := g.lambdas[name]; !ok {
+				name = ""
+			}
+			g.routes = append(g.routes, gwRoute{method: r.Method, segments: split(r.Path), key: r.Key(), function: f.Name, timeout: timeout, authorizer: name})
 		}
 	}
 	return g
@@ -119,15 +135,27 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found (route not in the OpenAPI document)"})
 		return
 	}
-	token, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
-	if !ok {
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Unauthorized"})
-		return
-	}
-	claims, err := g.auth.Verify(strings.TrimSpace(token))
-	if err != nil {
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Unauthorized"})
-		return
+	var authz *events.APIGatewayV2HTTPRequestContextAuthorizerDescription
+	if rt.authorizer != "" {
+		var status int
+		if authz, status = g.authorizeLambda(req, rt, params); authz == nil {
+			writeJSON(w, status, map[string]string{"message": http.StatusText(status)})
+			return
+		}
+	} else {
+		token, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
+		if !ok {
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Unauthorized"})
+			return
+		}
+		claims, err := g.auth.Verify(strings.TrimSpace(token))
+		if err != nil {
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Unauthorized"})
+			return
+		}
+		authz = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+			JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: claims},
+		}
 	}
 	body, err := io.ReadAll(io.LimitReader(req.Body, maxBody+1))
 	if err != nil || len(body) > maxBody {
@@ -139,7 +167,7 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	// document refuses must not succeed, though: if the function accepts it, the function
 	// lacks a check the document states, and the answer is 400 invalid_request.
 	invalid := g.contract.ValidateRequest(req.Context(), req, body)
-	resp, err := g.invoke(req, rt, g.event(req, rt, params, claims, body))
+	resp, err := g.invoke(req, rt, g.event(req, rt, params, authz, body))
 	var tooLarge *PayloadTooLargeError
 	switch {
 	case errors.As(err, &tooLarge):
@@ -213,7 +241,7 @@ func (g *gateway) invoke(req *http.Request, rt *gwRoute, ev events.APIGatewayV2H
 }
 
 // event builds the payload 2.0 event API Gateway sends for req.
-func (g *gateway) event(req *http.Request, rt *gwRoute, params, claims map[string]string, body []byte) events.APIGatewayV2HTTPRequest {
+func (g *gateway) event(req *http.Request, rt *gwRoute, params map[string]string, authz *events.APIGatewayV2HTTPRequestContextAuthorizerDescription, body []byte) events.APIGatewayV2HTTPRequest {
 	headers := map[string]string{}
 	for k, vs := range req.Header {
 		if strings.EqualFold(k, "Cookie") {
@@ -255,9 +283,7 @@ func (g *gateway) event(req *http.Request, rt *gwRoute, params, claims map[strin
 			DomainName: req.Host,
 			Time:       now.Format("02/Jan/2006:15:04:05 -0700"),
 			TimeEpoch:  now.UnixMilli(),
-			Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
-				JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: claims},
-			},
+			Authorizer: authz,
 			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{
 				Method: req.Method, Path: req.URL.Path, Protocol: req.Proto, SourceIP: ip, UserAgent: req.UserAgent(),
 			},

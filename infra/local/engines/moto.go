@@ -2,6 +2,7 @@ package engines
 
 import (
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"os/exec"
 	"strconv"
 	"sync"
 	"time"
@@ -65,10 +67,15 @@ func StartMoto(ctx context.Context, opts MotoOptions) (*Moto, error) {
 		}
 		return nil, fmt.Errorf("find a free port: %w", err)
 	}
+	python := patchedMoto()
 	proc, port, err := startEngine(ctx, 0, func(port int) (*process, string, error) {
-		p, err := startProcess("moto_server", path,
-			[]string{"-H", "127.0.0.1", "-p", strconv.Itoa(port)},
-			childEnv(nil), opts.Log)
+		args := []string{"-H", "127.0.0.1", "-p", strconv.Itoa(port)}
+		if python != "" {
+			// moto_server with its transactions fixed (motopatch.py): same server, same arguments.
+			p, err := startProcess("moto_server", python, append([]string{"-c", motoPatch}, args...), childEnv(nil), opts.Log)
+			return p, fmt.Sprintf("http://127.0.0.1:%d/moto-api/", port), err
+		}
+		p, err := startProcess("moto_server", path, args, childEnv(nil), opts.Log)
 		return p, fmt.Sprintf("http://127.0.0.1:%d/moto-api/", port), err
 	})
 	if err != nil {
@@ -84,6 +91,29 @@ func StartMoto(ctx context.Context, opts MotoOptions) (*Moto, error) {
 		}
 	}()
 	return m, nil
+}
+
+// motoPatch runs moto_server with the fix of its transactions described in the file.
+//
+//go:embed motopatch.py
+var motoPatch string
+
+var (
+	patchOnce   sync.Once
+	patchPython string
+)
+
+// patchedMoto returns the Python that runs moto (python3 when it imports moto's server), or ""
+// to run moto_server unpatched.
+func patchedMoto() string {
+	patchOnce.Do(func() {
+		if err := exec.Command("python3", "-c", "import moto.server, moto.dynamodb.models").Run(); err == nil {
+			patchPython = "python3"
+		} else {
+			slog.Warn("moto_server runs without the transaction fix: python3 cannot import moto", "err", err)
+		}
+	})
+	return patchPython
 }
 
 // serialProxy forwards one request at a time to target.

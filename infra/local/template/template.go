@@ -70,6 +70,8 @@ type Route struct {
 	Method  string
 	Path    string
 	Timeout time.Duration // the integration timeout: TimeoutInMillis, 30 s (the HTTP API maximum) when absent
+	// Authorizer is the route's Auth.Authorizer ("" for the API's default authorizer).
+	Authorizer string
 }
 
 // Key is the API Gateway route key, "POST /applications/{id}".
@@ -130,9 +132,24 @@ func (sm StateMachine) Definition(dir string) (string, error) {
 
 // API is an AWS::Serverless::HttpApi with its JWT authorizer settings.
 type API struct {
-	LogicalID string
-	Issuer    string
-	Audience  []string
+	LogicalID         string
+	Issuer            string
+	Audience          []string
+	DefaultAuthorizer string
+	// LambdaAuthorizers are the API's Lambda authorizers by name.
+	LambdaAuthorizers map[string]LambdaAuthorizer
+}
+
+// LambdaAuthorizer is an HTTP API Lambda authorizer: the function (logical id), the request
+// headers that make its identity source (lower case), how long API Gateway caches an answer
+// (ReauthorizeEvery, AuthorizerResultTtlInSeconds), and whether it gives simple responses.
+type LambdaAuthorizer struct {
+	Name            string
+	Function        string
+	IdentityHeaders []string
+	TTL             time.Duration
+	Simple          bool
+	PayloadVersion  string
 }
 
 // Load parses and resolves the template at path for stack.
@@ -205,11 +222,32 @@ func (t *Template) add(r *resolver, id, typ string, props map[string]any) error 
 		if err != nil {
 			return err
 		}
-		api := API{LogicalID: id}
+		api := API{LogicalID: id, LambdaAuthorizers: map[string]LambdaAuthorizer{}}
 		auth, _ := p["Auth"].(map[string]any)
+		api.DefaultAuthorizer = str(auth["DefaultAuthorizer"])
 		authorizers, _ := auth["Authorizers"].(map[string]any)
-		for _, a := range authorizers {
-			jc, _ := a.(map[string]any)["JwtConfiguration"].(map[string]any)
+		for name, a := range authorizers {
+			am, _ := a.(map[string]any)
+			if fa, ok := am["FunctionArn"]; ok {
+				la := LambdaAuthorizer{Name: name, Function: functionOfARN(str(fa)), Simple: str(am["EnableSimpleResponses"]) == "true",
+					PayloadVersion: str(am["AuthorizerPayloadFormatVersion"])}
+				ident, _ := am["Identity"].(map[string]any)
+				for _, h := range list(ident["Headers"]) {
+					la.IdentityHeaders = append(la.IdentityHeaders, strings.ToLower(str(h)))
+				}
+				if v, ok := ident["ReauthorizeEvery"]; ok {
+					n, err := strconv.Atoi(str(v))
+					if err != nil || n < 0 || n > 3600 {
+						return fmt.Errorf("authorizer %s: ReauthorizeEvery %v is not 0-3600", name, v)
+					}
+					la.TTL = time.Duration(n) * time.Second
+				} else {
+					la.TTL = 300 * time.Second // API Gateway's default
+				}
+				api.LambdaAuthorizers[name] = la
+				continue
+			}
+			jc, _ := am["JwtConfiguration"].(map[string]any)
 			api.Issuer = str(jc["issuer"])
 			for _, aud := range list(jc["audience"]) {
 				api.Audience = append(api.Audience, str(aud))
@@ -279,6 +317,9 @@ func (t *Template) addFunction(r *resolver, id string, props map[string]any) err
 		switch str(ev["Type"]) {
 		case "HttpApi":
 			rt := Route{Event: name, Method: strings.ToUpper(str(p["Method"])), Path: str(p["Path"]), Timeout: 30 * time.Second}
+			if a, ok := p["Auth"].(map[string]any); ok {
+				rt.Authorizer = str(a["Authorizer"])
+			}
 			if v, ok := p["TimeoutInMillis"]; ok {
 				ms, err := strconv.Atoi(str(v))
 				if err != nil || ms < 50 || ms > 30000 {
@@ -357,4 +398,12 @@ func str(v any) string {
 	default:
 		return fmt.Sprint(s)
 	}
+}
+
+// functionOfARN is the function a Lambda ARN names (locally the physical name is the logical id).
+func functionOfARN(arn string) string {
+	if i := strings.LastIndex(arn, ":function:"); i >= 0 {
+		return arn[i+len(":function:"):]
+	}
+	return arn
 }

@@ -1,0 +1,178 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/facepay/platform/shared/domain"
+)
+
+// InventoryQuery selects a vendor's devices: of one model (Model), optionally by status
+// ("passed", "failed", "special", "reregistered", "conflict", or "test" for the model's test
+// devices only), or of one deployment provider (Provider, every model).
+type InventoryQuery struct {
+	Org      string
+	Model    *domain.Model
+	Status   string
+	Provider string
+	// VendorCode is the vendor's code, which every SN of its devices starts with (provider listings).
+	VendorCode string
+	Cursor     string
+	Limit    int
+}
+
+// Inventory returns one page (at most 100) of the query. A listing reads its sources in turn
+// — the model's test devices first (marked), then the model's 16 shards, or the provider's 16
+// gsi1 shards, or the one "needs attention" partition of a status — and its sealed cursor
+// carries the source and the position in it, so pages never repeat or skip a device.
+func (db *DB) Inventory(ctx context.Context, q InventoryQuery) (Page[domain.InventoryEntry], error) {
+	limit := q.Limit
+	if limit <= 0 || limit > 100 {
+		limit = 100
+	}
+	listing := "inventory|" + q.Org + "|" + q.Status + "|" + q.Provider
+	if q.Model != nil {
+		listing += "|" + q.Model.ID
+	}
+	src, offset := 0, 0
+	var start map[string]types.AttributeValue
+	if q.Cursor != "" {
+		k, err := db.openCursor(listing, q.Cursor)
+		if err != nil {
+			return Page[domain.InventoryEntry]{}, err
+		}
+		src, offset = cursorInt(k, "_src"), cursorInt(k, "_off")
+		if src < 0 || offset < 0 {
+			return Page[domain.InventoryEntry]{}, domain.ErrInvalidCursor
+		}
+		delete(k, "_src")
+		delete(k, "_off")
+		if len(k) > 0 {
+			start = k
+		}
+	}
+	sources := db.inventorySources(q)
+	page := Page[domain.InventoryEntry]{Items: []domain.InventoryEntry{}}
+	for src < len(sources) && len(page.Items) < limit {
+		s := sources[src]
+		if s.test {
+			tds, err := db.TestDevicesOf(ctx, q.Org, q.Model.ID)
+			if err != nil {
+				return page, err
+			}
+			for offset < len(tds) && len(page.Items) < limit {
+				page.Items = append(page.Items, tds[offset].Entry())
+				offset++
+			}
+			if offset < len(tds) {
+				break
+			}
+			src, offset = src+1, 0
+			continue
+		}
+		in := *s.query
+		in.TableName, in.Limit, in.ExclusiveStartKey = &db.table, aws.Int32(int32(limit-len(page.Items))), start
+		out, err := db.client.Query(ctx, &in)
+		if err != nil {
+			return page, fmt.Errorf("inventory: %w", err)
+		}
+		for _, av := range out.Items {
+			var it deviceItem
+			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+				return page, fmt.Errorf("unmarshal device: %w", err)
+			}
+			page.Items = append(page.Items, it.device().Entry())
+		}
+		if start = out.LastEvaluatedKey; len(start) == 0 {
+			src, start = src+1, nil
+		}
+	}
+	if src < len(sources) {
+		k := map[string]types.AttributeValue{}
+		for n, v := range start {
+			k[n] = v
+		}
+		k["_src"] = &types.AttributeValueMemberS{Value: strconv.Itoa(src)}
+		k["_off"] = &types.AttributeValueMemberS{Value: strconv.Itoa(offset)}
+		next, err := db.sealCursor(listing, k)
+		if err != nil {
+			return page, err
+		}
+		page.Next = next
+	}
+	return page, nil
+}
+
+// cursorInt reads a position the cursor carries (sealed cursors hold strings).
+func cursorInt(k map[string]types.AttributeValue, name string) int {
+	n, ok := k[name].(*types.AttributeValueMemberS)
+	if !ok {
+		return 0
+	}
+	v, _ := strconv.Atoi(n.Value)
+	return v
+}
+
+type inventorySource struct {
+	test  bool
+	query *dynamodb.QueryInput
+}
+
+func (db *DB) inventorySources(q InventoryQuery) []inventorySource {
+	var out []inventorySource
+	eq := func(index, pk, skPrefix string, filter map[string]string) inventorySource {
+		pkName, skName := "pk", "sk"
+		in := &dynamodb.QueryInput{}
+		if index != "" {
+			in.IndexName, pkName, skName = aws.String(index), index+"pk", index+"sk"
+		}
+		cond := pkName + " = :pk"
+		vals := map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pk}}
+		if skPrefix != "" {
+			cond += " AND begins_with(" + skName + ", :p)"
+			vals[":p"] = &types.AttributeValueMemberS{Value: skPrefix}
+		}
+		if v, ok := filter["status"]; ok {
+			in.FilterExpression = aws.String("#s = :s")
+			in.ExpressionAttributeNames = map[string]string{"#s": "st"}
+			vals[":s"] = &types.AttributeValueMemberS{Value: v}
+		}
+		in.KeyConditionExpression, in.ExpressionAttributeValues = aws.String(cond), vals
+		return inventorySource{query: in}
+	}
+	if q.Provider != "" {
+		for shard := range DeviceShards {
+			out = append(out, eq("gsi1", fmt.Sprintf("PROV#%s#%x", q.Provider, shard), q.VendorCode, nil))
+		}
+		return out
+	}
+	m := q.Model
+	prefix := m.VendorCode + m.OS.SystemTypeLetter() + m.ModelCode
+	if m.ModelCode == "" {
+		return nil
+	}
+	switch q.Status {
+	case "test":
+		return []inventorySource{{test: true}}
+	case "", string(domain.DevicePassed):
+		if q.Status == "" {
+			out = append(out, inventorySource{test: true})
+		}
+		var filter map[string]string
+		if q.Status != "" {
+			filter = map[string]string{"status": q.Status}
+		}
+		for shard := range DeviceShards {
+			out = append(out, eq("", deviceShardPK(prefix, shard), "D#", filter))
+		}
+		return out
+	}
+	// Failed, special, re-registered and conflicting devices: the sparse attention index.
+	return []inventorySource{eq("gsi2", "DEVATTN#"+prefix+"#"+q.Status, "", nil)}
+}
