@@ -5,7 +5,7 @@ ROLE ?= vendor
 ORG ?= demo-vendor
 ACCOUNT_TYPE ?= service_provider
 
-.PHONY: run test token bench lint validate unit deps build clean
+.PHONY: run test token bench lint validate unit deps build clean gen-day bench-rollup
 
 # The platform on http://127.0.0.1:3000 (Step Functions API on 127.0.0.1:8083), with demo tokens.
 # Built, then run, rather than `go run`: go run exits 1 after any Ctrl-C, even when the program
@@ -25,6 +25,25 @@ token:
 bench:
 	$(GO) run ./infra/bench -out bench-results.md
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./infra/local/states/ ./shared/...
+
+# A generated day of transactions (README, "Daily transaction figures"): into a directory,
+#   make gen-day DATE=2026-11-27 OUT=.local/transactions [DEVICES=1000 ROWS=100000 OBJECTS=8 SEED=1]
+# or into a bucket through the S3 API (AWS_* settings, e.g. make run's local S3): make gen-day BUCKET=name
+DATE ?= $(shell TZ=Asia/Shanghai date -d yesterday +%F)
+DEVICES ?= 1000
+ROWS ?= 100000
+OBJECTS ?= 8
+SEED ?= 1
+gen-day:
+	$(GO) run ./infra/rollup gen -date $(DATE) -devices $(DEVICES) -rows $(ROWS) -objects $(OBJECTS) -seed $(SEED) \
+		$(if $(BUCKET),-bucket $(BUCKET),-out $(or $(OUT),.local/transactions))
+
+# The aggregation step over every *.ndjson.gz in IN, figures to OUT, timed beside DuckDB and gunzip:
+#   make bench-rollup IN=.local/transactions/transactions/dt=2026-11-27 OUT=/tmp/figures.ndjson
+bench-rollup: node_modules/.installed
+	@test -n "$(IN)" -a -n "$(OUT)" || (echo "usage: make bench-rollup IN=DIR OUT=FILE"; exit 2)
+	@$(GO) build -o .local/bin/rollup ./infra/rollup
+	@.local/bin/rollup bench -in $(IN) -out $(OUT)
 
 # Tools: versitygw (go install, ~2 min once), moto_server (pip, only when absent), npm validators.
 deps: node_modules/.installed

@@ -4,6 +4,7 @@ package infra_test
 
 import (
 	"encoding/json"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -122,19 +123,24 @@ func TestStateMachinePlaceholdersAreDeclared(t *testing.T) {
 	}
 }
 
-// The template's table is the one the store is written for.
+// The template's tables are the ones the store is written for.
 func TestTableMatchesStore(t *testing.T) {
 	tpl, _ := load(t)
-	require.Len(t, tpl.Tables, 1)
-	got, err := cloud.TableInput(tpl.Tables[0])
-	require.NoError(t, err)
-	want := store.TableInput(tpl.Tables[0].Name)
-	assert.ElementsMatch(t, want.AttributeDefinitions, got.AttributeDefinitions)
-	assert.Equal(t, want.KeySchema, got.KeySchema)
-	assert.Equal(t, len(want.GlobalSecondaryIndexes), len(got.GlobalSecondaryIndexes))
-	for i := range want.GlobalSecondaryIndexes {
-		assert.Equal(t, *want.GlobalSecondaryIndexes[i].IndexName, *got.GlobalSecondaryIndexes[i].IndexName)
-		assert.Equal(t, want.GlobalSecondaryIndexes[i].KeySchema, got.GlobalSecondaryIndexes[i].KeySchema)
+	inputs := map[string]func(string) *dynamodb.CreateTableInput{"Table": store.TableInput, "FiguresTable": store.FiguresTableInput}
+	require.Len(t, tpl.Tables, len(inputs))
+	for _, tb := range tpl.Tables {
+		input, ok := inputs[tb.LogicalID]
+		require.True(t, ok, "%s: which store input is it?", tb.LogicalID)
+		got, err := cloud.TableInput(tb)
+		require.NoError(t, err)
+		want := input(tb.Name)
+		assert.ElementsMatch(t, want.AttributeDefinitions, got.AttributeDefinitions, tb.LogicalID)
+		assert.Equal(t, want.KeySchema, got.KeySchema, tb.LogicalID)
+		assert.Equal(t, len(want.GlobalSecondaryIndexes), len(got.GlobalSecondaryIndexes), tb.LogicalID)
+		for i := range want.GlobalSecondaryIndexes {
+			assert.Equal(t, *want.GlobalSecondaryIndexes[i].IndexName, *got.GlobalSecondaryIndexes[i].IndexName)
+			assert.Equal(t, want.GlobalSecondaryIndexes[i].KeySchema, got.GlobalSecondaryIndexes[i].KeySchema)
+		}
 	}
 }
 

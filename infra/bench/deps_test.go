@@ -30,6 +30,9 @@ func TestFunctionsLinkOnlyTheClientsTheyUse(t *testing.T) {
 		"review-sla":         {"dynamodb"},
 		"bindings":           {"dynamodb", "s3"},
 		"import-bindings":    {"dynamodb", "s3"},
+		"rollup":             {"dynamodb", "s3"},
+		"figures":            {"dynamodb"},
+		"start-rollup":       {"sfn"},
 	}
 	dirs, err := filepath.Glob("../../functions/*/main.go")
 	require.NoError(t, err)

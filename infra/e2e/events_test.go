@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -18,9 +19,12 @@ import (
 	pipelinetask "github.com/facepay/platform/functions/pipeline-task/handler"
 	releasedecisions "github.com/facepay/platform/functions/release-decisions/handler"
 	reviewsla "github.com/facepay/platform/functions/review-sla/handler"
+	rollupfn "github.com/facepay/platform/functions/rollup/handler"
+	startrollup "github.com/facepay/platform/functions/start-rollup/handler"
 	"github.com/facepay/platform/infra/local/cloud"
 	"github.com/facepay/platform/infra/local/cloud/cloudtest"
 	"github.com/facepay/platform/shared/evidence"
+	"github.com/facepay/platform/shared/rollup"
 )
 
 // eventType is the event each function receives, as `sam local invoke -e` hands it over.
@@ -43,6 +47,10 @@ func eventType(t *testing.T, codeURI string, hasRoutes bool) any {
 		return &evidence.PrescreenRequest{}
 	case codeURI == "functions/factory-authorizer":
 		return &events.APIGatewayV2CustomAuthorizerV2Request{}
+	case codeURI == "functions/rollup":
+		return &rollupfn.Event{}
+	case codeURI == "functions/start-rollup":
+		return &startrollup.Event{}
 	}
 	t.Fatalf("%s: no event type known; add it here", codeURI)
 	return nil
@@ -68,6 +76,9 @@ func TestEventSamplesAreValidInvocations(t *testing.T) {
 				if f.CodeURI == "functions/prescreen-workbook" {
 					raw = withObject(t, c, raw) // it reads the object the request names
 				}
+				if f.CodeURI == "functions/rollup" {
+					withTransactions(t, c, raw) // it aggregates the object the event names
+				}
 				out, err := c.Invoke(context.Background(), f.Name, raw)
 				require.NoError(t, err, "the function runs with the sample")
 				if len(f.Routes) > 0 {
@@ -89,13 +100,52 @@ func withObject(t *testing.T, c *cloud.Cloud, raw []byte) []byte {
 	data, err := os.ReadFile(filepath.Join(cloudtest.Root(), "shared/evidence/evidencetest/testdata/hardware-all-pass.xls"))
 	require.NoError(t, err)
 	put, err := c.S3.PutObject(context.Background(), &s3.PutObjectInput{
-		Bucket: aws.String(c.Template.Buckets[0].Name), Key: aws.String(req.Key), Body: bytes.NewReader(data)})
+		Bucket: aws.String(bucketName(t, c, "ArtifactsBucket")), Key: aws.String(req.Key), Body: bytes.NewReader(data)})
 	require.NoError(t, err)
 	get, err := s3.NewPresignClient(c.S3).PresignGetObject(context.Background(), &s3.GetObjectInput{
-		Bucket: aws.String(c.Template.Buckets[0].Name), Key: aws.String(req.Key), VersionId: put.VersionId})
+		Bucket: aws.String(bucketName(t, c, "ArtifactsBucket")), Key: aws.String(req.Key), VersionId: put.VersionId})
 	require.NoError(t, err)
 	req.URL = get.URL
 	out, err := json.Marshal(req)
 	require.NoError(t, err)
 	return out
+}
+
+func bucketName(t *testing.T, c *cloud.Cloud, logicalID string) string {
+	t.Helper()
+	for _, b := range c.Template.Buckets {
+		if b.LogicalID == logicalID {
+			return b.Name
+		}
+	}
+	t.Fatalf("no bucket %s in the template", logicalID)
+	return ""
+}
+
+// withTransactions drops a small generated object where the rollup sample looks.
+func withTransactions(t *testing.T, c *cloud.Cloud, raw []byte) {
+	t.Helper()
+	var e rollupfn.Event
+	require.NoError(t, json.Unmarshal(raw, &e))
+	var obj bytes.Buffer
+	require.NoError(t, rollup.Generate(rollup.GenConfig{Date: e.Date, Devices: 20, Rows: 500, Objects: 1, Seed: 1},
+		func(string) (io.WriteCloser, error) { return nopCloser{&obj}, nil }))
+	_, err := c.S3.PutObject(context.Background(), &s3.PutObjectInput{
+		Bucket: aws.String(bucketName(t, c, "TransactionsBucket")), Key: aws.String(e.Key), Body: bytes.NewReader(obj.Bytes())})
+	require.NoError(t, err)
+}
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
+
+func tableName(t *testing.T, c *cloud.Cloud, logicalID string) string {
+	t.Helper()
+	for _, tb := range c.Template.Tables {
+		if tb.LogicalID == logicalID {
+			return tb.Name
+		}
+	}
+	t.Fatalf("no table %s in the template", logicalID)
+	return ""
 }

@@ -74,7 +74,7 @@ func TestModels_RegistrationReleaseAndPipeline(t *testing.T) {
 	desc, err := client.DescribeExecution(context.Background(), &sfn.DescribeExecutionInput{ExecutionArn: &arn})
 	require.NoError(t, err)
 	assert.Equal(t, "RUNNING", string(desc.Status))
-	db := store.New(c.DynamoDB, c.Template.Tables[0].Name)
+	db := store.New(c.DynamoDB, tableName(t, c, "Table"))
 	c.Clock.Settle()
 	tok, err := db.TaskTokenOf(context.Background(), modelID, "software_precheck")
 	require.NoError(t, err)

@@ -23,6 +23,8 @@
 //	                                                                                            (one item per version, the last is current; queued while under review)
 //	sub. file     SUB#<model>#<kind>  VER#<nnnn>#SLOT#<slot id>  –                          –   (one item per file of a version: slots never contend)
 //
+// The daily transaction figures have a table of their own (FiguresTable; figures.go).
+//
 // The review queue holds only what is under review: "pending" until a reviewer decides,
 // "decided" until the weekly release publishes the decision.
 //

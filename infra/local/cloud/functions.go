@@ -7,6 +7,7 @@ import (
 	devicesfn "github.com/facepay/platform/functions/devices/handler"
 	evidencefn "github.com/facepay/platform/functions/evidence/handler"
 	factoryauthfn "github.com/facepay/platform/functions/factory-authorizer/handler"
+	figuresfn "github.com/facepay/platform/functions/figures/handler"
 	importbindingsfn "github.com/facepay/platform/functions/import-bindings/handler"
 	modelsfn "github.com/facepay/platform/functions/models/handler"
 	pipelinefn "github.com/facepay/platform/functions/pipeline-task/handler"
@@ -16,6 +17,8 @@ import (
 	releasefn "github.com/facepay/platform/functions/release-decisions/handler"
 	reviewslafn "github.com/facepay/platform/functions/review-sla/handler"
 	reviewfn "github.com/facepay/platform/functions/review/handler"
+	rollupfn "github.com/facepay/platform/functions/rollup/handler"
+	startrollupfn "github.com/facepay/platform/functions/start-rollup/handler"
 	"github.com/facepay/platform/shared/lambdafn"
 )
 
@@ -37,4 +40,7 @@ var Functions = map[string]lambdafn.Factory{
 	"functions/import-bindings":    lambdafn.Of(importbindingsfn.New),
 	"functions/devices":            lambdafn.Of(devicesfn.New),
 	"functions/factory-authorizer": lambdafn.Of(factoryauthfn.New),
+	"functions/rollup":             lambdafn.Of(rollupfn.New),
+	"functions/figures":            lambdafn.Of(figuresfn.New),
+	"functions/start-rollup":       lambdafn.Of(startrollupfn.New),
 }

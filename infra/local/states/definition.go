@@ -74,6 +74,7 @@ type state struct {
 	distributed        bool
 	itemReader         *itemReader
 	batcher            *itemBatcher
+	resultWriter       *resultWriter
 	toleratedCount     int64
 	toleratedPercent   float64
 	hasTolerated       bool
@@ -105,6 +106,13 @@ type itemBatcher struct {
 	maxItemsPath *jsonPath
 	maxBytes     int64
 	batchInput   *payloadTemplate
+}
+
+// resultWriter exports a distributed Map's child results to S3 (Resource and Parameters)
+// and/or shapes them (WriterConfig).
+type resultWriter struct {
+	parameters     *payloadTemplate // Bucket, Prefix; nil: no export
+	transformation string           // NONE, COMPACT, FLATTEN
 }
 
 type itemReader struct {
@@ -523,6 +531,47 @@ func parseMapFields(s *state, m map[string]any, at string) error {
 		s.itemReader = ir
 	} else if _, ok := m["ItemReader"]; ok {
 		return fail("SCHEMA_VALIDATION_FAILED", "ItemReader must be an object")
+	}
+	if w, ok := m["ResultWriter"].(map[string]any); ok {
+		if !s.distributed {
+			return fail("SCHEMA_VALIDATION_FAILED", "ResultWriter is only allowed in a distributed Map")
+		}
+		rw := &resultWriter{}
+		res, hasRes := w["Resource"].(string)
+		p, hasParams := w["Parameters"]
+		if hasRes != hasParams {
+			return fail("SCHEMA_VALIDATION_FAILED", "ResultWriter needs both Resource and Parameters, or neither")
+		}
+		if hasRes {
+			if res != "arn:aws:states:::s3:putObject" {
+				return fail("SCHEMA_VALIDATION_FAILED", "unsupported ResultWriter Resource %q", res)
+			}
+			if rw.parameters, err = compileTemplate(p); err != nil {
+				return fail("SCHEMA_VALIDATION_FAILED", "ResultWriter.Parameters: %v", err)
+			}
+			rw.transformation = "NONE"
+		} else {
+			rw.transformation = "COMPACT"
+		}
+		wc, hasConfig := w["WriterConfig"].(map[string]any)
+		if !hasRes && !hasConfig {
+			return fail("SCHEMA_VALIDATION_FAILED", "ResultWriter needs Resource and Parameters, or WriterConfig")
+		}
+		if hasConfig {
+			if t, ok := wc["Transformation"].(string); ok {
+				if !contains([]string{"NONE", "COMPACT", "FLATTEN"}, t) {
+					return fail("SCHEMA_VALIDATION_FAILED", "WriterConfig.Transformation %q is not NONE, COMPACT or FLATTEN", t)
+				}
+				rw.transformation = t
+			}
+			if o, ok := wc["OutputType"].(string); ok && o != "JSON" {
+				// JSONL export exists in AWS; its file naming is not pinned down here yet.
+				return fail("SCHEMA_VALIDATION_FAILED", "WriterConfig.OutputType %q is not supported by the local executor (JSON is)", o)
+			}
+		}
+		s.resultWriter = rw
+	} else if _, ok := m["ResultWriter"]; ok {
+		return fail("SCHEMA_VALIDATION_FAILED", "ResultWriter must be an object")
 	}
 	if b, ok := m["ItemBatcher"].(map[string]any); ok {
 		ib := &itemBatcher{}

@@ -12,7 +12,7 @@
 // rules), errors.go (error names and Retry/Catch matching), runtime.go (executions, the
 // clock contract, Pass/Choice/Wait/Succeed/Fail/Parallel, Retry and Catch), tasks.go
 // (Task states and Lambda), dynamodb.go (the DynamoDB integrations), mapstate.go (Map,
-// distributed Map and its S3 item reader), tokens.go (task tokens), history.go (execution
+// distributed Map, its S3 item reader and result writer), tokens.go (task tokens), history.go (execution
 // history events) and api.go (the JSON API).
 //
 // Clock contract: every goroutine doing execution work holds a clock.Busy mark and

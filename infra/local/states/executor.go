@@ -44,13 +44,16 @@ var ErrFunctionNotFound = errors.New("function not found")
 
 // Options configure an Executor.
 type Options struct {
-	Clock     *clock.Clock     // required: all waits and timeouts run on it
-	Lambda    LambdaInvoker    // may be nil when no Lambda tasks are used
-	DynamoDB  *dynamodb.Client // may be nil; for the dynamodb:* integrations
-	S3        *s3.Client       // may be nil; for distributed Map ItemReader
-	Region    string           // default "us-east-1"
-	AccountID string           // default "000000000000"
-	Logger    *slog.Logger     // may be nil
+	Clock    *clock.Clock     // required: all waits and timeouts run on it
+	Lambda   LambdaInvoker    // may be nil when no Lambda tasks are used
+	DynamoDB *dynamodb.Client // may be nil; for the dynamodb:* integrations
+	S3       *s3.Client       // may be nil; for distributed Map ItemReader and ResultWriter
+	// S3ListPageSize is the page size of the ItemReader's ListObjectsV2 calls (0: S3's 1000);
+	// tests set it low to run the reader over several pages.
+	S3ListPageSize int32
+	Region         string       // default "us-east-1"
+	AccountID      string       // default "000000000000"
+	Logger         *slog.Logger // may be nil
 }
 
 // Executor runs state machines and serves the Step Functions JSON API. Create it with New

@@ -181,6 +181,8 @@ type fakeLambda struct {
 	calls map[string]int
 	// tokens received by "callback" (payload field "token"), newest last
 	tokens []string
+	// "gauge": invocations in flight now and at most
+	inFlight, maxInFlight int
 }
 
 // CustomError is a Go error type whose name surfaces as the ASL error name.
@@ -213,6 +215,19 @@ func (f *fakeLambda) Invoke(ctx context.Context, fn string, payload []byte) ([]b
 	switch name {
 	case "echo":
 		return payload, nil
+	case "gauge": // holds a moment to overlap with its siblings; fails when in["fail"] is true
+		f.mu.Lock()
+		f.inFlight++
+		f.maxInFlight = max(f.maxInFlight, f.inFlight)
+		f.mu.Unlock()
+		time.Sleep(2 * time.Millisecond)
+		f.mu.Lock()
+		f.inFlight--
+		f.mu.Unlock()
+		if in["fail"] == true {
+			return nil, &FunctionError{Type: "Refused", Message: fmt.Sprint("refused ", in["key"])}
+		}
+		return json.Marshal(map[string]any{"key": in["key"], "ok": true})
 	case "add":
 		a, _ := in["a"].(float64)
 		b, _ := in["b"].(float64)

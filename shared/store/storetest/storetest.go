@@ -30,3 +30,15 @@ func NewDB(t testing.TB) *store.DB {
 	t.Cleanup(func() { _, _ = client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &name}) })
 	return store.New(client, name)
 }
+
+// NewFigures creates a fresh figures table from store.FiguresTableInput, deleted when the test
+// ends.
+func NewFigures(t testing.TB) *store.Figures {
+	t.Helper()
+	client := enginestest.DynamoDB(t)
+	name := fmt.Sprintf("figures-%d-%d", time.Now().UnixNano(), seq.Add(1))
+	_, err := client.CreateTable(context.Background(), store.FiguresTableInput(name))
+	require.NoError(t, err)
+	t.Cleanup(func() { _, _ = client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &name}) })
+	return store.NewFigures(client, name)
+}

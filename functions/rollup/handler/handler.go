@@ -1,0 +1,396 @@
+// Package handler is the daily rollup's Lambda (DOMAIN.md section 6, "transaction data
+// (updated T+1)"). The state machine calls it for two steps:
+//
+//   - aggregate: one object of transactions/dt=<date>/, streamed from S3 and decompressed as
+//     it is read, aggregated per device (shared/rollup) and written back as a partial under
+//     the run's work prefix. The Map's result for the object is only the partial's key.
+//   - merge: one shard of every partial listed by the Map's ResultWriter manifest, read with
+//     ranged GETs, merged exactly, and written to the figures table; devices the day had in
+//     an earlier run and no longer has are deleted, so a re-run replaces exactly the day.
+//
+// Both steps are idempotent: a retried aggregate overwrites its partial; a retried or
+// repeated merge writes the same figures.
+package handler
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/facepay/platform/shared/awsx"
+	"github.com/facepay/platform/shared/blob"
+	"github.com/facepay/platform/shared/lambdafn"
+	"github.com/facepay/platform/shared/rollup"
+	"github.com/facepay/platform/shared/store"
+)
+
+// Event is one step's input, from the state machine.
+type Event struct {
+	Step   string `json:"step"`   // "aggregate" or "merge"
+	Date   string `json:"date"`   // YYYY-MM-DD, Asia/Shanghai
+	Run    string `json:"run"`    // the execution's name: this run's work prefix
+	Shards int    `json:"shards"` // how many merge shards (divides rollup.Partitions)
+	// aggregate
+	Key string `json:"key,omitempty"` // the object, under transactions/dt=<date>/
+	// merge
+	Shard    int       `json:"shard"`
+	Manifest *Location `json:"manifest,omitempty"` // the ResultWriter's manifest
+}
+
+// Location is an S3 object (the ResultWriter's ResultWriterDetails).
+type Location struct {
+	Bucket string `json:"Bucket"`
+	Key    string `json:"Key"`
+}
+
+// Result is a step's output: for aggregate the partial it wrote; for merge what it wrote.
+type Result struct {
+	Partial  string                  `json:"partial,omitempty"`
+	Rows     int64                   `json:"rows"`
+	Shard    *int                    `json:"shard,omitempty"`
+	Devices  int                     `json:"devices"`
+	Deleted  int                     `json:"deleted,omitempty"`
+	Totals   []rollup.ProviderTotals `json:"providerTotals,omitempty"`
+	Partials int                     `json:"partials,omitempty"`
+}
+
+// Providers tells which deployment provider each device is confirmed to on a date (the
+// binding of DOMAIN.md section 6). Devices with none are absent from the result.
+type Providers interface {
+	ConfirmedProviders(ctx context.Context, date string, sns []string) (map[string]string, error)
+}
+
+// NoBinding is the Providers of a platform without device binding yet: nobody is confirmed,
+// so figures carry no provider and there are no per-provider totals.
+type NoBinding struct{}
+
+// ConfirmedProviders returns no provider for any device.
+func (NoBinding) ConfirmedProviders(context.Context, string, []string) (map[string]string, error) {
+	return map[string]string{}, nil
+}
+
+type objectStore interface {
+	GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+	PutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+}
+
+type figureStore interface {
+	PutFigures(ctx context.Context, figs []rollup.Figures, providerOf map[string]string, now time.Time) error
+	DeleteFigures(ctx context.Context, date string, sns []string) error
+}
+
+type handler struct {
+	s3        objectStore
+	bucket    string
+	figures   figureStore
+	providers Providers
+	now       func() time.Time
+	// Aggregators and partial buffers of earlier invocations: a warm Lambda reuses them
+	// (and the local cloud, which may run several invocations at once, takes one each).
+	pool sync.Pool
+}
+
+type worker struct {
+	a   *rollup.Aggregator
+	buf []byte
+}
+
+// New builds the function from its environment: TRANSACTIONS_BUCKET (the day's objects, the
+// partials and the run state) and FIGURES_TABLE.
+func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, Event) (Result, error), error) {
+	env, err := d.Require("TRANSACTIONS_BUCKET", "FIGURES_TABLE")
+	if err != nil {
+		return nil, err
+	}
+	c, err := awsx.LoadSettings(d.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	h := &handler{s3: blob.NewClient(c), bucket: env["TRANSACTIONS_BUCKET"],
+		figures: store.NewFigures(store.NewClient(c), env["FIGURES_TABLE"]), providers: NoBinding{}, now: d.Now}
+	return h.handle, nil
+}
+
+func (h *handler) handle(ctx context.Context, e Event) (Result, error) {
+	if _, _, err := rollup.ParseDate(e.Date); err != nil {
+		return Result{}, err
+	}
+	if e.Run == "" || strings.ContainsAny(e.Run, "/ ") || !rollup.ValidShards(e.Shards) {
+		return Result{}, fmt.Errorf("bad event: run %q, shards %d (a divisor of %d)", e.Run, e.Shards, rollup.Partitions)
+	}
+	switch e.Step {
+	case "aggregate":
+		return h.aggregate(ctx, e)
+	case "merge":
+		return h.merge(ctx, e)
+	}
+	return Result{}, fmt.Errorf("unknown step %q", e.Step)
+}
+
+// workPrefix holds one run's partials; the bucket's lifecycle expires it.
+func workPrefix(date, run string) string { return "rollup/work/dt=" + date + "/" + run + "/" }
+
+// devicesKey is the list of the devices a shard of the day has figures for: what the next
+// run of the day compares with to delete what it no longer has.
+func devicesKey(date string, shard, shards int) string {
+	return fmt.Sprintf("rollup/devices/dt=%s/shard-%03d-of-%03d.txt", date, shard, shards)
+}
+
+func (h *handler) aggregate(ctx context.Context, e Event) (Result, error) {
+	if !strings.HasPrefix(e.Key, rollup.DayPrefix(e.Date)) {
+		return Result{}, fmt.Errorf("object %s is not under %s", e.Key, rollup.DayPrefix(e.Date))
+	}
+	obj, err := h.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: &h.bucket, Key: &e.Key})
+	if err != nil {
+		return Result{}, fmt.Errorf("get s3://%s/%s: %w", h.bucket, e.Key, err)
+	}
+	defer obj.Body.Close()
+	w, _ := h.pool.Get().(*worker)
+	if w == nil {
+		a, _ := rollup.NewAggregator(e.Date)
+		w = &worker{a: a}
+	}
+	defer h.pool.Put(w)
+	if err := w.a.Reset(e.Date); err != nil {
+		return Result{}, err
+	}
+	if err := w.a.ReadGzip(obj.Body); err != nil {
+		return Result{}, fmt.Errorf("s3://%s/%s: %w", h.bucket, e.Key, err)
+	}
+	w.buf = w.a.EncodeTo(w.buf, e.Shards)
+	sum := sha256.Sum256([]byte(e.Key))
+	key := workPrefix(e.Date, e.Run) + "partials/" + hex.EncodeToString(sum[:12]) + ".bin"
+	if _, err := h.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: &h.bucket, Key: &key, Body: bytes.NewReader(w.buf),
+		ContentType: aws.String("application/octet-stream")}); err != nil {
+		return Result{}, fmt.Errorf("put partial %s: %w", key, err)
+	}
+	slog.InfoContext(ctx, "object aggregated", "key", e.Key, "rows", w.a.Rows(), "partial", key, "bytes", len(w.buf))
+	return Result{Partial: key, Rows: w.a.Rows()}, nil
+}
+
+// manifest is the ResultWriter's manifest.json.
+type manifest struct {
+	ResultFiles map[string][]struct {
+		Key string `json:"Key"`
+	} `json:"ResultFiles"`
+}
+
+func (h *handler) getJSON(ctx context.Context, bucket, key string, v any) error {
+	obj, err := h.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key})
+	if err != nil {
+		return fmt.Errorf("get s3://%s/%s: %w", bucket, key, err)
+	}
+	defer obj.Body.Close()
+	if err := json.NewDecoder(bufio.NewReader(obj.Body)).Decode(v); err != nil {
+		return fmt.Errorf("decode s3://%s/%s: %w", bucket, key, err)
+	}
+	return nil
+}
+
+// partials lists the partial keys of the Map run behind the manifest m.
+func (h *handler) partials(ctx context.Context, m *Location) ([]string, int64, error) {
+	var man manifest
+	if err := h.getJSON(ctx, m.Bucket, m.Key, &man); err != nil {
+		return nil, 0, err
+	}
+	if n := len(man.ResultFiles["FAILED"]) + len(man.ResultFiles["PENDING"]); n > 0 {
+		return nil, 0, fmt.Errorf("the map run has failed or pending objects (%d result files): the day is not complete", n)
+	}
+	var keys []string
+	var rows int64
+	for _, f := range man.ResultFiles["SUCCEEDED"] {
+		var recs []struct {
+			Output string `json:"Output"`
+		}
+		if err := h.getJSON(ctx, m.Bucket, f.Key, &recs); err != nil {
+			return nil, 0, err
+		}
+		for _, r := range recs {
+			var out Result
+			if err := json.Unmarshal([]byte(r.Output), &out); err != nil || out.Partial == "" {
+				return nil, 0, fmt.Errorf("result file %s: an output without a partial: %.200s", f.Key, r.Output)
+			}
+			keys = append(keys, out.Partial)
+			rows += out.Rows
+		}
+	}
+	slices.Sort(keys)
+	return keys, rows, nil
+}
+
+// readRange reads bytes [from, to) of key.
+func (h *handler) readRange(ctx context.Context, key string, from, to int64, dst []byte) ([]byte, error) {
+	if to <= from {
+		return dst, nil
+	}
+	obj, err := h.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: &h.bucket, Key: &key,
+		Range: aws.String(fmt.Sprintf("bytes=%d-%d", from, to-1))})
+	if err != nil {
+		return nil, fmt.Errorf("get %s bytes %d-%d: %w", key, from, to-1, err)
+	}
+	defer obj.Body.Close()
+	n := int(to - from)
+	start := len(dst)
+	dst = slices.Grow(dst, n)[:start+n]
+	if _, err := io.ReadFull(obj.Body, dst[start:]); err != nil {
+		return nil, fmt.Errorf("read %s bytes %d-%d: %w", key, from, to-1, err)
+	}
+	return dst, nil
+}
+
+// fetchParallelism bounds the ranged GETs in flight in one merge.
+const fetchParallelism = 8
+
+func (h *handler) merge(ctx context.Context, e Event) (Result, error) {
+	if e.Manifest == nil || e.Shard < 0 || e.Shard >= e.Shards {
+		return Result{}, fmt.Errorf("merge needs the map's manifest and a shard below %d", e.Shards)
+	}
+	keys, rows, err := h.partials(ctx, e.Manifest)
+	if err != nil {
+		return Result{}, err
+	}
+	// Each partial's header says where this shard's bytes are; then only those are read.
+	bodies := make([][]byte, len(keys))
+	errs := make([]error, len(keys))
+	sem := make(chan struct{}, fetchParallelism)
+	var wg sync.WaitGroup
+	for i, key := range keys {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			head, err := h.readRange(ctx, key, 0, int64(rollup.HeaderSize(e.Shards)), nil)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			shards, _, off, err := rollup.PartialHeader(head)
+			if err != nil || shards != e.Shards {
+				errs[i] = fmt.Errorf("partial %s: %d shards, expected %d (%v)", key, shards, e.Shards, err)
+				return
+			}
+			bodies[i], errs[i] = h.readRange(ctx, key, int64(off[e.Shard]), int64(off[e.Shard+1]), nil)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return Result{}, err
+	}
+	size := 0
+	for _, b := range bodies {
+		size += len(b)
+	}
+	m := rollup.NewMerger(e.Date, size)
+	for i, b := range bodies {
+		if err := m.Add(b); err != nil {
+			return Result{}, fmt.Errorf("partial %s: %w", keys[i], err)
+		}
+	}
+	figs := m.Figures()
+	sns := make([]string, len(figs))
+	for i := range figs {
+		sns[i] = figs[i].DeviceSN
+	}
+	providerOf, err := h.providers.ConfirmedProviders(ctx, e.Date, sns)
+	if err != nil {
+		return Result{}, fmt.Errorf("providers of the day's devices: %w", err)
+	}
+	deleted, err := h.replaceDay(ctx, e, figs, sns, providerOf)
+	if err != nil {
+		return Result{}, err
+	}
+	shard := e.Shard
+	slog.InfoContext(ctx, "shard merged", "date", e.Date, "shard", e.Shard, "partials", len(keys), "devices", len(figs), "deleted", deleted)
+	return Result{Shard: &shard, Rows: rows, Devices: len(figs), Deleted: deleted, Partials: len(keys),
+		Totals: rollup.Totals(e.Date, figs, providerOf)}, nil
+}
+
+// replaceDay makes the shard's figures of the day exactly figs. The shard's device list in
+// S3 says what earlier runs wrote. Order matters for a run that dies half-way: the list first
+// grows to old ∪ new, then the figures are written, then old − new deleted, then the list
+// becomes new — so a later run always knows every device that may have figures.
+func (h *handler) replaceDay(ctx context.Context, e Event, figs []rollup.Figures, sns []string, providerOf map[string]string) (int, error) {
+	key := devicesKey(e.Date, e.Shard, e.Shards)
+	prev, err := h.readList(ctx, key)
+	if err != nil {
+		return 0, err
+	}
+	current := map[string]bool{}
+	for _, sn := range sns {
+		current[sn] = true
+	}
+	var stale []string
+	for _, sn := range prev {
+		if !current[sn] {
+			stale = append(stale, sn)
+		}
+	}
+	if len(stale) > 0 {
+		if err := h.writeList(ctx, key, append(slices.Clone(sns), stale...)); err != nil {
+			return 0, err
+		}
+	} else if len(prev) != len(sns) {
+		if err := h.writeList(ctx, key, sns); err != nil {
+			return 0, err
+		}
+	}
+	if err := h.figures.PutFigures(ctx, figs, providerOf, h.now()); err != nil {
+		return 0, err
+	}
+	if len(stale) > 0 {
+		if err := h.figures.DeleteFigures(ctx, e.Date, stale); err != nil {
+			return 0, err
+		}
+		if err := h.writeList(ctx, key, sns); err != nil {
+			return 0, err
+		}
+	}
+	return len(stale), nil
+}
+
+func (h *handler) readList(ctx context.Context, key string) ([]string, error) {
+	obj, err := h.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: &h.bucket, Key: &key})
+	if err != nil {
+		var code interface{ ErrorCode() string }
+		if errors.As(err, &code) && (code.ErrorCode() == "NoSuchKey" || code.ErrorCode() == "NotFound") {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("get %s: %w", key, err)
+	}
+	defer obj.Body.Close()
+	var out []string
+	sc := bufio.NewScanner(obj.Body)
+	for sc.Scan() {
+		if sn := strings.TrimSpace(sc.Text()); sn != "" {
+			out = append(out, sn)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", key, err)
+	}
+	return out, nil
+}
+
+func (h *handler) writeList(ctx context.Context, key string, sns []string) error {
+	sorted := slices.Clone(sns)
+	slices.Sort(sorted)
+	body := strings.Join(sorted, "\n") + "\n"
+	if _, err := h.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: &h.bucket, Key: &key, Body: strings.NewReader(body),
+		ContentType: aws.String("text/plain")}); err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	return nil
+}

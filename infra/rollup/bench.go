@@ -1,0 +1,365 @@
+package main
+
+import (
+	"bufio"
+	stdgzip "compress/gzip"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"runtime/pprof"
+	"sort"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+
+	"github.com/facepay/platform/shared/rollup"
+)
+
+// benchShards is the shard count the state machine uses (statemachines/rollup.asl.json).
+const benchShards = 16
+
+type measure struct {
+	Rows    int64   `json:"rows"`
+	Devices int     `json:"devices,omitempty"`
+	WallS   float64 `json:"wall_s"`
+	CPUS    float64 `json:"cpu_s"`
+	RowsCPU float64 `json:"rows_per_cpu_s"`
+}
+
+func cpuSelf() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// timed runs f, returning its wall and CPU seconds (this process's CPU: nothing else runs
+// in it meanwhile; a GC first so an earlier phase's garbage is not charged to this one).
+func timed(f func() error) (wall, cpu float64, err error) {
+	runtime.GC()
+	c0, t0 := cpuSelf(), time.Now()
+	err = f()
+	return time.Since(t0).Seconds(), (cpuSelf() - c0).Seconds(), err
+}
+
+func bench(args []string) error {
+	fs := flag.NewFlagSet("bench", flag.ExitOnError)
+	in := fs.String("in", "", "directory of *.ndjson.gz objects (one day)")
+	out := fs.String("out", "", "file for the per-device figures (NDJSON)")
+	date := fs.String("date", "", "the day (default: from dt=YYYY-MM-DD in -in)")
+	duck := fs.Bool("duckdb", true, "also time DuckDB (node infra/rollup/duckdb.mjs)")
+	profile := fs.String("cpuprofile", "", "write a CPU profile of the rollup phase to this file")
+	_ = fs.Parse(args)
+	if *in == "" || *out == "" {
+		return fmt.Errorf("bench needs -in DIR and -out FILE")
+	}
+	files, err := filepath.Glob(filepath.Join(*in, "*.ndjson.gz"))
+	if err != nil || len(files) == 0 {
+		return fmt.Errorf("no *.ndjson.gz in %s", *in)
+	}
+	sort.Strings(files)
+	if *date == "" {
+		m := regexp.MustCompile(`dt=(\d{4}-\d{2}-\d{2})`).FindStringSubmatch(*in)
+		if m == nil {
+			return fmt.Errorf("-date is needed: %s has no dt=YYYY-MM-DD", *in)
+		}
+		*date = m[1]
+	}
+	workers := runtime.GOMAXPROCS(0)
+
+	// 1. The rollup: the Lambda's code path, objects aggregated in parallel as the Map runs
+	// them, then the shard merges.
+	var figs []rollup.Figures
+	var rows int64
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			return err
+		}
+		_ = pprof.StartCPUProfile(f)
+	}
+	wall, cpu, err := timed(func() error {
+		var err error
+		figs, rows, err = rollupFiles(*date, files, workers)
+		if err != nil {
+			return err
+		}
+		return writeFigures(*out, figs)
+	})
+	if err != nil {
+		return err
+	}
+	if *profile != "" {
+		pprof.StopCPUProfile()
+	}
+	ours := measure{Rows: rows, Devices: len(figs), WallS: wall, CPUS: cpu, RowsCPU: float64(rows) / cpu}
+
+	// 2. The floor: decompression alone, with the same decompressor, and with Go's standard one.
+	floor, err := gunzipAll(files, workers, func(r io.Reader) (io.Reader, error) { return gzip.NewReader(r) })
+	if err != nil {
+		return err
+	}
+	stdFloor, err := gunzipAll(files, workers, func(r io.Reader) (io.Reader, error) { return stdgzip.NewReader(r) })
+	if err != nil {
+		return err
+	}
+
+	// 3. DuckDB, the same GROUP BY, in a child process (its CPU is the child's).
+	var duckM *measure
+	agree := "not checked"
+	if *duck {
+		duckOut := *out + ".duckdb.ndjson"
+		m, err := runDuckDB(files, duckOut, *date)
+		if err != nil {
+			return fmt.Errorf("duckdb: %w", err)
+		}
+		m.Rows = rows
+		m.RowsCPU = float64(rows) / m.CPUS
+		duckM = &m
+		if err := compareFigures(figs, duckOut, *date); err != nil {
+			return fmt.Errorf("figures disagree with DuckDB's: %w", err)
+		}
+		agree = "yes"
+	}
+
+	report := map[string]any{
+		"rows": ours.Rows, "devices": ours.Devices, "wall_s": round(ours.WallS), "cpu_s": round(ours.CPUS),
+		"rows_per_cpu_s": int64(ours.RowsCPU), "objects": len(files),
+		"gunzip":        map[string]any{"wall_s": round(floor.WallS), "cpu_s": round(floor.CPUS), "rows_per_cpu_s": int64(float64(rows) / floor.CPUS)},
+		"gunzip_stdlib": map[string]any{"wall_s": round(stdFloor.WallS), "cpu_s": round(stdFloor.CPUS), "rows_per_cpu_s": int64(float64(rows) / stdFloor.CPUS)},
+		"vs_gunzip":     round(ours.CPUS / floor.CPUS),
+		"figures_agree": agree,
+	}
+	if duckM != nil {
+		report["duckdb"] = map[string]any{"wall_s": round(duckM.WallS), "cpu_s": round(duckM.CPUS), "rows_per_cpu_s": int64(duckM.RowsCPU)}
+		report["vs_duckdb"] = round(ours.RowsCPU / duckM.RowsCPU)
+	}
+	b, _ := json.Marshal(report)
+	fmt.Println(string(b))
+	return nil
+}
+
+func round(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
+
+// rollupFiles is what the state machine does, in one process: an Aggregator per object (the
+// Map's item processor; one per worker, reset per object, as a warm Lambda keeps one)
+// encoding its partial, then one merge per shard over its byte range of every partial (the
+// ranged GETs of the merge step). Partials stay in memory where the Lambdas use S3: the
+// bench measures computation, not transfer.
+func rollupFiles(date string, files []string, workers int) ([]rollup.Figures, int64, error) {
+	partials := make([][]byte, len(files))
+	rows := make([]int64, len(files))
+	pool := make(chan *rollup.Aggregator, workers)
+	for range workers {
+		a, err := rollup.NewAggregator(date)
+		if err != nil {
+			return nil, 0, err
+		}
+		pool <- a
+	}
+	if err := parallel(len(files), workers, func(i int) error {
+		f, err := os.Open(files[i])
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		a := <-pool
+		defer func() { pool <- a }()
+		if err := a.Reset(date); err != nil {
+			return err
+		}
+		if err := a.ReadGzip(f); err != nil {
+			return fmt.Errorf("%s: %w", files[i], err)
+		}
+		partials[i], rows[i] = a.Encode(benchShards), a.Rows()
+		return nil
+	}); err != nil {
+		return nil, 0, err
+	}
+	shardFigs := make([][]rollup.Figures, benchShards)
+	if err := parallel(benchShards, workers, func(k int) error {
+		bodies := make([][]byte, len(partials))
+		total := 0
+		for i, p := range partials {
+			var err error
+			if bodies[i], err = rollup.ShardOfPartial(p, k); err != nil {
+				return err
+			}
+			total += len(bodies[i])
+		}
+		m := rollup.NewMerger(date, total)
+		for _, b := range bodies {
+			if err := m.Add(b); err != nil {
+				return err
+			}
+		}
+		shardFigs[k] = m.Figures()
+		return nil
+	}); err != nil {
+		return nil, 0, err
+	}
+	var all []rollup.Figures
+	for _, f := range shardFigs {
+		all = append(all, f...)
+	}
+	var total int64
+	for _, r := range rows {
+		total += r
+	}
+	return all, total, nil
+}
+
+func writeFigures(path string, figs []rollup.Figures) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	enc := json.NewEncoder(w)
+	for i := range figs {
+		if err := enc.Encode(&figs[i]); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func gunzipAll(files []string, workers int, open func(io.Reader) (io.Reader, error)) (measure, error) {
+	var m measure
+	var err error
+	m.WallS, m.CPUS, err = timed(func() error {
+		return parallel(len(files), workers, func(i int) error {
+			f, err := os.Open(files[i])
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			zr, err := open(f)
+			if err != nil {
+				return err
+			}
+			_, err = io.Copy(io.Discard, zr)
+			return err
+		})
+	})
+	return m, err
+}
+
+func parallel(n, workers int, f func(i int) error) error {
+	errs := make([]error, n)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				errs[i] = f(i)
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runDuckDB runs infra/rollup/duckdb.mjs on the files; CPU is the child's user+system time.
+func runDuckDB(files []string, out, date string) (measure, error) {
+	script, err := duckScript()
+	if err != nil {
+		return measure{}, err
+	}
+	args := append([]string{script, out}, files...)
+	cmd := exec.Command("node", args...)
+	cmd.Stderr = os.Stderr
+	t0 := time.Now()
+	if err := cmd.Run(); err != nil {
+		return measure{}, err
+	}
+	ps := cmd.ProcessState
+	return measure{WallS: time.Since(t0).Seconds(), CPUS: (ps.UserTime() + ps.SystemTime()).Seconds()}, nil
+}
+
+// duckScript finds duckdb.mjs next to this command's source (the repository root is the
+// working directory under make).
+func duckScript() (string, error) {
+	for _, p := range []string{"infra/rollup/duckdb.mjs", "duckdb.mjs"} {
+		if _, err := os.Stat(p); err == nil {
+			return filepath.Abs(p)
+		}
+	}
+	return "", fmt.Errorf("infra/rollup/duckdb.mjs not found: run from the repository root")
+}
+
+// duckRow is one line of DuckDB's output: the figures with by_method as columns.
+type duckRow struct {
+	DeviceSN         string `json:"device_sn"`
+	SuccessCount     int64  `json:"success_count"`
+	SuccessAmountFen int64  `json:"success_amount_fen"`
+	DistinctPayers   int64  `json:"distinct_payers"`
+	FeePayers        int64  `json:"fee_payers"`
+	FailedCount      int64  `json:"failed_count"`
+	TimeoutCount     int64  `json:"timeout_count"`
+	RefundedCount    int64  `json:"refunded_count"`
+	OverLimitCount   int64  `json:"over_limit_count"`
+	Face             int64  `json:"m_FACE"`
+	QuickPay         int64  `json:"m_QUICK_PAY"`
+	QRCode           int64  `json:"m_QR_CODE"`
+	JSAPI            int64  `json:"m_JSAPI"`
+	InApp            int64  `json:"m_IN_APP"`
+	H5               int64  `json:"m_H5"`
+}
+
+func compareFigures(ours []rollup.Figures, duckOut, date string) error {
+	f, err := os.Open(duckOut)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	theirs := map[string]rollup.Figures{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var r duckRow
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			return err
+		}
+		theirs[r.DeviceSN] = rollup.Figures{DeviceSN: r.DeviceSN, Date: date, SuccessCount: r.SuccessCount,
+			SuccessAmountFen: r.SuccessAmountFen, DistinctPayers: r.DistinctPayers, FeePayers: r.FeePayers,
+			FailedCount: r.FailedCount, TimeoutCount: r.TimeoutCount, RefundedCount: r.RefundedCount,
+			OverLimitCount: r.OverLimitCount, ByMethod: map[string]int64{"FACE": r.Face, "QUICK_PAY": r.QuickPay,
+				"QR_CODE": r.QRCode, "JSAPI": r.JSAPI, "IN_APP": r.InApp, "H5": r.H5}}
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	if len(theirs) != len(ours) {
+		return fmt.Errorf("%d devices, DuckDB %d", len(ours), len(theirs))
+	}
+	for _, o := range ours {
+		a, _ := json.Marshal(o)
+		b, _ := json.Marshal(theirs[o.DeviceSN])
+		if string(a) != string(b) {
+			return fmt.Errorf("device %s: ours %s, DuckDB %s", o.DeviceSN, a, b)
+		}
+	}
+	return nil
+}
