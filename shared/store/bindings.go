@@ -521,3 +521,23 @@ func itemSize(av map[string]types.AttributeValue) int {
 	}
 	return n
 }
+
+// ConfirmedProviders maps each of sns to the provider confirmed for it on date (YYYY-MM-DD,
+// the Asia/Shanghai business day): the one holding its confirmation at the day's last
+// instant *(our choice: a device that changes hands during a day counts for the provider that
+// holds it when the day closes)*. It is the daily rollup's "provider of SN on date", which
+// indexes each figure record for its provider and sums the provider totals.
+func (db *DB) ConfirmedProviders(ctx context.Context, date string, sns []string) (map[string]string, error) {
+	day, err := time.ParseInLocation(time.DateOnly, date, shanghai)
+	if err != nil {
+		return nil, fmt.Errorf("providers on %q: %w", date, err)
+	}
+	return db.ProvidersAt(ctx, sns, DayEnd(day))
+}
+
+// DayEnd is the last instant (in milliseconds, the bindings' precision) of the business day
+// that starts at day.
+func DayEnd(day time.Time) time.Time { return day.AddDate(0, 0, 1).Add(-time.Millisecond) }
+
+// shanghai is the business day's zone: UTC+8 all year since 1991 (no tzdata needed).
+var shanghai = time.FixedZone("Asia/Shanghai", 8*3600)

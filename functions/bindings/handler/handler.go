@@ -43,15 +43,17 @@ type files interface {
 }
 
 type handler struct {
-	db     bindingStore
-	binder *binding.Binder
-	files  files
-	now    func() time.Time
+	db      bindingStore
+	figures figureStore
+	binder  *binding.Binder
+	files   files
+	now     func() time.Time
 }
 
-// New builds the function from its environment (TABLE_NAME, BUCKET_NAME, CURSOR_KEY).
+// New builds the function from its environment (TABLE_NAME, BUCKET_NAME, CURSOR_KEY,
+// FIGURES_TABLE).
 func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, httpapi.Request) (httpapi.Response, error), error) {
-	env, err := d.Require("TABLE_NAME", "BUCKET_NAME", "CURSOR_KEY")
+	env, err := d.Require("TABLE_NAME", "BUCKET_NAME", "CURSOR_KEY", "FIGURES_TABLE")
 	if err != nil {
 		return nil, err
 	}
@@ -59,8 +61,9 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, httpapi.Re
 	if err != nil {
 		return nil, err
 	}
-	db := store.New(store.NewClient(c), env["TABLE_NAME"], store.WithCursorKey(env["CURSOR_KEY"]))
-	h := &handler{db: db, binder: &binding.Binder{DB: db, Now: d.Now}, files: blob.New(blob.NewClient(c), env["BUCKET_NAME"]), now: d.Now}
+	client := store.NewClient(c)
+	db := store.New(client, env["TABLE_NAME"], store.WithCursorKey(env["CURSOR_KEY"]))
+	h := &handler{db: db, figures: store.NewFigures(client, env["FIGURES_TABLE"]), binder: &binding.Binder{DB: db, Now: d.Now}, files: blob.New(blob.NewClient(c), env["BUCKET_NAME"]), now: d.Now}
 	return h.router().Handle, nil
 }
 
