@@ -2,24 +2,31 @@ package e2e
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/facepay/platform/infra/local/cloud"
 	"github.com/facepay/platform/infra/local/cloud/cloudtest"
 	"github.com/facepay/platform/shared/domain"
+	"github.com/facepay/platform/shared/rollup"
+	"github.com/facepay/platform/shared/rollup/rolluptest"
 	"github.com/facepay/platform/shared/store"
 )
 
@@ -79,7 +86,7 @@ func newBindingWorld(t *testing.T, devices int) *bindingWorld {
 	require.NotEqual(t, w.numbers[0], w.numbers[1])
 	// The devices as the factory check leaves them: the item the store writes for a checked
 	// device (store.DeviceAttributes), put 25 at a time (issue 12's route writes the same item).
-	table := c.Template.Tables[0].Name
+	table := tableName(t, c, "Table")
 	var puts []types.WriteRequest
 	for i := 0; i <= devices; i++ {
 		sn := fmt.Sprintf("%sA00%010d%08d", w.vendorCode, i, i*7919%100000000)
@@ -375,4 +382,122 @@ func TestBinding_CSVImportWithBadRows(t *testing.T) {
 	// Bad declarations are refused before anything is stored.
 	assert.Equal(t, "import_too_large", v.Do("POST", "/binding-imports", map[string]any{"size": 9 << 20, "sha256": cloudtest.SHA256(data)}).Code())
 	assert.Equal(t, "invalid_sha256", v.Do("POST", "/binding-imports", map[string]any{"size": 10, "sha256": "abc"}).Code())
+}
+
+// The issue's acceptance, end to end on the virtual clock: a vendor assigns 1,000 devices to
+// two providers; one confirms all, the other half; a generated day of their transactions is
+// dropped; after the daily schedule each provider sees exactly its confirmed devices' figures,
+// equal to figures computed here independently from the raw records (rolluptest.Reference);
+// an assigned but unconfirmed device's figures stay hidden.
+func TestBinding_ProvidersSeeExactlyTheirConfirmedDevicesFigures(t *testing.T) {
+	w := newBindingWorld(t, 1000)
+	c := w.c
+	ctx := context.Background()
+	date := tuesday.Format(time.DateOnly)
+
+	// A generated day, its device SNs replaced one for one by the vendor's devices.
+	objects := map[string][]byte{}
+	cfg := rollup.GenConfig{Date: date, Devices: 1000, Rows: 20000, Objects: 8, Seed: 7}
+	require.NoError(t, rollup.Generate(cfg, func(name string) (io.WriteCloser, error) {
+		return &dropped{key: rollup.DayPrefix(date) + name, objects: objects}, nil
+	}))
+	generated, err := rolluptest.Reference(date, slices.Collect(maps.Values(objects))...)
+	require.NoError(t, err)
+	gsns := slices.Sorted(maps.Keys(generated))
+	require.LessOrEqual(t, len(gsns), len(w.sns))
+	var pairs []string
+	for i, sn := range gsns {
+		pairs = append(pairs, `"`+sn+`"`, `"`+w.sns[i]+`"`)
+	}
+	rename := strings.NewReplacer(pairs...)
+	bucket := bucketName(t, c, "TransactionsBucket")
+	var bodies [][]byte
+	for key, body := range objects {
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		require.NoError(t, err)
+		raw, err := io.ReadAll(zr)
+		require.NoError(t, err)
+		var out bytes.Buffer
+		zw := gzip.NewWriter(&out)
+		_, err = zw.Write([]byte(rename.Replace(string(raw))))
+		require.NoError(t, err)
+		require.NoError(t, zw.Close())
+		bodies = append(bodies, out.Bytes())
+		_, err = c.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: aws.String(key), Body: bytes.NewReader(out.Bytes())})
+		require.NoError(t, err)
+	}
+	want, err := rolluptest.Reference(date, bodies...)
+	require.NoError(t, err)
+	require.Greater(t, len(want), 900, "most devices trade that day")
+
+	// Binding: P1 gets devices 0–499 and confirms all; P2 gets 500–999 and confirms half.
+	v := cloudtest.As(t, c, w.vendor)
+	p1, p2 := cloudtest.As(t, c, w.deployers[0]), cloudtest.As(t, c, w.deployers[1])
+	var items []any
+	for i, sn := range w.sns {
+		items = append(items, map[string]any{"sn": sn, "provider": w.numbers[i/500]})
+	}
+	assert.Equal(t, map[string]int{"changed": 1000, "unchanged": 0, "errors": 0}, bulk(t, v, "/bindings", items))
+	assert.Equal(t, 500, bulk(t, p1, "/deployer/devices/confirm", anys(w.sns[:500]))["changed"])
+	assert.Equal(t, 250, bulk(t, p2, "/deployer/devices/confirm", anys(w.sns[500:750]))["changed"])
+	confirmed := map[string][]string{w.numbers[0]: w.sns[:500], w.numbers[1]: w.sns[500:750]}
+
+	// T+1: the schedule fires at 02:00 the next day.
+	c.Clock.AdvanceTo(time.Date(2026, 11, 25, 2, 0, 30, 0, shanghai))
+	waitRollups(t, c, 1)
+
+	for k, p := range []*cloudtest.Client{p1, p2} {
+		number := w.numbers[k]
+		expect := map[string]rollup.Figures{}
+		for _, sn := range confirmed[number] {
+			if f, ok := want[sn]; ok {
+				expect[sn] = f
+			}
+		}
+		r := p.Do("GET", "/deployer/figures?date="+date, nil)
+		require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
+		var day struct {
+			Items  []rollup.Figures
+			Totals struct {
+				Devices      int   `json:"devices"`
+				SuccessCount int64 `json:"success_count"`
+			}
+		}
+		require.NoError(t, json.Unmarshal(r.Raw, &day))
+		got := map[string]rollup.Figures{}
+		for _, f := range day.Items {
+			got[f.DeviceSN] = f
+		}
+		assert.Equal(t, expect, got, "provider %s sees exactly its confirmed devices' figures", number)
+		var sum int64
+		for _, f := range expect {
+			sum += f.SuccessCount
+		}
+		assert.Equal(t, len(expect), day.Totals.Devices)
+		assert.Equal(t, sum, day.Totals.SuccessCount)
+
+		// The CSV export has the same devices.
+		csvResp := p.Do("GET", "/deployer/figures?format=csv&date="+date, nil)
+		require.Equal(t, http.StatusOK, csvResp.Status)
+		rows, err := csv.NewReader(bytes.NewReader(csvResp.Raw)).ReadAll()
+		require.NoError(t, err)
+		assert.Len(t, rows, len(expect)+1)
+
+		// A confirmed device's series through its own route equals the independent figure.
+		sn := confirmed[number][0]
+		r = p.Do("GET", "/deployer/devices/"+sn+"/figures?from="+date+"&to="+date, nil)
+		require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
+		var series struct{ Items []rollup.Figures }
+		require.NoError(t, json.Unmarshal(r.Raw, &series))
+		if f, ok := want[sn]; ok {
+			assert.Equal(t, []rollup.Figures{f}, series.Items)
+		}
+	}
+	// Denials: an assigned but unconfirmed device's figures, another provider's device.
+	r := p2.Do("GET", "/deployer/devices/"+w.sns[800]+"/figures", nil)
+	assert.Equal(t, http.StatusForbidden, r.Status)
+	assert.Equal(t, "binding_not_confirmed", r.Code())
+	assert.Equal(t, "binding_not_found", p2.Do("GET", "/deployer/devices/"+w.sns[0]+"/figures", nil).Code())
+	assert.Equal(t, "binding_not_found", p1.Do("GET", "/deployer/devices/"+w.sns[600]+"/figures", nil).Code())
+	assert.Equal(t, "forbidden_role", v.Do("GET", "/deployer/figures", nil).Code())
 }

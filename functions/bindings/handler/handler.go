@@ -69,18 +69,20 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, httpapi.Re
 
 func (h *handler) router() httpapi.Router {
 	return httpapi.Router{
-		"PUT /devices/{sn}/binding":      h.assignOne,
-		"DELETE /devices/{sn}/binding":   h.unbindOne,
-		"GET /devices/{sn}/binding":      h.deviceBinding,
-		"POST /bindings":                 h.assignMany,
-		"POST /bindings/unbind":          h.unbindMany,
-		"POST /binding-imports":          h.startImport,
-		"GET /binding-imports/{id}":      h.importStatus,
-		"GET /deployer":                  h.deployer,
-		"GET /deployer/devices":          h.providerDevices,
-		"GET /deployer/devices/{sn}":     h.providerDevice,
-		"POST /deployer/devices/confirm": h.confirm,
-		"POST /deployer/devices/decline": h.decline,
+		"PUT /devices/{sn}/binding":          h.assignOne,
+		"DELETE /devices/{sn}/binding":       h.unbindOne,
+		"GET /devices/{sn}/binding":          h.deviceBinding,
+		"POST /bindings":                     h.assignMany,
+		"POST /bindings/unbind":              h.unbindMany,
+		"POST /binding-imports":              h.startImport,
+		"GET /binding-imports/{id}":          h.importStatus,
+		"GET /deployer":                      h.deployer,
+		"GET /deployer/devices":              h.providerDevices,
+		"GET /deployer/devices/{sn}":         h.providerDevice,
+		"POST /deployer/devices/confirm":     h.confirm,
+		"POST /deployer/devices/decline":     h.decline,
+		"GET /deployer/devices/{sn}/figures": h.providerDeviceFigures,
+		"GET /deployer/figures":              h.providerFigures,
 	}
 }
 
