@@ -149,6 +149,14 @@ func TestPipeline_WiFi4GModelFromDVTToMassProduction(t *testing.T) {
 	r = p.e.v.Do("POST", "/models/"+model+"/pvt/declaration", map[string]any{"camerasPurchased": true, "factoryChecksRunning": true})
 	require.Equal(t, http.StatusAccepted, r.Status, string(r.Raw))
 	tl = p.timeline()
+	assert.Equal(t, "pvt", tl.stage(), "MP also needs a device that passed the factory check in PVT")
+	assert.Equal(t, "vendor", tl.wait("pvt")["from"])
+
+	// A device passes the factory check in PVT; the vendor declares again: MP opens.
+	p.factoryPass()
+	r = p.e.v.Do("POST", "/models/"+model+"/pvt/declaration", map[string]any{"camerasPurchased": true, "factoryChecksRunning": true})
+	require.Equal(t, http.StatusAccepted, r.Status, string(r.Raw))
+	tl = p.timeline()
 	assert.Equal(t, "mp", tl.stage())
 	assert.Equal(t, map[string]string{"software_precheck": "approved", "hardware_precheck": "approved", "certification": "approved", "pvt": "approved"}, tl.statuses())
 	assert.Empty(t, tl.waits(), "nothing left to wait for")
@@ -231,6 +239,7 @@ func TestPipeline_NoRadioModelNeedsOnly3C(t *testing.T) {
 	tl = p.timeline()
 	assert.Equal(t, "pvt", tl.stage())
 	assert.Equal(t, "approved", tl.track("certification")["status"])
+	p.factoryPass()
 	require.Equal(t, http.StatusAccepted, p.e.v.Do("POST", "/models/"+p.e.model+"/pvt/declaration", map[string]any{"camerasPurchased": true, "factoryChecksRunning": true}).Status)
 	tl = p.timeline()
 	assert.Equal(t, "mp", tl.stage())
@@ -269,6 +278,7 @@ func TestPipeline_ExpiredTrackAndRestart(t *testing.T) {
 
 	p.decide("hardware", p.submit("hardware"), "approve", "")
 	require.Equal(t, "pvt", p.timeline().stage())
+	p.factoryPass()
 	require.Equal(t, http.StatusAccepted, p.e.v.Do("POST", "/models/"+model+"/pvt/declaration", map[string]any{"camerasPurchased": true, "factoryChecksRunning": true}).Status)
 	assert.Equal(t, "mp", p.timeline().stage())
 }

@@ -21,7 +21,7 @@ import (
 )
 
 // countingDB is a store on its own table whose client counts the requests it sends, by operation.
-func countingDB(t *testing.T) (*store.DB, *sync.Map) {
+func countingDB(t testing.TB) (*store.DB, *sync.Map) {
 	t.Helper()
 	base := enginestest.DynamoDB(t)
 	counts := &sync.Map{}
@@ -79,8 +79,8 @@ func TestDeviceItemFitsOneKB(t *testing.T) {
 	d := &domain.Device{SN: sn(1), VendorOrg: long('o', 100), ModelID: long('m', 20), Status: domain.DeviceReregistered,
 		SoftwareMode: domain.ModeSDK, CameraSN: long('C', 32), WiredMAC: "00:1A:2B:3C:4D:5E", WirelessMAC: "00:1A:2B:3C:4D:5F",
 		BluetoothMAC: "00:1A:2B:3C:4D:60", IMEI: "490154203237518", AppVersion: long('9', 32), Result: domain.CheckFail,
-		Errors:   []string{long('e', 32), long('e', 32), long('e', 32), long('e', 32), long('e', 32), long('e', 32), "model_not_accepted", "camera_sn_empty"},
-		Station:  long('s', 40), CheckedAt: t0, ReceivedAt: t0, Backfilled: true,
+		Errors:  []string{long('e', 32), long('e', 32), long('e', 32), long('e', 32), long('e', 32), long('e', 32), "model_not_accepted", "camera_sn_empty"},
+		Station: long('s', 40), CheckedAt: t0, ReceivedAt: t0, Backfilled: true,
 		Checks: 99999, FirstPassedAt: &first, PassedIn: domain.StagePVT, Registration: 99,
 		Conflict: &domain.CameraConflict{CameraSN: long('C', 32), At: t0}, Provider: long('p', 64), Fingerprint: long('f', 16), Version: 99999}
 	av, err := store.DeviceAttributes(d)

@@ -24,7 +24,7 @@ type InventoryQuery struct {
 	// VendorCode is the vendor's code, which every SN of its devices starts with (provider listings).
 	VendorCode string
 	Cursor     string
-	Limit    int
+	Limit      int
 }
 
 // Inventory returns one page (at most 100) of the query. A listing reads its sources in turn

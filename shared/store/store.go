@@ -14,6 +14,11 @@
 //	camera count  MODEL#<id> | VENDOR#<org>  TESTCAM#COUNT  –                           –   (cameras given; conditions hold 2 per model, 4 per vendor)
 //	test device   TESTDEV#<sn>        META               ORG#<org> / TESTDEV#<model>#<sn>   TESTDEV#ACTIVE / <clearAt>#<sn>   (while active: the daily clearing)
 //	history       <entity pk>         HIST#<at>#<seq>    –                                  –
+//	device        DEV#<sn[0:5]>#<shard>  D#<sn>          PROV#<provider>#<shard> / <sn>     DEVATTN#<sn[0:5]>#<status> / <sn>   (real attributes, both sparse; devices.go)
+//	device hist.  DEV#<sn[0:5]>#<shard>  H#<sn>#<at>#<seq>  –                               –
+//	PVT pass mark MODEL#<id>          FACTORY#PVTPASS    –                                  –   (a device passed the factory check in PVT: the MP gate)
+//	factory code  VENDOR#<org>        FACTORYCODE        –                                  –   (the current device authorization code: id, SHA-256, expiry)
+//	code lookup   FCODE#<sha256>      META               –                                  –   (the authorizer's lookup; deleted by a reset)
 //	vendor        VENDOR#<org>        META               –                                  –
 //	outbox msg    ORG#<org>           MSG#<at>#<id>      –                                  –
 //	code counter  COUNTER#<scope>     META               –                                  –   (next code index; only grows)

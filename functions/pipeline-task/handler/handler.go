@@ -38,6 +38,10 @@ const StepRecord = "record"
 // state machine's Choice skips that track's wait; every other step answers nothing.
 type Result struct {
 	Approved map[domain.Track]bool `json:"approved,omitempty"`
+	// FactoryChecked answers the PVT declaration's record step: whether a device of the model
+	// passed the factory check while the model was in PVT (MP entry requires it; the ASL's
+	// PVTComplete? and MayEnterMP? Choices read it).
+	FactoryChecked *bool `json:"factoryChecked,omitempty"`
 }
 
 // InvalidEvent is returned for an event the pipeline should never send; its type name is what
@@ -51,6 +55,7 @@ type pipelineStore interface {
 	Pipeline(ctx context.Context, id string) (*domain.Pipeline, error)
 	SavePipeline(ctx context.Context, p *domain.Pipeline, changes ...domain.Change) error
 	Submission(ctx context.Context, modelID, vendorOrg string, kind domain.SubmissionKind) (*domain.Submission, error)
+	HasPVTPass(ctx context.Context, modelID string) (bool, error)
 }
 
 type handler struct {
@@ -84,6 +89,13 @@ func (h *handler) handle(ctx context.Context, e Event) (Result, error) {
 	case e.Step == StepRecord:
 		if err := h.record(ctx, e); err != nil {
 			return Result{}, err
+		}
+		if e.PVTDeclared {
+			ok, err := h.db.HasPVTPass(ctx, e.ModelID)
+			if err != nil {
+				return Result{}, err
+			}
+			return Result{FactoryChecked: &ok}, nil
 		}
 		if e.Stage != domain.StageDVT {
 			return Result{}, nil

@@ -24,7 +24,10 @@ type fakeTokens struct {
 	saved    [][]domain.Change
 	conflict int // SavePipeline answers Conflict this many times first
 	sub      *domain.Submission
+	pvtPass  bool
 }
+
+func (f *fakeTokens) HasPVTPass(context.Context, string) (bool, error) { return f.pvtPass, nil }
 
 func (f *fakeTokens) Pipeline(_ context.Context, id string) (*domain.Pipeline, error) {
 	if f.pipeline == nil {
