@@ -27,6 +27,15 @@
 //	sub. version  SUB#<model>#<kind>  VER#<nnnn>         –                                  QUEUE#SUB#pending / <submitted>#<model>#<kind>#VER#<nnnn>
 //	                                                                                            (one item per version, the last is current; queued while under review)
 //	sub. file     SUB#<model>#<kind>  VER#<nnnn>#SLOT#<slot id>  –                          –   (one item per file of a version: slots never contend)
+//	binding       DEV#<sn[0:5]>#<shard>  B#<sn>          BIND#<provider>#<shard> / <state>#<sn>  –   (a device's deployment provider with its history;
+//	                                                                                            gsi1 while assigned or confirmed; bindings.go)
+//	deployer      DEPLOYER#<number> | DEPLOYERORG#<org>  META  –                            –   (provider number ↔ organisation, given at the release)
+//	bind. import  BINDIMPORT#<id>     META               –                                  –   (a vendor's CSV import: status, totals)
+//
+// Binding cost (bindings.go, measured by shared/binding TestBindings_BulkAssignCost): a bulk
+// assignment of 500 new devices is 510 requests — 5 BatchGetItem for the devices, 5 for the
+// bindings, 500 conditional PutItem (8 in flight) — and 1,000 WCU (1 per binding item of
+// ~250 bytes + 1 for its gsi1 entry); the same request again is 10 BatchGetItem and no write.
 //
 // The daily transaction figures have a table of their own (FiguresTable; figures.go).
 //
