@@ -165,6 +165,9 @@ func (b *Binder) apply(ctx context.Context, sns []string, pre []error, devices b
 			}
 		}
 		todo = todo[:0]
+		if len(writes) == 0 {
+			break
+		}
 		for k, err := range b.DB.WriteBindings(ctx, writes) {
 			i := owners[k]
 			switch {
