@@ -63,10 +63,12 @@ validate: deps
 # go test must leave no engine behind: a live moto_server/versitygw whose parent is gone
 # (re-parented to PID 1) a few seconds after the run is an orphan, and fails the build.
 ORPHANS = ps -eo pid=,ppid=,stat=,args= | awk '$$2 == 1 && $$3 !~ /^Z/ && /moto_server|versitygw/ && !/awk/'
+# -timeout 45m: infra/e2e runs the devices volume scenario (10,500 devices through the gateway,
+# several minutes on moto), beyond go test's 10-minute default for one package.
 unit:
 	$(GO) vet ./...
 	@before=$$($(ORPHANS) | awk '{print $$1}' | sort); \
-	$(GO) test -race -count=1 ./... || exit 1; \
+	$(GO) test -race -count=1 -timeout 45m ./... || exit 1; \
 	for i in $$(seq 20); do \
 		left=$$(comm -13 <(echo "$$before") <($(ORPHANS) | awk '{print $$1}' | sort)); \
 		[ -z "$$left" ] && break; sleep 0.5; \

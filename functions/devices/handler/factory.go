@@ -212,6 +212,13 @@ func (h *handler) factoryCheck(ctx context.Context, c domain.Caller, req httpapi
 			outcomes[p.index] = out
 			if next == nil {
 				h.answer(&results[p.index], out, http.StatusOK)
+				// A report sent again after a failure between the device's write and the PVT
+				// mark (a separate write) still marks it.
+				if prev := known[p.report.SN]; prev != nil && prev.PassedIn == domain.StagePVT && prev.FirstPassedAt != nil {
+					if err := h.markPVTPass(ctx, prev); err != nil {
+						slog.ErrorContext(ctx, "PVT pass not marked", "model", prev.ModelID, "err", err)
+					}
+				}
 			}
 		}
 		errs := h.db.WriteDevices(ctx, writes)
