@@ -59,7 +59,10 @@ type Location struct {
 
 // Result is a step's output: for aggregate the partial it wrote; for merge what it wrote.
 type Result struct {
-	Partial  string                  `json:"partial,omitempty"`
+	Partial string `json:"partial,omitempty"`
+	// Offsets are the partial's shard offsets (its header's): the merge reads its shard's
+	// byte range at once, without first reading every partial's header.
+	Offsets  []uint64                `json:"offsets,omitempty"`
 	Rows     int64                   `json:"rows"`
 	Shard    *int                    `json:"shard,omitempty"`
 	Devices  int                     `json:"devices"`
@@ -181,8 +184,12 @@ func (h *handler) aggregate(ctx context.Context, e Event) (Result, error) {
 		ContentType: aws.String("application/octet-stream")}); err != nil {
 		return Result{}, fmt.Errorf("put partial %s: %w", key, err)
 	}
+	_, _, offsets, err := rollup.PartialHeader(w.buf)
+	if err != nil {
+		return Result{}, err
+	}
 	slog.InfoContext(ctx, "object aggregated", "key", e.Key, "rows", w.a.Rows(), "partial", key, "bytes", len(w.buf))
-	return Result{Partial: key, Rows: w.a.Rows()}, nil
+	return Result{Partial: key, Offsets: offsets, Rows: w.a.Rows()}, nil
 }
 
 // manifest is the ResultWriter's manifest.json.
@@ -204,8 +211,14 @@ func (h *handler) getJSON(ctx context.Context, bucket, key string, v any) error 
 	return nil
 }
 
-// partials lists the partial keys of the Map run behind the manifest m.
-func (h *handler) partials(ctx context.Context, m *Location) ([]string, int64, error) {
+// partial is one object's partial as the Map's result names it.
+type partial struct {
+	key     string
+	offsets []uint64 // nil: read them from the partial's header
+}
+
+// partials lists the partials of the Map run behind the manifest m.
+func (h *handler) partials(ctx context.Context, m *Location) ([]partial, int64, error) {
 	var man manifest
 	if err := h.getJSON(ctx, m.Bucket, m.Key, &man); err != nil {
 		return nil, 0, err
@@ -213,7 +226,7 @@ func (h *handler) partials(ctx context.Context, m *Location) ([]string, int64, e
 	if n := len(man.ResultFiles["FAILED"]) + len(man.ResultFiles["PENDING"]); n > 0 {
 		return nil, 0, fmt.Errorf("the map run has failed or pending objects (%d result files): the day is not complete", n)
 	}
-	var keys []string
+	var parts []partial
 	var rows int64
 	for _, f := range man.ResultFiles["SUCCEEDED"] {
 		var recs []struct {
@@ -227,12 +240,12 @@ func (h *handler) partials(ctx context.Context, m *Location) ([]string, int64, e
 			if err := json.Unmarshal([]byte(r.Output), &out); err != nil || out.Partial == "" {
 				return nil, 0, fmt.Errorf("result file %s: an output without a partial: %.200s", f.Key, r.Output)
 			}
-			keys = append(keys, out.Partial)
+			parts = append(parts, partial{key: out.Partial, offsets: out.Offsets})
 			rows += out.Rows
 		}
 	}
-	slices.Sort(keys)
-	return keys, rows, nil
+	slices.SortFunc(parts, func(a, b partial) int { return strings.Compare(a.key, b.key) })
+	return parts, rows, nil
 }
 
 // readRange reads bytes [from, to) of key.
@@ -262,30 +275,40 @@ func (h *handler) merge(ctx context.Context, e Event) (Result, error) {
 	if e.Manifest == nil || e.Shard < 0 || e.Shard >= e.Shards {
 		return Result{}, fmt.Errorf("merge needs the map's manifest and a shard below %d", e.Shards)
 	}
-	keys, rows, err := h.partials(ctx, e.Manifest)
+	parts, rows, err := h.partials(ctx, e.Manifest)
 	if err != nil {
 		return Result{}, err
 	}
-	// Each partial's header says where this shard's bytes are; then only those are read.
-	bodies := make([][]byte, len(keys))
-	errs := make([]error, len(keys))
+	// The Map's result says where this shard's bytes are in each partial (else its header
+	// does); only those bytes are read.
+	keys := make([]string, len(parts))
+	bodies := make([][]byte, len(parts))
+	errs := make([]error, len(parts))
 	sem := make(chan struct{}, fetchParallelism)
 	var wg sync.WaitGroup
-	for i, key := range keys {
+	for i, p := range parts {
+		keys[i] = p.key
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			head, err := h.readRange(ctx, key, 0, int64(rollup.HeaderSize(e.Shards)), nil)
-			if err != nil {
-				errs[i] = err
+			off := p.offsets
+			if len(off) != e.Shards+1 {
+				head, err := h.readRange(ctx, p.key, 0, int64(rollup.HeaderSize(e.Shards)), nil)
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				var shards int
+				if shards, _, off, err = rollup.PartialHeader(head); err != nil || shards != e.Shards {
+					errs[i] = fmt.Errorf("partial %s: %d shards, expected %d (%v)", p.key, shards, e.Shards, err)
+					return
+				}
+			}
+			if off[e.Shard+1] < off[e.Shard] {
+				errs[i] = fmt.Errorf("partial %s: bad offsets for shard %d", p.key, e.Shard)
 				return
 			}
-			shards, _, off, err := rollup.PartialHeader(head)
-			if err != nil || shards != e.Shards {
-				errs[i] = fmt.Errorf("partial %s: %d shards, expected %d (%v)", key, shards, e.Shards, err)
-				return
-			}
-			bodies[i], errs[i] = h.readRange(ctx, key, int64(off[e.Shard]), int64(off[e.Shard+1]), nil)
+			bodies[i], errs[i] = h.readRange(ctx, p.key, int64(off[e.Shard]), int64(off[e.Shard+1]), nil)
 		})
 	}
 	wg.Wait()
