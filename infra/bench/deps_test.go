@@ -32,6 +32,8 @@ func TestFunctionsLinkOnlyTheClientsTheyUse(t *testing.T) {
 		"release-decisions":  {"dynamodb", "sfn"},
 		"review":             {"dynamodb", "s3"},
 		"review-sla":         {"dynamodb"},
+		"bindings":           {"dynamodb", "s3"},
+		"import-bindings":    {"dynamodb", "s3"},
 		"rollup":             {"dynamodb", "s3"},
 		"figures":            {"dynamodb"},
 		"start-rollup":       {"sfn"},

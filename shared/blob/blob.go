@@ -219,3 +219,13 @@ func (s *Store) ReadObject(ctx context.Context, key, versionID string) ([]byte, 
 	}
 	return b, nil
 }
+
+// Put writes body (size bytes) at key with contentType: what the platform itself writes
+// (an import's per-row results). The bucket is versioned, so a rewrite keeps the earlier version.
+func (s *Store) Put(ctx context.Context, key, contentType string, body io.Reader, size int64) error {
+	if _, err := s.client.PutObject(ctx, &s3.PutObjectInput{Bucket: &s.bucket, Key: &key, ContentType: &contentType,
+		Body: body, ContentLength: &size}); err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	return nil
+}

@@ -63,6 +63,8 @@ type releaseStore interface {
 	PayScoreTokenOf(ctx context.Context, id, step string) (store.PayScoreToken, error)
 	NextCode(ctx context.Context, scope string) (store.CodeAllocation, error)
 	Vendor(ctx context.Context, org string) (domain.Vendor, error)
+	Deployer(ctx context.Context, org string) (domain.Deployer, error)
+	NextProviderNumber(ctx context.Context) (store.CodeAllocation, error)
 }
 
 type pipelines interface {
@@ -273,6 +275,13 @@ func (h *handler) releaseApplication(ctx context.Context, id string, cutoff time
 				return false, err
 			}
 		}
+		if a.Decision.Approve && a.PartnerType == domain.PartnerDeployer {
+			number, err := h.deployerNumber(ctx, tx, a)
+			if err != nil {
+				return false, err
+			}
+			code = number
+		}
 		decision := *a.Decision
 		ch, err := a.Release(code, h.now())
 		if err != nil {
@@ -418,4 +427,22 @@ func (h *handler) resumePayScore(ctx context.Context, id string) error {
 		return true, h.db.SavePayScore(ctx, p)
 	})
 	return err
+}
+
+// deployerNumber is the deployment provider number of a's organisation: the one it has, or
+// the next free one, taken in tx with the provider's items (vendors fill it in to bind devices).
+func (h *handler) deployerNumber(ctx context.Context, tx *store.Tx, a *domain.Application) (string, error) {
+	d, err := h.db.Deployer(ctx, a.Org)
+	switch {
+	case err == nil:
+		return d.Number, nil
+	case domain.KindOf(err) != domain.NotFound:
+		return "", err
+	}
+	alloc, err := h.db.NextProviderNumber(ctx)
+	if err != nil {
+		return "", err
+	}
+	tx.TakeCode(alloc).CreateDeployer(domain.Deployer{Org: a.Org, Number: alloc.Code, Name: a.Company.Name, ApplicationID: a.ID, ApprovedAt: h.now()})
+	return alloc.Code, nil
 }

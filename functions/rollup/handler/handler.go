@@ -113,9 +113,9 @@ type worker struct {
 }
 
 // New builds the function from its environment: TRANSACTIONS_BUCKET (the day's objects, the
-// partials and the run state) and FIGURES_TABLE.
+// partials and the run state), FIGURES_TABLE and TABLE_NAME (the device bindings).
 func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, Event) (Result, error), error) {
-	env, err := d.Require("TRANSACTIONS_BUCKET", "FIGURES_TABLE")
+	env, err := d.Require("TRANSACTIONS_BUCKET", "FIGURES_TABLE", "TABLE_NAME")
 	if err != nil {
 		return nil, err
 	}
@@ -123,8 +123,11 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, Event) (Re
 	if err != nil {
 		return nil, err
 	}
+	db := store.NewClient(c)
+	// The providers come from the device bindings (TABLE_NAME): who held each device's
+	// confirmation when the day closed.
 	h := &handler{s3: blob.NewClient(c), bucket: env["TRANSACTIONS_BUCKET"],
-		figures: store.NewFigures(store.NewClient(c), env["FIGURES_TABLE"]), providers: NoBinding{}, now: d.Now}
+		figures: store.NewFigures(db, env["FIGURES_TABLE"]), providers: store.New(db, env["TABLE_NAME"]), now: d.Now}
 	return h.handle, nil
 }
 

@@ -2,12 +2,14 @@ package cloud
 
 import (
 	appsfn "github.com/facepay/platform/functions/applications/handler"
+	bindingsfn "github.com/facepay/platform/functions/bindings/handler"
 	cleartestdevicesfn "github.com/facepay/platform/functions/clear-test-devices/handler"
 	devicesfn "github.com/facepay/platform/functions/devices/handler"
 	evidencefn "github.com/facepay/platform/functions/evidence/handler"
 	factoryauthfn "github.com/facepay/platform/functions/factory-authorizer/handler"
 	feefn "github.com/facepay/platform/functions/fee/handler"
 	figuresfn "github.com/facepay/platform/functions/figures/handler"
+	importbindingsfn "github.com/facepay/platform/functions/import-bindings/handler"
 	modelsfn "github.com/facepay/platform/functions/models/handler"
 	payscoretaskfn "github.com/facepay/platform/functions/pay-score-task/handler"
 	payscorefn "github.com/facepay/platform/functions/pay-score/handler"
@@ -44,6 +46,8 @@ var Functions = map[string]lambdafn.Factory{
 	"functions/factory-authorizer": lambdafn.Of(factoryauthfn.New),
 	"functions/reconcile":          lambdafn.Of(reconcilefn.New),
 	"functions/fee":                lambdafn.Of(feefn.New),
+	"functions/bindings":           lambdafn.Of(bindingsfn.New),
+	"functions/import-bindings":    lambdafn.Of(importbindingsfn.New),
 	"functions/rollup":             lambdafn.Of(rollupfn.New),
 	"functions/figures":            lambdafn.Of(figuresfn.New),
 	"functions/start-rollup":       lambdafn.Of(startrollupfn.New),
