@@ -26,7 +26,7 @@ func countDevices(t *testing.T, c *cloud.Cloud) int {
 	var start map[string]types.AttributeValue
 	for {
 		out, err := c.DynamoDB.Scan(context.Background(), &dynamodb.ScanInput{
-			TableName: aws.String(c.Template.Tables[0].Name), Select: types.SelectCount, ExclusiveStartKey: start,
+			TableName: aws.String(mainTable(t, c)), Select: types.SelectCount, ExclusiveStartKey: start,
 			FilterExpression:          aws.String("begins_with(pk, :d) AND begins_with(sk, :s)"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":d": &types.AttributeValueMemberS{Value: "DEV#"}, ":s": &types.AttributeValueMemberS{Value: "D#"}},
 		})

@@ -104,3 +104,16 @@ func clone(m map[string]any) map[string]any {
 	}
 	return out
 }
+
+// mainTable is the platform's table (logical id Table): the template has other tables
+// (FiguresTable), listed in name order, so Tables[0] is not it.
+func mainTable(t testing.TB, c *cloud.Cloud) string {
+	t.Helper()
+	for _, tb := range c.Template.Tables {
+		if tb.LogicalID == "Table" {
+			return tb.Name
+		}
+	}
+	t.Fatal("the template has no Table")
+	return ""
+}

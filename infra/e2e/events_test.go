@@ -35,7 +35,7 @@ func eventType(t *testing.T, codeURI string, hasRoutes bool) any {
 	switch {
 	case hasRoutes:
 		return &events.APIGatewayV2HTTPRequest{}
-	case codeURI == "functions/process-upload":
+	case codeURI == "functions/process-upload", codeURI == "functions/import-bindings":
 		return &events.S3Event{}
 	case codeURI == "functions/release-decisions":
 		return &releasedecisions.Event{}

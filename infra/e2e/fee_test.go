@@ -66,7 +66,7 @@ func TestFee_PolicyStatementsAndTheirReaders(t *testing.T) {
 		"00A000000000000001AAAAA": {"2026-11-02": 4, "2026-11-03": 6},
 		"00A000000000000002AAAAA": {"2026-11-02": 1},
 	}
-	db := store.New(c.DynamoDB, c.Template.Tables[0].Name)
+	db := store.New(c.DynamoDB, mainTable(t, c))
 	for sn, cs := range binding {
 		require.NoError(t, db.CreateFeeEnrolment(ctx, fee.Enrolment{Provider: cs[0].Provider, SN: sn, Date: "2026-10-05", ConfirmedFrom: cs[0].From}))
 	}
