@@ -58,9 +58,17 @@ func applicantProbes(spec map[string]any) (map[string]probe, map[string]string) 
 		// Refused while the model has no pipeline (409) or no such spot check (404).
 		"POST /models/{id}/withdraw":                       {map[string]any{"reason": "probe"}, nil},
 		"POST /models/{id}/spot-checks/{checkId}/response": {map[string]any{"response": "probe"}, nil},
+		// Devices: SNs need a model code (409 before the release); the first call issues the
+		// factory code, the next ones answer factory_code_exists; no such device to re-register;
+		// a vendor token is not a device authorization code (the authorizer refuses).
+		"POST /models/{id}/serial-numbers":  {map[string]any{"vendorSerials": []string{"0000000001"}}, nil},
+		"POST /factory-code":                {nil, nil},
+		"POST /devices/{sn}/reregistration": {map[string]any{"reason": "probe"}, nil},
+		"POST /factory/checks":              {map[string]any{"devices": []map[string]any{{"sn": "00A000000000001AAAAAAAA"}}}, nil},
 	}
 	skipped := map[string]string{
 		"POST /applications/{id}/withdraw": "withdrawing ends the review (it is what the applicant may do, not a read)",
+		"POST /factory-code/reset":         "every reset issues a new code (what the vendor may do, not a read)",
 	}
 	return probes, skipped
 }

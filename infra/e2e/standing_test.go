@@ -93,6 +93,7 @@ func TestPipeline_CertificateExpiryAndSpotCheckRestrictTheModel(t *testing.T) {
 		p.decide(kind, p.submit(kind), "approve", "")
 	}
 	require.Equal(t, "pvt", p.timeline().stage())
+	p.factoryPass() // MP also needs a device that passed the factory check in PVT
 	require.Equal(t, http.StatusAccepted, p.e.v.Do("POST", "/models/"+model+"/pvt/declaration", map[string]any{"camerasPurchased": true, "factoryChecksRunning": true}).Status)
 	tl := p.timeline()
 	require.Equal(t, "mp", tl.stage())

@@ -18,6 +18,7 @@ import (
 // devices only), or of one deployment provider (Provider, every model).
 type InventoryQuery struct {
 	Org      string
+	ModelID  string // as asked (the listing a cursor belongs to)
 	Model    *domain.Model
 	Status   string
 	Provider string
@@ -36,10 +37,7 @@ func (db *DB) Inventory(ctx context.Context, q InventoryQuery) (Page[domain.Inve
 	if limit <= 0 || limit > 100 {
 		limit = 100
 	}
-	listing := "inventory|" + q.Org + "|" + q.Status + "|" + q.Provider
-	if q.Model != nil {
-		listing += "|" + q.Model.ID
-	}
+	listing := q.listing()
 	src, offset := 0, 0
 	var start map[string]types.AttributeValue
 	if q.Cursor != "" {
@@ -110,6 +108,24 @@ func (db *DB) Inventory(ctx context.Context, q InventoryQuery) (Page[domain.Inve
 }
 
 // cursorInt reads a position the cursor carries (sealed cursors hold strings).
+func (q InventoryQuery) listing() string {
+	id := q.ModelID
+	if id == "" && q.Model != nil {
+		id = q.Model.ID
+	}
+	return "inventory|" + q.Org + "|" + q.Status + "|" + q.Provider + "|" + id
+}
+
+// CheckInventoryCursor returns ErrInvalidCursor unless q's cursor (if any) is one this
+// listing issued: checked before anything else is read.
+func (db *DB) CheckInventoryCursor(q InventoryQuery) error {
+	if q.Cursor == "" {
+		return nil
+	}
+	_, err := db.openCursor(q.listing(), q.Cursor)
+	return err
+}
+
 func cursorInt(k map[string]types.AttributeValue, name string) int {
 	n, ok := k[name].(*types.AttributeValueMemberS)
 	if !ok {

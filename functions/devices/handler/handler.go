@@ -34,6 +34,7 @@ type deviceStore interface {
 	SaveFactoryCode(ctx context.Context, fc, prev *domain.FactoryCode, ch domain.Change) error
 	FactoryCodeHistory(ctx context.Context, org string) ([]domain.Change, error)
 	Vendor(ctx context.Context, org string) (domain.Vendor, error)
+	CheckInventoryCursor(q store.InventoryQuery) error
 	Inventory(ctx context.Context, q store.InventoryQuery) (store.Page[domain.InventoryEntry], error)
 }
 

@@ -32,13 +32,27 @@ type CurrentCode struct {
 // createFactoryCode issues the vendor's device authorization code (POST /factory-code): valid
 // for a month; 409 factory_code_exists while one is valid (reset it instead).
 func (h *handler) createFactoryCode(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
+	if err := noBody(req); err != nil {
+		return httpapi.Response{}, err
+	}
 	return h.issueCode(ctx, c, false)
+}
+
+// noBody refuses a body on an operation that takes none (Invalid, "invalid_json").
+func noBody(req httpapi.Request) error {
+	if strings.TrimSpace(req.Body) != "" {
+		return domain.Errorf(domain.Invalid, "invalid_json", "this operation takes no request body")
+	}
+	return nil
 }
 
 // resetFactoryCode replaces the vendor's code with a new one (POST /factory-code/reset): the old
 // code is refused from this moment on. A retried reset issues another code and revokes the one
 // the lost answer carried, so exactly one code, the last one shown, is valid.
 func (h *handler) resetFactoryCode(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
+	if err := noBody(req); err != nil {
+		return httpapi.Response{}, err
+	}
 	return h.issueCode(ctx, c, true)
 }
 
@@ -173,6 +187,10 @@ func (h *handler) inventory(ctx context.Context, c domain.Caller, req httpapi.Re
 	default:
 		return httpapi.Response{}, domain.Errorf(domain.Invalid, "invalid_status", "status %q is not one of passed, failed, special, reregistered, conflict, test", q.Status)
 	}
+	q.ModelID = httpapi.Query(req, "modelId", "")
+	if err := h.db.CheckInventoryCursor(q); err != nil {
+		return httpapi.Response{}, err // a cursor is checked before anything is read
+	}
 	if q.Provider != "" {
 		v, err := h.db.Vendor(ctx, c.Org)
 		if err != nil {
@@ -180,7 +198,7 @@ func (h *handler) inventory(ctx context.Context, c domain.Caller, req httpapi.Re
 		}
 		q.VendorCode = v.Code
 	} else {
-		m, err := h.vendorModel(ctx, c, httpapi.Query(req, "modelId", ""))
+		m, err := h.vendorModel(ctx, c, q.ModelID)
 		if err != nil {
 			return httpapi.Response{}, err
 		}

@@ -107,10 +107,12 @@ var (
 // to run moto_server unpatched.
 func patchedMoto() string {
 	patchOnce.Do(func() {
-		if err := exec.Command("python3", "-c", "import moto.server, moto.dynamodb.models").Run(); err == nil {
-			patchPython = "python3"
+		// No trial import here: it would be one more child process while the engines start.
+		// MotoPath installs moto with python3 -m pip, so python3 is moto's interpreter.
+		if p, err := exec.LookPath("python3"); err == nil {
+			patchPython = p
 		} else {
-			slog.Warn("moto_server runs without the transaction fix: python3 cannot import moto", "err", err)
+			slog.Warn("moto_server runs without the transaction fix: no python3 on PATH", "err", err)
 		}
 	})
 	return patchPython
