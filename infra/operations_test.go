@@ -2,6 +2,7 @@ package infra_test
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -102,16 +103,68 @@ func TestTracingAndAlarms(t *testing.T) {
 	for _, id := range []string{"FailedEventsAlarm", "ScheduleDeadLetterAlarm", "FunctionErrorsAlarm", "FunctionThrottlesAlarm", "PipelineFailuresAlarm", "OverdueReviewsAlarm"} {
 		assert.Contains(t, res, id)
 	}
-	// The function alarms sum every function: a function added without its metric is unwatched.
-	for _, id := range []string{"FunctionErrorsAlarm", "FunctionThrottlesAlarm"} {
-		props, _ := res[id]["Properties"].(map[string]any)
-		metrics, _ := props["Metrics"].([]any)
-		functions := 0
-		for _, r := range res {
-			if r["Type"] == "AWS::Serverless::Function" {
-				functions++
+	// The function alarms sum every function, in groups: a metric-math alarm takes at most 10
+	// metrics (a CloudWatch hard limit), so FunctionErrorsAlarm, FunctionErrorsAlarm2, ... each
+	// watch some functions, and together every function exactly once.
+	functions := map[string]bool{}
+	for id, r := range res {
+		if r["Type"] == "AWS::Serverless::Function" {
+			functions[id] = true
+		}
+	}
+	for _, metric := range []string{"Errors", "Throttles"} {
+		watched := map[string]int{}
+		for id, r := range res {
+			if r["Type"] != "AWS::CloudWatch::Alarm" || !strings.HasPrefix(id, "Function"+metric+"Alarm") {
+				continue
+			}
+			for _, fn := range alarmFunctions(t, r) {
+				watched[fn]++
 			}
 		}
-		assert.Len(t, metrics, functions+1, "%s sums every function's metric", id)
+		for fn := range functions {
+			assert.Equal(t, 1, watched[fn], "%s: one Function%sAlarm watches it", fn, metric)
+		}
 	}
+	for id, r := range res {
+		if r["Type"] != "AWS::CloudWatch::Alarm" {
+			continue
+		}
+		props, _ := r["Properties"].(map[string]any)
+		metrics, _ := props["Metrics"].([]any)
+		stats := 0
+		for _, m := range metrics {
+			if mm, _ := m.(map[string]any); mm["MetricStat"] != nil {
+				stats++
+			}
+		}
+		assert.LessOrEqual(t, stats, 10, "%s: a metric-math alarm takes at most 10 metrics", id)
+	}
+}
+
+// alarmFunctions lists the functions (by logical id) whose metrics an alarm's metric math reads.
+func alarmFunctions(t *testing.T, r map[string]any) []string {
+	t.Helper()
+	props, _ := r["Properties"].(map[string]any)
+	metrics, _ := props["Metrics"].([]any)
+	var out []string
+	for _, m := range metrics {
+		mm, _ := m.(map[string]any)
+		stat, _ := mm["MetricStat"].(map[string]any)
+		metric, _ := stat["Metric"].(map[string]any)
+		dims, _ := metric["Dimensions"].([]any)
+		for _, d := range dims {
+			dd, _ := d.(map[string]any)
+			if dd["Name"] == "FunctionName" {
+				out = append(out, refOf(dd["Value"]))
+			}
+		}
+	}
+	return out
+}
+
+// refOf is the logical id a `!Ref X` names (yaml.v3 reads the tagged scalar as its text).
+func refOf(v any) string {
+	s, _ := v.(string)
+	return s
 }
