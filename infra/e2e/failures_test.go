@@ -276,6 +276,9 @@ func TestFailures_SweepRunsAMissedRelease(t *testing.T) {
 	require.Equal(t, http.StatusOK, decide(t, c, "applications", appID, "approve", "").Status)
 	v := cloudtest.As(t, c, vendor(1))
 
+	// Past Thursday's Pay Score acceptance release (the same function): the failures are for
+	// Monday's.
+	c.Clock.AdvanceTo(monday.Add(-time.Hour))
 	require.NoError(t, c.FailNext("ReleaseDecisionsFunction", 3))
 	c.Clock.AdvanceTo(monday.Add(5 * time.Minute))
 	recs := peek(t, c, "FailedEventsQueue")

@@ -207,7 +207,10 @@ var partnerTypes = []domain.PartnerType{domain.PartnerDeviceVendor, domain.Partn
 
 // missedRelease runs the last due release if a decision it should have published is still held.
 func (h *handler) missedRelease(ctx context.Context, res *Result) error {
-	due := domain.LastReleaseDue(res.At.Add(-releaseGrace))
+	due, err := domain.LastDueRelease(domain.CalendarWeekly, res.At.Add(-releaseGrace))
+	if err != nil {
+		return err
+	}
 	overdue := 0
 	missed := func(d *domain.Decision) bool {
 		// As the release reads its cutoff: scheduled times have whole seconds.

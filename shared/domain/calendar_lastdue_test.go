@@ -7,7 +7,12 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-func TestLastReleaseDue(t *testing.T) {
+// The weekly calendar's last due release, which the reconciliation sweep re-runs when missed.
+func TestWeeklyCalendarLastDue(t *testing.T) {
+	weekly, err := ReleaseCalendarOf(CalendarWeekly)
+	if err != nil {
+		t.Fatal(err)
+	}
 	sh := businessZone
 	monday := time.Date(2026, 11, 30, 9, 0, 0, 0, sh)
 	for _, tt := range []struct {
@@ -24,7 +29,7 @@ func TestLastReleaseDue(t *testing.T) {
 		{"across a year", time.Date(2027, 1, 2, 12, 0, 0, 0, sh), time.Date(2026, 12, 28, 9, 0, 0, 0, sh)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got := LastReleaseDue(tt.at)
+			got := weekly.LastDue(tt.at)
 			assert.True(t, got.Equal(tt.want), "got %s, want %s", got, tt.want)
 			assert.Equal(t, time.UTC, got.Location())
 		})
