@@ -11,24 +11,26 @@ import (
 	"github.com/facepay/platform/shared/domain"
 )
 
-// FigureSource is where the daily figures are (the rollup of issue 13 writes them).
-type FigureSource interface {
-	// FeeUnits returns the fee units (distinct valid payers, fee_payers) of every device with
-	// figures on a day of month m, by device and day, counted as v says. A source that counts
-	// under other criteria than v returns an Invalid error rather than other figures.
-	FeeUnits(ctx context.Context, m Month, v ValidPayment) (map[string]map[Date]int64, error)
+// Source is where a provider's month comes from: the bindings (which device was confirmed to
+// it, when) and the daily figures (fee_payers per device and day, the rollup's). The run asks
+// per provider, so its cost grows with each provider's devices, never with a scan of all.
+type Source interface {
+	// Providers returns every deployment provider whose statements the run computes.
+	Providers(ctx context.Context) ([]string, error)
+	// ProviderMonth returns every device confirmed to provider at the end of at least one day
+	// of m (and those confirmed to it now), each with all of its confirmation intervals, to
+	// every provider, ever (the window runs from the first), and its fee units on the days of m
+	// it belonged to some provider, counted as v says: a device moved during the month carries
+	// the other provider's days too, because the caps are the device's and are used in day
+	// order across providers. A source that counts under other criteria than v returns an
+	// Invalid error rather than other figures.
+	ProviderMonth(ctx context.Context, provider string, m Month, v ValidPayment) (map[string]DeviceMonth, error)
 }
 
-// ConfirmationSource is where the bindings are (issue 13): which provider each device was
-// confirmed to, when.
-type ConfirmationSource interface {
-	// ConfirmedDuring returns every device confirmed to some provider at some time during month
-	// m, each with all of its confirmation intervals, to every provider, ever (the window runs
-	// from the first).
-	ConfirmedDuring(ctx context.Context, m Month) (map[string][]Confirmation, error)
-	// ConfirmationsOf returns the confirmation intervals of device sn, to every provider, ever;
-	// none for an unknown device.
-	ConfirmationsOf(ctx context.Context, sn string) ([]Confirmation, error)
+// DeviceMonth is what a Source knows of one device for a month.
+type DeviceMonth struct {
+	Confirmations []Confirmation
+	Units         map[Date]int64
 }
 
 // PolicyRecord is a stored policy version: Revision changes with every edit; UsedAt is when a
@@ -108,10 +110,9 @@ type Objects interface {
 
 // Runner computes months' statements from its sources and keeps them.
 type Runner struct {
-	Figures       FigureSource
-	Confirmations ConfirmationSource
-	Store         Store
-	Objects       Objects
+	Source  Source
+	Store   Store
+	Objects Objects
 }
 
 // Outcome is what a run did for one provider's statement.
@@ -132,43 +133,64 @@ func MonthsDue(at time.Time) []Month {
 	return []Month{last.AddMonths(-1), last}
 }
 
-// Run computes and keeps the statements of months, oldest first. Running again changes
-// nothing unless an input changed; then each changed statement gets a new version naming what
-// changed. A month that has statements is recomputed with the policy version they used, so a
-// later policy never rewrites a stated month.
+// Run computes and keeps the statements of months, oldest first, for every provider. Running
+// again changes nothing unless an input changed; then each changed statement gets a new
+// version naming what changed. A month that has statements is recomputed with the policy
+// version they used, so a later policy never rewrites a stated month.
 func (r Runner) Run(ctx context.Context, now time.Time, months ...Month) ([]Outcome, error) {
+	return r.RunFor(ctx, now, nil, months...)
+}
+
+// RunFor is Run for the named providers only (nil: every provider), so that a run too large
+// for one invocation can be split by provider.
+func (r Runner) RunFor(ctx context.Context, now time.Time, providers []string, months ...Month) ([]Outcome, error) {
 	months = slices.Clone(months)
 	slices.Sort(months)
+	if providers == nil {
+		all, err := r.Source.Providers(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("providers: %w", err)
+		}
+		providers = all
+	}
+	providers = slices.Clone(providers)
+	slices.Sort(providers)
+	providers = slices.Compact(providers)
 	var out []Outcome
 	for _, m := range slices.Compact(months) {
-		o, err := r.month(ctx, now, m)
+		pol, err := r.policyFor(ctx, m)
+		if domain.KindOf(err) == domain.NotFound {
+			slog.InfoContext(ctx, "no fee policy in force: no statements", "month", m)
+			continue
+		}
 		if err != nil {
 			return out, fmt.Errorf("fee statements of %s: %w", m, err)
 		}
-		out = append(out, o...)
+		for _, p := range providers {
+			o, err := r.provider(ctx, now, pol, p, m)
+			if err != nil {
+				return out, fmt.Errorf("fee statement of %s for %s: %w", m, p, err)
+			}
+			if o != nil {
+				out = append(out, *o)
+			}
+		}
 	}
 	return out, nil
 }
 
-func (r Runner) month(ctx context.Context, now time.Time, m Month) ([]Outcome, error) {
-	pol, err := r.policyFor(ctx, m)
-	if domain.KindOf(err) == domain.NotFound {
-		slog.InfoContext(ctx, "no fee policy in force: no statements", "month", m)
-		return nil, nil
-	}
+// provider computes and keeps provider's statement of m (nil: no device of its on any day).
+// The computation covers every provider of its devices (a moved device's lines depend on each
+// other through the caps); only provider's statement is kept: the other providers' are
+// computed, whole, in their own turn, and agree on the shared devices' lines because Compute
+// is a function of each device's input.
+func (r Runner) provider(ctx context.Context, now time.Time, pol PolicyRecord, provider string, m Month) (*Outcome, error) {
+	devices, err := r.Source.ProviderMonth(ctx, provider, m, pol.Policy.ValidPayment)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("devices and figures: %w", err)
 	}
-	confirmed, err := r.Confirmations.ConfirmedDuring(ctx, m)
-	if err != nil {
-		return nil, fmt.Errorf("confirmations: %w", err)
-	}
-	units, err := r.Figures.FeeUnits(ctx, m, pol.Policy.ValidPayment)
-	if err != nil {
-		return nil, fmt.Errorf("figures: %w", err)
-	}
-	sns := make([]string, 0, len(confirmed))
-	for sn := range confirmed {
+	sns := make([]string, 0, len(devices))
+	for sn := range devices {
 		sns = append(sns, sn)
 	}
 	slices.Sort(sns)
@@ -182,7 +204,7 @@ func (r Runner) month(ctx context.Context, now time.Time, m Month) ([]Outcome, e
 	}
 	in := Input{Policy: pol.Policy, Month: m, Devices: make([]DeviceInput, 0, len(sns))}
 	for _, sn := range sns {
-		d := DeviceInput{SN: sn, Units: units[sn], Confirmations: confirmed[sn], EarnedBeforeFen: earned[sn]}
+		d := DeviceInput{SN: sn, Units: devices[sn].Units, Confirmations: devices[sn].Confirmations, EarnedBeforeFen: earned[sn]}
 		for _, e := range enrolled[sn] {
 			d.SignUps = append(d.SignUps, e.SignUp())
 		}
@@ -192,15 +214,13 @@ func (r Runner) month(ctx context.Context, now time.Time, m Month) ([]Outcome, e
 	if err != nil {
 		return nil, err
 	}
-	var out []Outcome
 	for _, s := range computed {
-		o, err := r.keep(ctx, s, pol.Revision, now)
-		if err != nil {
-			return out, fmt.Errorf("provider %s: %w", s.Provider, err)
+		if s.Provider == provider {
+			o, err := r.keep(ctx, s, pol.Revision, now)
+			return &o, err
 		}
-		out = append(out, o)
 	}
-	return out, nil
+	return nil, nil
 }
 
 // policyFor returns the policy version month m is computed with: the one its statements used,

@@ -24,46 +24,48 @@ import (
 
 func TestMain(m *testing.M) { enginestest.Main(m) }
 
-// figures and bindings stand in for the rollup's and the binding's stores (issue 13), which
-// the run reads only through fee.FigureSource and fee.ConfirmationSource.
+// figures and bindings stand in for the rollup's and the binding's stores, which the run
+// reads only through fee.Source (source); the stores' own source is tested in shared/store.
 type figures map[string]map[fee.Date]int64
-
-func (f figures) FeeUnits(_ context.Context, m fee.Month, v fee.ValidPayment) (map[string]map[fee.Date]int64, error) {
-	if v.MinAmountFen != 200 || len(v.Methods) != 1 || v.Methods[0] != "FACE" {
-		return nil, domain.Errorf(domain.Invalid, "figures_criteria", "these figures count FACE payments of 200 fen and more")
-	}
-	out := map[string]map[fee.Date]int64{}
-	for sn, days := range f {
-		for d, n := range days {
-			if d.Month() == m {
-				if out[sn] == nil {
-					out[sn] = map[fee.Date]int64{}
-				}
-				out[sn][d] = n
-			}
-		}
-	}
-	return out, nil
-}
 
 type bindings map[string][]fee.Confirmation
 
-func (b bindings) ConfirmedDuring(_ context.Context, m fee.Month) (map[string][]fee.Confirmation, error) {
-	out := map[string][]fee.Confirmation{}
-	first, _ := time.ParseInLocation("2006-01", string(m), fee.BusinessZone)
-	end := first.AddDate(0, 1, 0)
-	for sn, cs := range b {
+type source struct {
+	f figures
+	b bindings
+}
+
+func (s source) Providers(context.Context) ([]string, error) {
+	var out []string
+	for _, cs := range s.b {
 		for _, c := range cs {
-			if c.From.Before(end) && (c.Until.IsZero() || c.Until.After(first)) {
-				out[sn] = cs
-			}
+			out = append(out, c.Provider)
 		}
 	}
 	return out, nil
 }
 
-func (b bindings) ConfirmationsOf(_ context.Context, sn string) ([]fee.Confirmation, error) {
-	return b[sn], nil
+func (s source) ProviderMonth(_ context.Context, provider string, m fee.Month, v fee.ValidPayment) (map[string]fee.DeviceMonth, error) {
+	if v.MinAmountFen != 200 || len(v.Methods) != 1 || v.Methods[0] != "FACE" {
+		return nil, domain.Errorf(domain.Invalid, "figures_criteria", "these figures count FACE payments of 200 fen and more")
+	}
+	first, _ := time.ParseInLocation("2006-01", string(m), fee.BusinessZone)
+	end := first.AddDate(0, 1, 0)
+	out := map[string]fee.DeviceMonth{}
+	for sn, cs := range s.b {
+		for _, c := range cs {
+			if c.Provider == provider && c.From.Before(end) && (c.Until.IsZero() || c.Until.After(first)) {
+				units := map[fee.Date]int64{}
+				for d, n := range s.f[sn] {
+					if d.Month() == m {
+						units[d] = n
+					}
+				}
+				out[sn] = fee.DeviceMonth{Confirmations: cs, Units: units}
+			}
+		}
+	}
+	return out, nil
 }
 
 func at(s string) time.Time {
@@ -121,7 +123,7 @@ func TestRunOnTheEngines(t *testing.T) {
 	} {
 		require.NoError(t, db.CreateFeeEnrolment(ctx, e))
 	}
-	run := fee.Runner{Figures: f, Confirmations: b, Store: db, Objects: objects}
+	run := fee.Runner{Source: source{f, b}, Store: db, Objects: objects}
 	now := at("2026-11-01 00:05")
 
 	out, err := run.Run(ctx, now, "2026-10", "2026-06", "2026-07", "2026-08", "2026-09")
