@@ -1,8 +1,9 @@
 // Package handler serves the technical service fee (DOMAIN.md "Technical service fee"):
 // reviewers create and edit policy versions (a version a statement used is never edited);
 // deployment providers read their own monthly statements, reviewers everyone's, each as a
-// header with short-lived links to its JSON and CSV files. Sign-up routes (signups.go) are
-// served once a binding source exists (issue 13).
+// header with short-lived links to its JSON and CSV files; providers sign their confirmed
+// devices up (signups.go). A provider is known by its number (the one vendors fill in and
+// bindings carry), looked up from the caller's organisation: a caller names no provider.
 package handler
 
 import (
@@ -32,6 +33,7 @@ type feeStore interface {
 	FeeStatement(ctx context.Context, provider string, m fee.Month, v int) (fee.StatementRecord, error)
 	FeeStatementsOf(ctx context.Context, provider, cursor string, limit int) (store.Page[fee.StatementRecord], error)
 	FeeStatementsForMonth(ctx context.Context, m fee.Month, cursor string, limit int) (store.Page[fee.StatementRecord], error)
+	Deployer(ctx context.Context, org string) (domain.Deployer, error)
 }
 
 var _ feeStore = (*store.DB)(nil)
@@ -45,7 +47,6 @@ type handler struct {
 	db    feeStore
 	files links
 	now   func() time.Time
-	// signups is nil until a binding source exists; its routes are then not served.
 	signups *signups
 }
 
@@ -59,16 +60,14 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, httpapi.Re
 	if err != nil {
 		return nil, err
 	}
-	h := &handler{
-		db:    store.New(store.NewClient(c), env["TABLE_NAME"], store.WithCursorKey(env["CURSOR_KEY"])),
-		files: blob.New(blob.NewClient(c), env["BUCKET_NAME"]),
-		now:   d.Now,
-	}
+	db := store.New(store.NewClient(c), env["TABLE_NAME"], store.WithCursorKey(env["CURSOR_KEY"]))
+	h := &handler{db: db, files: blob.New(blob.NewClient(c), env["BUCKET_NAME"]), now: d.Now}
+	h.signups = &signups{binding: store.FeeSource{DB: db}, db: db, providers: db, now: d.Now}
 	return h.router().Handle, nil
 }
 
 func (h *handler) router() httpapi.Router {
-	rt := httpapi.Router{
+	return httpapi.Router{
 		"POST /admin/fee/policies":                     h.createPolicy,
 		"PUT /admin/fee/policies/{version}":            h.editPolicy,
 		"GET /fee/policies":                            h.listPolicies,
@@ -76,12 +75,9 @@ func (h *handler) router() httpapi.Router {
 		"GET /fee/statements/{month}":                  h.statement,
 		"GET /admin/fee/statements":                    h.listMonth,
 		"GET /admin/fee/statements/{provider}/{month}": h.reviewStatement,
+		"POST /fee/signups":                            h.signups.signUp,
+		"GET /fee/signups":                             h.signups.list,
 	}
-	if h.signups != nil {
-		rt["POST /fee/signups"] = h.signups.signUp
-		rt["GET /fee/signups"] = h.signups.list
-	}
-	return rt
 }
 
 // createPolicy: a reviewer creates the next policy version. With an Idempotency-Key a retry
@@ -241,14 +237,15 @@ type StatementView struct {
 
 // listStatements: the caller's own statement versions, newest month first.
 func (h *handler) listStatements(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
-	if err := c.Require(domain.RoleDeployer); err != nil {
+	provider, err := providerOf(ctx, h.db, c)
+	if err != nil {
 		return httpapi.Response{}, err
 	}
 	limit, err := httpapi.Limit(req, 50)
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	page, err := h.db.FeeStatementsOf(ctx, c.Org, httpapi.Query(req, "cursor", ""), limit)
+	page, err := h.db.FeeStatementsOf(ctx, provider, httpapi.Query(req, "cursor", ""), limit)
 	if err != nil {
 		return httpapi.Response{}, err
 	}
@@ -265,10 +262,29 @@ func headers(p store.Page[fee.StatementRecord]) store.Page[fee.Header] {
 
 // statement: the caller's statement for a month (the latest version, or ?version=n).
 func (h *handler) statement(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
-	if err := c.Require(domain.RoleDeployer); err != nil {
+	provider, err := providerOf(ctx, h.db, c)
+	if err != nil {
 		return httpapi.Response{}, err
 	}
-	return h.read(ctx, c.Org, req)
+	return h.read(ctx, provider, req)
+}
+
+type deployers interface {
+	Deployer(ctx context.Context, org string) (domain.Deployer, error)
+}
+
+// providerOf is the calling deployment provider's number: statements, bindings and sign-ups
+// are keyed by it. A deployer whose organisation was not approved as a provider has none
+// (404 deployer_not_approved).
+func providerOf(ctx context.Context, db deployers, c domain.Caller) (string, error) {
+	if err := c.Require(domain.RoleDeployer); err != nil {
+		return "", err
+	}
+	d, err := db.Deployer(ctx, c.Org)
+	if err != nil {
+		return "", err
+	}
+	return d.Number, nil
 }
 
 // reviewStatement: a reviewer reads any provider's statement for a month.

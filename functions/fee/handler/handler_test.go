@@ -17,6 +17,7 @@ import (
 
 	"github.com/facepay/platform/infra/local/engines/enginestest"
 	"github.com/facepay/platform/shared/blob"
+	"github.com/facepay/platform/shared/domain"
 	"github.com/facepay/platform/shared/fee"
 	"github.com/facepay/platform/shared/httpapi"
 	"github.com/facepay/platform/shared/lambdafn/eventstest"
@@ -44,8 +45,19 @@ func newEnv(t *testing.T) env {
 	require.NoError(t, err)
 	db := storetest.NewDB(t)
 	objects := blob.New(client, bucket)
-	return env{h: &handler{db: db, files: objects, now: func() time.Time { return now }}, db: db, objects: objects}
+	for org, number := range map[string]string{"dep-a": provA, "dep-b": provB} {
+		require.NoError(t, db.Tx().CreateDeployer(domain.Deployer{Org: org, Number: number}).Commit(context.Background(), "deployer"))
+	}
+	h := &handler{db: db, files: objects, now: func() time.Time { return now }}
+	h.signups = &signups{binding: fakeBinding{}, db: db, providers: db, now: h.now}
+	return env{h: h, db: db, objects: objects}
 }
+
+// The approved deployment providers: organisation dep-a is provider provA, dep-b is provB.
+const (
+	provA = "DP00000001"
+	provB = "DP00000002"
+)
 
 type result struct {
 	status int
@@ -151,7 +163,7 @@ func TestEditPolicyOnlyWhileUnused(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, e.do(t, "edit-fee-policy.json", body(edited), as("deployer", "dep-a")).status)
 
 	// A statement uses version 1 (revision 2): no edit from then on.
-	h := fee.Header{Provider: "dep-a", Month: "2027-02", Version: 1, PolicyVersion: 1, Fingerprint: strings.Repeat("a", 64), ComputedAt: now}
+	h := fee.Header{Provider: provA, Month: "2027-02", Version: 1, PolicyVersion: 1, Fingerprint: strings.Repeat("a", 64), ComputedAt: now}
 	require.NoError(t, e.db.SaveFeeStatement(ctx, fee.StatementRecord{Header: h, JSONKey: fee.FileKey(h, "json"), CSVKey: fee.FileKey(h, "csv")}, 2))
 	r = e.do(t, "edit-fee-policy.json", body(fee.DefaultPolicy("2027-03")))
 	assert.Equal(t, http.StatusConflict, r.status)
@@ -209,11 +221,11 @@ func fetch(t *testing.T, link any) string {
 // A provider reads its own statements, JSON and CSV through the links; never another's.
 func TestProvidersReadOnlyTheirOwnStatements(t *testing.T) {
 	e := newEnv(t)
-	e.statement(t, "dep-a", "2026-09", 1, 1000)
-	e.statement(t, "dep-a", "2026-10", 1, 2000)
-	e.statement(t, "dep-a", "2026-10", 2, 2500)
-	e.statement(t, "dep-b", "2026-10", 1, 7000)
-	e.statement(t, "dep-b", "2026-08", 1, 100)
+	e.statement(t, provA, "2026-09", 1, 1000)
+	e.statement(t, provA, "2026-10", 1, 2000)
+	e.statement(t, provA, "2026-10", 2, 2500)
+	e.statement(t, provB, "2026-10", 1, 7000)
+	e.statement(t, provB, "2026-08", 1, 100)
 
 	a, b := as("deployer", "dep-a"), as("deployer", "dep-b")
 	r := e.do(t, "get-fee-statement.json", a)
@@ -223,10 +235,10 @@ func TestProvidersReadOnlyTheirOwnStatements(t *testing.T) {
 	files := r.body["files"].(map[string]any)
 	var doc fee.Statement
 	require.NoError(t, json.Unmarshal([]byte(fetch(t, files["json"])), &doc))
-	assert.Equal(t, "dep-a", doc.Provider)
+	assert.Equal(t, provA, doc.Provider)
 	assert.Equal(t, int64(2500), doc.TotalFen)
-	assert.Contains(t, fetch(t, files["csv"]), "dep-a,2026-10,2,1,TOTAL")
-	assert.Equal(t, "fee-statement-dep-a-2026-10-v2.csv", files["csv"].(map[string]any)["fileName"])
+	assert.Contains(t, fetch(t, files["csv"]), provA+",2026-10,2,1,TOTAL")
+	assert.Equal(t, "fee-statement-"+provA+"-2026-10-v2.csv", files["csv"].(map[string]any)["fileName"])
 
 	v1 := e.do(t, "get-fee-statement.json", a, eventstest.WithQuery("version", "1"))
 	assert.Equal(t, 2000.0, v1.body["totalFen"])
@@ -244,17 +256,20 @@ func TestProvidersReadOnlyTheirOwnStatements(t *testing.T) {
 	items := list.body["items"].([]any)
 	require.Len(t, items, 3)
 	for _, it := range items {
-		assert.Equal(t, "dep-a", it.(map[string]any)["provider"])
+		assert.Equal(t, provA, it.(map[string]any)["provider"])
 	}
-	assert.NotContains(t, list.raw, "dep-b")
+	assert.NotContains(t, list.raw, provB)
 	assert.NotContains(t, list.raw, "jsonKey", "object keys stay internal")
 
 	// Other roles and the reviewers' routes.
 	assert.Equal(t, http.StatusForbidden, e.do(t, "get-fee-statement.json", as("vendor", "dep-a")).status)
 	assert.Equal(t, http.StatusForbidden, e.do(t, "list-fee-statements.json", as("merchant", "dep-a")).status)
+	unapproved := e.do(t, "list-fee-statements.json", as("deployer", "dep-c"))
+	assert.Equal(t, http.StatusNotFound, unapproved.status, "an organisation not approved as a provider has no statements")
+	assert.Equal(t, "deployer_not_approved", unapproved.code())
 	assert.Equal(t, http.StatusForbidden, e.do(t, "review-fee-statement.json", a).status)
 	assert.Equal(t, http.StatusForbidden, e.do(t, "list-month-fee-statements.json", a).status)
-	rev := e.do(t, "review-fee-statement.json", eventstest.WithPath("provider", "dep-b"))
+	rev := e.do(t, "review-fee-statement.json", eventstest.WithPath("provider", provB))
 	require.Equal(t, http.StatusOK, rev.status, rev.raw)
 	assert.Equal(t, 7000.0, rev.body["totalFen"])
 	month := e.do(t, "list-month-fee-statements.json")

@@ -12,8 +12,7 @@ import (
 	"github.com/facepay/platform/shared/store"
 )
 
-// bindingSource is the binding store of issue 13 as the sign-up routes read it. It is the
-// integration point: until it exists, New serves no sign-up route.
+// bindingSource is the binding store as the sign-up routes read it (store.FeeSource).
 type bindingSource interface {
 	// ConfirmationsOf returns device sn's confirmation intervals, to every provider, ever
 	// (none for an unknown device).
@@ -33,9 +32,10 @@ type enrolmentStore interface {
 
 // signups serves a deployment provider's sign-ups of its confirmed devices.
 type signups struct {
-	binding bindingSource
-	db      enrolmentStore
-	now     func() time.Time
+	binding   bindingSource
+	db        enrolmentStore
+	providers deployers
+	now       func() time.Time
 }
 
 // SignUpRequest names the devices (or all the caller's confirmed devices) and the first day.
@@ -62,7 +62,8 @@ func (s *signups) signUp(ctx context.Context, c domain.Caller, req httpapi.Reque
 	if err := httpapi.Decode(req, &in); err != nil {
 		return httpapi.Response{}, err
 	}
-	if err := c.Require(domain.RoleDeployer); err != nil {
+	provider, err := providerOf(ctx, s.providers, c)
+	if err != nil {
 		return httpapi.Response{}, err
 	}
 	now := s.now()
@@ -74,7 +75,7 @@ func (s *signups) signUp(ctx context.Context, c domain.Caller, req httpapi.Reque
 	}
 	sns := slices.Clone(in.SNs)
 	if in.All {
-		confirmed, err := s.binding.ConfirmedTo(ctx, c.Org, now)
+		confirmed, err := s.binding.ConfirmedTo(ctx, provider, now)
 		if err != nil {
 			return httpapi.Response{}, err
 		}
@@ -85,7 +86,7 @@ func (s *signups) signUp(ctx context.Context, c domain.Caller, req httpapi.Reque
 	slices.Sort(sns)
 	out := SignUpResponse{Results: make([]fee.SignUpResult, 0, len(sns))}
 	for _, sn := range slices.Compact(sns) {
-		r, err := s.one(ctx, c, sn, in.Date, now)
+		r, err := s.one(ctx, provider, c.Subject, sn, in.Date, now)
 		if err != nil {
 			return httpapi.Response{}, err // the platform's own fault: the caller retries the whole request safely
 		}
@@ -103,7 +104,7 @@ func (s *signups) signUp(ctx context.Context, c domain.Caller, req httpapi.Reque
 }
 
 // one signs one device up. A refusal is a result; only the platform's own faults are errors.
-func (s *signups) one(ctx context.Context, c domain.Caller, sn string, date fee.Date, now time.Time) (fee.SignUpResult, error) {
+func (s *signups) one(ctx context.Context, provider, by, sn string, date fee.Date, now time.Time) (fee.SignUpResult, error) {
 	refused := func(err error) (fee.SignUpResult, error) {
 		if domain.KindOf(err) == domain.Internal {
 			return fee.SignUpResult{}, err
@@ -123,7 +124,7 @@ func (s *signups) one(ctx context.Context, c domain.Caller, sn string, date fee.
 		if err != nil {
 			return err
 		}
-		e, created, err := fee.NewEnrolment(c.Org, sn, date, c.Subject, confirmations, existing, now)
+		e, created, err := fee.NewEnrolment(provider, sn, date, by, confirmations, existing, now)
 		if err != nil {
 			return err
 		}
@@ -146,7 +147,8 @@ func (s *signups) one(ctx context.Context, c domain.Caller, sn string, date fee.
 // list: the caller's confirmed devices, each with whether it earns today and why not
 // (not signed up, outside its window); ?unsigned=true keeps the devices not signed up.
 func (s *signups) list(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
-	if err := c.Require(domain.RoleDeployer); err != nil {
+	provider, err := providerOf(ctx, s.providers, c)
+	if err != nil {
 		return httpapi.Response{}, err
 	}
 	now := s.now()
@@ -162,7 +164,7 @@ func (s *signups) list(ctx context.Context, c domain.Caller, req httpapi.Request
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	confirmed, err := s.binding.ConfirmedTo(ctx, c.Org, now)
+	confirmed, err := s.binding.ConfirmedTo(ctx, provider, now)
 	if err != nil {
 		return httpapi.Response{}, err
 	}
@@ -178,7 +180,7 @@ func (s *signups) list(ctx context.Context, c domain.Caller, req httpapi.Request
 	unsigned := httpapi.Query(req, "unsigned", "") == "true"
 	items := make([]fee.Standing, 0, len(sns))
 	for _, sn := range sns {
-		st := fee.StandingOf(p, c.Org, sn, confirmed[sn], enrolled[sn], now)
+		st := fee.StandingOf(p, provider, sn, confirmed[sn], enrolled[sn], now)
 		if unsigned && st.SignedUpFrom != "" {
 			continue
 		}

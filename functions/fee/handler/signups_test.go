@@ -42,13 +42,15 @@ const (
 	snGone = "00A000000000000004AAAAA"
 )
 
-// signUpRequest is a sign-up as the route will receive it (no sample in events/ until the
-// route is in template.yaml).
+// signUpRequest is a sign-up as the route receives it (events/fee samples).
 func signUpRequest(t *testing.T, method string, org string, in any) httpapi.Request {
 	t.Helper()
-	req := eventstest.Load(t, "fee/list-fee-policies.json", as("deployer", org))
-	req.RouteKey = method + " /fee/signups"
-	req.RawPath = "/fee/signups"
+	sample := "fee/sign-up-devices.json"
+	if method == "GET" {
+		sample = "fee/list-fee-signups.json"
+	}
+	req := eventstest.Load(t, sample, as("deployer", org))
+	req.QueryStringParameters, req.RawQueryString = nil, ""
 	if in != nil {
 		b, err := json.Marshal(in)
 		require.NoError(t, err)
@@ -63,12 +65,12 @@ func TestSignUps(t *testing.T) {
 	require.NoError(t, e.db.CreateFeePolicy(ctx, &fee.PolicyRecord{Policy: fee.DefaultPolicy("2026-01")}, nil))
 	confirmed := now.Add(-40 * 24 * time.Hour)
 	binding := fakeBinding{
-		snA1:   {{Provider: "dep-a", From: confirmed}},
-		snA2:   {{Provider: "dep-a", From: now.Add(-time.Hour)}},
-		snB1:   {{Provider: "dep-b", From: confirmed}},
-		snGone: {{Provider: "dep-a", From: confirmed, Until: now.Add(-24 * time.Hour)}},
+		snA1:   {{Provider: provA, From: confirmed}},
+		snA2:   {{Provider: provA, From: now.Add(-time.Hour)}},
+		snB1:   {{Provider: provB, From: confirmed}},
+		snGone: {{Provider: provA, From: confirmed, Until: now.Add(-24 * time.Hour)}},
 	}
-	e.h.signups = &signups{binding: binding, db: e.db, now: e.h.now}
+	e.h.signups.binding = binding
 	call := func(method, org string, in any) result {
 		resp, err := e.h.router().Handle(ctx, signUpRequest(t, method, org, in))
 		require.NoError(t, err)
@@ -124,6 +126,9 @@ func TestSignUps(t *testing.T) {
 	}())
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusForbidden, vendor.StatusCode)
+	unapproved := call("POST", "dep-c", SignUpRequest{SNs: []string{snA1}, Date: today})
+	assert.Equal(t, http.StatusNotFound, unapproved.status, "an organisation that is no approved provider signs nothing up")
+	assert.Equal(t, "deployer_not_approved", unapproved.code())
 
 	// The view: dep-a's confirmed devices, each earning or not, and why.
 	view := call("GET", "dep-a", nil)
@@ -141,4 +146,8 @@ func TestSignUps(t *testing.T) {
 	assert.False(t, v.Items[1].Earning)
 	assert.Equal(t, fee.ReasonOutsideWindow, v.Items[1].Reason, "confirmed today: its window starts next month")
 	assert.NotContains(t, view.raw, snB1)
+	assert.Equal(t, fee.DateOf(now.Add(48*time.Hour)), v.Items[1].SignedUpFrom, "signed up by the request for all, from its date")
+	unsigned := e.do(t, "list-fee-signups.json", as("deployer", "dep-a"))
+	require.Equal(t, http.StatusOK, unsigned.status, unsigned.raw)
+	assert.Empty(t, unsigned.body["items"], "?unsigned=true: every confirmed device of dep-a is signed up")
 }
