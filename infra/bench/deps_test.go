@@ -37,6 +37,7 @@ func TestFunctionsLinkOnlyTheClientsTheyUse(t *testing.T) {
 		"rollup":             {"dynamodb", "s3"},
 		"figures":            {"dynamodb"},
 		"start-rollup":       {"sfn"},
+		"fee-statements":     {"dynamodb", "s3"},
 	}
 	dirs, err := filepath.Glob("../../functions/*/main.go")
 	require.NoError(t, err)

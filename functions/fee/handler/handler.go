@@ -44,9 +44,9 @@ type links interface {
 }
 
 type handler struct {
-	db    feeStore
-	files links
-	now   func() time.Time
+	db      feeStore
+	files   links
+	now     func() time.Time
 	signups *signups
 }
 

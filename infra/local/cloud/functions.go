@@ -7,6 +7,7 @@ import (
 	devicesfn "github.com/facepay/platform/functions/devices/handler"
 	evidencefn "github.com/facepay/platform/functions/evidence/handler"
 	factoryauthfn "github.com/facepay/platform/functions/factory-authorizer/handler"
+	feestatementsfn "github.com/facepay/platform/functions/fee-statements/handler"
 	feefn "github.com/facepay/platform/functions/fee/handler"
 	figuresfn "github.com/facepay/platform/functions/figures/handler"
 	importbindingsfn "github.com/facepay/platform/functions/import-bindings/handler"
@@ -51,4 +52,5 @@ var Functions = map[string]lambdafn.Factory{
 	"functions/rollup":             lambdafn.Of(rollupfn.New),
 	"functions/figures":            lambdafn.Of(figuresfn.New),
 	"functions/start-rollup":       lambdafn.Of(startrollupfn.New),
+	"functions/fee-statements":     lambdafn.Of(feestatementsfn.New),
 }

@@ -1,0 +1,69 @@
+package handler
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/facepay/platform/shared/domain"
+	"github.com/facepay/platform/shared/fee"
+)
+
+// fakeRunner records what the handler asks of fee.Runner (tested on the engines in shared/fee
+// and end to end in infra/e2e).
+type fakeRunner struct {
+	providers []string
+	months    []fee.Month
+}
+
+func (f *fakeRunner) RunFor(_ context.Context, _ time.Time, providers []string, months ...fee.Month) ([]fee.Outcome, error) {
+	f.providers, f.months = providers, months
+	return nil, nil
+}
+
+var now = time.Date(2026, 12, 1, 2, 30, 0, 0, time.UTC) // 10:30 on the 1st in Shanghai
+
+func TestScheduleRunsTheMonthsDueAtItsTime(t *testing.T) {
+	raw, err := os.ReadFile("../../../events/fee-statements/monthly-run.json")
+	require.NoError(t, err)
+	var e Event
+	require.NoError(t, json.Unmarshal(raw, &e))
+	r := &fakeRunner{}
+	h := &handler{run: r, now: func() time.Time { return now }}
+	out, err := h.handle(context.Background(), e)
+	require.NoError(t, err)
+	assert.Equal(t, []fee.Month{"2026-10", "2026-11"}, out.Months, "the sample fires on December 1st")
+	assert.Nil(t, r.providers, "every provider")
+	assert.Equal(t, []fee.Outcome{}, out.Outcomes)
+
+	// A redelivery days later computes the months of its scheduled time, not of the clock.
+	h.now = func() time.Time { return now.Add(5 * 24 * time.Hour) }
+	out, err = h.handle(context.Background(), e)
+	require.NoError(t, err)
+	assert.Equal(t, []fee.Month{"2026-10", "2026-11"}, out.Months)
+}
+
+func TestOperatorRunsAreChecked(t *testing.T) {
+	r := &fakeRunner{}
+	h := &handler{run: r, now: func() time.Time { return now }}
+	_, err := h.handle(context.Background(), Event{Months: []fee.Month{"2026-11"}, Providers: []string{"DP00000002"}})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"DP00000002"}, r.providers)
+	assert.Equal(t, []fee.Month{"2026-11"}, r.months)
+	for name, e := range map[string]Event{
+		"month not over": {Months: []fee.Month{"2026-12"}},
+		"bad month":      {Months: []fee.Month{"2026-13"}},
+		"bad provider":   {Providers: []string{"acme"}},
+		"bad schedule":   {ScheduledTime: "yesterday"},
+	} {
+		r.months = nil
+		_, err := h.handle(context.Background(), e)
+		assert.Equal(t, domain.Invalid, domain.KindOf(err), name)
+		assert.Nil(t, r.months, "%s: nothing ran", name)
+	}
+}
