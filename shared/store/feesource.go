@@ -76,6 +76,28 @@ func (s FeeSource) ConfirmationsOf(ctx context.Context, sn string) ([]fee.Confir
 	return confirmations(is), nil
 }
 
+// ConfirmationsOfEach returns the confirmation intervals of each of sns that has any: their
+// bindings, 100 per BatchGetItem (strongly consistent: a sign-up follows a confirmation).
+func (s FeeSource) ConfirmationsOfEach(ctx context.Context, sns []string) (map[string][]fee.Confirmation, error) {
+	valid := make([]string, 0, len(sns))
+	for _, sn := range sns {
+		if _, err := domain.ParseSerialNumber(sn); err == nil {
+			valid = append(valid, sn)
+		}
+	}
+	bs, err := s.DB.Bindings(ctx, valid, true)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]fee.Confirmation, len(bs))
+	for sn, b := range bs {
+		if is := domain.ConfirmationIntervals(b.History); len(is) > 0 {
+			out[sn] = confirmations(is)
+		}
+	}
+	return out, nil
+}
+
 // ConfirmedTo returns the devices confirmed to provider (its number) at `at`, each with all of
 // its confirmation intervals: the provider's confirmed bindings on gsi1 (16 Query), kept
 // when their history has provider holding the device at `at`.

@@ -2,8 +2,11 @@ package handler
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/facepay/platform/shared/domain"
@@ -17,6 +20,8 @@ type bindingSource interface {
 	// ConfirmationsOf returns device sn's confirmation intervals, to every provider, ever
 	// (none for an unknown device).
 	ConfirmationsOf(ctx context.Context, sn string) ([]fee.Confirmation, error)
+	// ConfirmationsOfEach is ConfirmationsOf for many devices (devices without any left out).
+	ConfirmationsOfEach(ctx context.Context, sns []string) (map[string][]fee.Confirmation, error)
 	// ConfirmedTo returns the devices confirmed to provider at `at`, each with all of its
 	// confirmation intervals.
 	ConfirmedTo(ctx context.Context, provider string, at time.Time) (map[string][]fee.Confirmation, error)
@@ -27,6 +32,7 @@ type enrolmentStore interface {
 	FeePolicies(ctx context.Context) ([]fee.PolicyRecord, error)
 	FeeEnrolmentsOf(ctx context.Context, sn string) ([]fee.Enrolment, error)
 	FeeEnrolments(ctx context.Context, sns []string) (map[string][]fee.Enrolment, error)
+	FeeEnrolmentsByProviderAll(ctx context.Context, provider string) (map[string][]fee.Enrolment, error)
 	CreateFeeEnrolment(ctx context.Context, e fee.Enrolment) error
 }
 
@@ -73,23 +79,81 @@ func (s *signups) signUp(ctx context.Context, c domain.Caller, req httpapi.Reque
 	if in.All == (len(in.SNs) > 0) {
 		return httpapi.Response{}, domain.Errorf(domain.Invalid, "sign_up_devices", "name the devices in sns, or set all, not both")
 	}
-	sns := slices.Clone(in.SNs)
+	var sns []string
+	var confirmations map[string][]fee.Confirmation
 	if in.All {
 		confirmed, err := s.binding.ConfirmedTo(ctx, provider, now)
 		if err != nil {
 			return httpapi.Response{}, err
 		}
+		confirmations = confirmed
 		for sn := range confirmed {
 			sns = append(sns, sn)
 		}
+	} else {
+		sns = slices.Clone(in.SNs)
 	}
 	slices.Sort(sns)
-	out := SignUpResponse{Results: make([]fee.SignUpResult, 0, len(sns))}
-	for _, sn := range slices.Compact(sns) {
-		r, err := s.one(ctx, provider, c.Subject, sn, in.Date, now)
-		if err != nil {
-			return httpapi.Response{}, err // the platform's own fault: the caller retries the whole request safely
+	sns = slices.Compact(sns)
+	results := make([]fee.SignUpResult, len(sns))
+	var valid []string
+	for i, sn := range sns {
+		if len(sn) != 23 || !keySafe(sn) {
+			results[i] = fee.SignUpResult{SN: sn, Outcome: fee.SignUpRefused, Code: "invalid_sn", Message: fmt.Sprintf("%q is not a device SN", sn)}
+			continue
 		}
+		valid = append(valid, sn)
+	}
+	// The whole request is read in batches — the bindings 100 per BatchGetItem, the provider's
+	// sign-ups from its index (only its own decide: a sign-up holds for its confirmation) —
+	// and the new sign-ups written eight at a time: 500 devices take 5 BatchGetItem, a few
+	// Query and 500 conditional PutItem (63 rounds), not 1,500 requests in a row.
+	if confirmations == nil {
+		var err error
+		if confirmations, err = s.binding.ConfirmationsOfEach(ctx, valid); err != nil {
+			return httpapi.Response{}, err
+		}
+	}
+	existing, err := s.db.FeeEnrolmentsByProviderAll(ctx, provider)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	var writes []int
+	for i, sn := range sns {
+		if results[i].Outcome != "" {
+			continue
+		}
+		e, created, err := fee.NewEnrolment(provider, sn, in.Date, c.Subject, confirmations[sn], existing[sn], now)
+		switch {
+		case err != nil:
+			results[i] = fee.SignUpResult{SN: sn, Outcome: fee.SignUpRefused, Code: domain.CodeOf(err), Message: domain.MessageOf(err)}
+		case !created:
+			results[i] = fee.SignUpResult{SN: sn, Outcome: fee.SignUpExisted, Enrolment: &e}
+		default:
+			results[i] = fee.SignUpResult{SN: sn, Outcome: fee.SignUpCreated, Enrolment: &e}
+			writes = append(writes, i)
+		}
+	}
+	errs := make([]error, len(writes))
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for k, i := range writes {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			if err := s.db.CreateFeeEnrolment(ctx, *results[i].Enrolment); err != nil {
+				// A lost race (or a throttled write): this device alone goes the careful way,
+				// reading again and deciding again.
+				results[i], errs[k] = s.one(ctx, provider, c.Subject, sns[i], in.Date, now)
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return httpapi.Response{}, err // the platform's own fault: the caller retries the whole request safely
+	}
+	out := SignUpResponse{Results: results}
+	for _, r := range results {
 		switch r.Outcome {
 		case fee.SignUpCreated:
 			out.SignedUp++
@@ -98,7 +162,6 @@ func (s *signups) signUp(ctx context.Context, c domain.Caller, req httpapi.Reque
 		default:
 			out.Refused++
 		}
-		out.Results = append(out.Results, r)
 	}
 	return httpapi.JSON(http.StatusOK, out), nil
 }

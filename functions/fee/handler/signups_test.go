@@ -23,6 +23,16 @@ func (f fakeBinding) ConfirmationsOf(_ context.Context, sn string) ([]fee.Confir
 	return f[sn], nil
 }
 
+func (f fakeBinding) ConfirmationsOfEach(_ context.Context, sns []string) (map[string][]fee.Confirmation, error) {
+	out := map[string][]fee.Confirmation{}
+	for _, sn := range sns {
+		if cs := f[sn]; len(cs) > 0 {
+			out[sn] = cs
+		}
+	}
+	return out, nil
+}
+
 func (f fakeBinding) ConfirmedTo(_ context.Context, provider string, at time.Time) (map[string][]fee.Confirmation, error) {
 	out := map[string][]fee.Confirmation{}
 	for sn, cs := range f {
