@@ -69,7 +69,13 @@ type bindingWorld struct {
 
 func newBindingWorld(t *testing.T, devices int) *bindingWorld {
 	t.Helper()
-	c := cloudtest.Start(t, tuesday)
+	return newBindingWorldAt(t, devices, tuesday)
+}
+
+// newBindingWorldAt is newBindingWorld with the virtual clock starting at start.
+func newBindingWorldAt(t *testing.T, devices int, start time.Time) *bindingWorld {
+	t.Helper()
+	c := cloudtest.Start(t, start)
 	w := &bindingWorld{c: c, vendor: vendor(1), deployers: []cloud.Identity{providerN(1), providerN(2)}}
 	appID := apply(t, c, w.vendor)
 	require.Equal(t, http.StatusOK, decide(t, c, "applications", appID, "approve", "").Status)

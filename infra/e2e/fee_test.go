@@ -148,13 +148,13 @@ func (s *feeScenario) signedFrom(p, sn string) int {
 	case p == s.p1 && sn == s.midMonth:
 		return 16
 	case p == s.p1 && i < 500:
-		return 1 // signed up (all) on November 24
+		return 1 // signed up (all) on November 30
 	case p == s.p2 && sn == s.moved:
 		return 10
 	case p == s.p2 && i >= 500 && i < 800:
 		return 1
 	case p == s.p2 && i >= 800 && i < 900:
-		return 5 // signed up on November 24, dated December 5
+		return 5 // signed up on November 30, dated December 5
 	}
 	return 0
 }
@@ -230,8 +230,11 @@ func total(lines map[string]feeLine) int64 {
 // only its own (JSON and CSV). December 31 arrives late: its rollup and a re-run make version 2,
 // listing what changed; the schedule delivered again changes nothing.
 func TestFee_MonthlyStatementsFromTheDailyRollup(t *testing.T) {
-	w := newBindingWorld(t, 1000)
+	began := time.Now()
+	// Monday, November 30, 10:00: one rollup (of the 30th, at 02:00 on December 1) before December.
+	w := newBindingWorldAt(t, 1000, time.Date(2026, 11, 30, 10, 0, 0, 0, shanghai))
 	c := w.c
+	t.Logf("world of 1,000 devices and two providers in %s", time.Since(began).Round(time.Second))
 	ctx := context.Background()
 	rev := cloudtest.As(t, c, reviewer)
 	v := cloudtest.As(t, c, w.vendor)
@@ -250,7 +253,7 @@ func TestFee_MonthlyStatementsFromTheDailyRollup(t *testing.T) {
 	assert.Equal(t, "forbidden_role", p1.Do("POST", "/admin/fee/policies", pol).Code())
 	assert.Equal(t, "fee_policy_retroactive", rev.Do("POST", "/admin/fee/policies", fee.DefaultPolicy("2026-10")).Code())
 
-	// Binding on November 24: P1 gets devices 0–499 and confirms all but the mid-month one;
+	// Binding on November 30: P1 gets devices 0–499 and confirms all but the mid-month one;
 	// P2 gets 500–999 and confirms all.
 	var items []any
 	for i, sn := range w.sns {
@@ -312,6 +315,7 @@ func TestFee_MonthlyStatementsFromTheDailyRollup(t *testing.T) {
 		_, err := c.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: aws.String(rollup.DayPrefix(date) + rollup.ObjectName(0)), Body: bytes.NewReader(obj)})
 		require.NoError(t, err)
 	}
+	t.Logf("binding and sign-ups done at %s", time.Since(began).Round(time.Second))
 	rollups := 0
 	started := time.Now()
 	for d := 1; d <= 31; d++ {
@@ -341,10 +345,10 @@ func TestFee_MonthlyStatementsFromTheDailyRollup(t *testing.T) {
 			break // its rollup runs on January 1, with nothing dropped yet
 		}
 		c.Clock.AdvanceTo(time.Date(2026, 12, d+1, 2, 0, 30, 0, shanghai))
-		rollups++
+		rollups = d + 1 // November 30's and each December day's so far
 		waitRollups(t, c, rollups)
 	}
-	t.Logf("30 daily rollups in %s", time.Since(started).Round(time.Second))
+	t.Logf("31 daily rollups in %s", time.Since(started).Round(time.Second))
 
 	// January 1: the last day's rollup at 02:00 (no transactions yet), the statements at 04:00.
 	c.Clock.AdvanceTo(time.Date(2027, 1, 1, 2, 0, 30, 0, shanghai))

@@ -5,17 +5,17 @@ package store
 // by device, on a key or an index: no scan, so a month's cost grows with each provider's
 // devices and the run can be split by provider.
 //
-// Requests (n: the provider's devices; d: the days of the month, at most 31; k: devices that
+// Requests (n: the provider's devices; k: devices that
 // left the provider during the month; j: devices that had another provider during the month;
 // each Query also pages per MB, about 2,500 figure items or 3,000 bindings):
 //
 //	confirmation intervals of a device      1 GetItem (the binding carries its history)
 //	devices confirmed to a provider now     16 Query on the entity table's gsi1 (BIND#<provider>#<shard>,
 //	                                        begins_with confirmed#), one per device shard, in parallel
-//	a provider's month (the monthly run)    16 Query (its confirmed devices) + 8·d Query on the figures
-//	                                        table's gsi1 (PROV#<provider>#D#<date>#<bucket>: its devices'
-//	                                        figures of each day) + ceil(k/100) BatchGetItem (the bindings
-//	                                        of devices that left) + j Query (a moved device's whole month)
+//	a provider's month (the monthly run)    16 Query (its confirmed devices) + 8 Query on the figures
+//	                                        table's gsi1 (PROV#<provider>#M#<month>#<bucket>: its devices'
+//	                                        figures of the month, +1 per MB) + ceil(k/100) BatchGetItem (the
+//	                                        bindings of devices that left) + j Query (a moved device's month)
 //	the providers                           1 GetItem (provider numbers are allocated in sequence)
 //
 // Read units: about 0.05 RRU per device and day of figures (eventually consistent, ~400-byte
@@ -152,7 +152,7 @@ func (s FeeSource) ProviderMonth(ctx context.Context, provider string, m fee.Mon
 		return nil, err
 	}
 	days := m.Days()
-	units, err := s.providerUnits(ctx, provider, days)
+	units, err := s.providerUnits(ctx, provider, m)
 	if err != nil {
 		return nil, err
 	}
@@ -210,32 +210,19 @@ func sameCriteria(a, b fee.ValidPayment) bool {
 	return slices.Equal(norm(a.Methods), norm(b.Methods)) && slices.Equal(norm(a.Statuses), norm(b.Statuses)) && a.MinAmountFen == b.MinAmountFen
 }
 
-// providerUnits reads provider's figures of each of days from the figures table's provider
-// index (8 Query a day, four days at a time): fee units by device and day.
-func (s FeeSource) providerUnits(ctx context.Context, provider string, days []fee.Date) (map[string]map[fee.Date]int64, error) {
-	results := make([][]rollup.Figures, len(days))
-	errs := make([]error, len(days))
-	sem := make(chan struct{}, 4)
-	var wg sync.WaitGroup
-	for i, d := range days {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			results[i], errs[i] = s.Figures.ProviderDay(ctx, provider, string(d))
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+// providerUnits reads provider's figures of the month from the figures table's provider
+// index (8 Query, paged): fee units by device and day.
+func (s FeeSource) providerUnits(ctx context.Context, provider string, m fee.Month) (map[string]map[fee.Date]int64, error) {
+	figs, err := s.Figures.ProviderMonth(ctx, provider, string(m))
+	if err != nil {
 		return nil, err
 	}
 	out := map[string]map[fee.Date]int64{}
-	for _, figs := range results {
-		for _, f := range figs {
-			if out[f.DeviceSN] == nil {
-				out[f.DeviceSN] = map[fee.Date]int64{}
-			}
-			out[f.DeviceSN][fee.Date(f.Date)] = f.FeePayers
+	for _, f := range figs {
+		if out[f.DeviceSN] == nil {
+			out[f.DeviceSN] = map[fee.Date]int64{}
 		}
+		out[f.DeviceSN][fee.Date(f.Date)] = f.FeePayers
 	}
 	return out, nil
 }

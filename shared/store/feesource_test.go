@@ -137,8 +137,8 @@ func TestFeeSource_ProviderMonthAndConfirmedTo(t *testing.T) {
 
 	got, err := src.ProviderMonth(ctx, a, "2026-10", fee.DefaultPolicy("2026-01").ValidPayment)
 	require.NoError(t, err)
-	assert.Equal(t, map[string]int64{"Query": 16 + 8*31 + 1, "BatchGetItem": 1}, requests(),
-		"16 for its confirmed devices, 8 a day for its figures, 1 for the moved device's month, 1 batch for the unbound device's binding")
+	assert.Equal(t, map[string]int64{"Query": 16 + 8 + 1, "BatchGetItem": 1}, requests(),
+		"16 for its confirmed devices, 8 for its figures of the month, 1 for the moved device's month, 1 batch for the unbound device's binding")
 	require.ElementsMatch(t, []string{staying, moved, midMonth, unbound}, keys(got), "the waiting device was never confirmed")
 	assert.Equal(t, daysFrom(1, 31), got[staying].Units)
 	assert.Equal(t, daysFrom(1, 31), got[moved].Units, "the moved device carries B's days too: the caps are shared in day order")

@@ -5,14 +5,16 @@ package store
 // device and by provider. Its keys, capacity and backups are tuned apart from the entity
 // table's, and a burst there never throttles the platform's API.
 //
-//	item                pk               sk             gsi1 (provider's devices of a day)
-//	device figures      DEV#<sn>         D#<date>       PROV#<provider>#D#<date>#<b> / <sn>   (gsi1 only when the device is
-//	                                                                                           confirmed to a provider that day)
+//	item                pk               sk             gsi1 (provider's devices of a month, by day)
+//	device figures      DEV#<sn>         D#<date>       PROV#<provider>#M#<month>#<b> / <date>#<sn>   (gsi1 only when the
+//	                                                                                           device is confirmed to a provider that day)
 //	provider totals     PROV#<provider>  TOTAL#<date>   –
 //
-// <b> is the SN's hash modulo FigureBuckets: a provider's day is spread over that many index
+// <b> is the SN's hash modulo FigureBuckets: a provider's month is spread over that many index
 // partitions, so the night's burst of one large provider's devices is not one hot key, and a
-// listing reads the buckets in parallel.
+// listing reads the buckets in parallel. The month in the key and the date leading the sort
+// key make one provider's day a begins_with range and its whole month 8 Query (the service
+// fee's monthly run), not 8 per day.
 //
 // Access patterns and cost (on-demand; an item is ~400 bytes: one write unit, half a read
 // unit eventually consistent):
@@ -22,7 +24,9 @@ package store
 //   - a device's daily series (a reviewer, later its provider): Query pk=DEV#<sn>, sk between
 //     D#<from> and D#<to>: 30 days ≈ 12 KB = 1.5 RRU;
 //   - a provider's devices on a day (yesterday's view): Query gsi1 over the FigureBuckets
-//     keys of (provider, day), paged: ~0.05 RRU per device;
+//     keys of (provider, month), begins_with the day, paged: ~0.05 RRU per device;
+//   - a provider's month (the service fee): the same keys, whole, paged: ~0.05 RRU per
+//     device-day;
 //   - a provider's totals for a day or a month: Query pk=PROV#<provider>, sk begins_with
 //     TOTAL#<month>.
 //
@@ -120,8 +124,10 @@ func figureBucket(sn string) int {
 	return int(h % FigureBuckets)
 }
 
-func providerDayKey(provider, date string, bucket int) string {
-	return fmt.Sprintf("PROV#%s#D#%s#%d", provider, date, bucket)
+// providerMonthKey is the gsi1 key of a provider's figures of a month (date YYYY-MM-DD or
+// month YYYY-MM) in one bucket.
+func providerMonthKey(provider, date string, bucket int) string {
+	return fmt.Sprintf("PROV#%s#M#%s#%d", provider, date[:min(7, len(date))], bucket)
 }
 
 // PutFigures writes figs (one day's, of any devices), replacing what those devices had for
@@ -138,7 +144,7 @@ func (f *Figures) PutFigures(ctx context.Context, figs []rollup.Figures, provide
 			RolledUpAt: now.UTC().Format(time.RFC3339)}
 		if p := providerOf[fg.DeviceSN]; p != "" {
 			it.Provider = p
-			it.GSI1PK, it.GSI1SK = providerDayKey(p, fg.Date, figureBucket(fg.DeviceSN)), fg.DeviceSN
+			it.GSI1PK, it.GSI1SK = providerMonthKey(p, fg.Date, figureBucket(fg.DeviceSN)), fg.Date+"#"+fg.DeviceSN
 		}
 		av, err := attributevalue.MarshalMap(it)
 		if err != nil {
@@ -263,6 +269,22 @@ func (f *Figures) DeviceSeries(ctx context.Context, sn, from, to string) ([]roll
 
 // ProviderDay returns the figures of the devices confirmed to provider on date, by SN.
 func (f *Figures) ProviderDay(ctx context.Context, provider, date string) ([]rollup.Figures, error) {
+	if _, _, err := rollup.ParseDate(date); err != nil {
+		return nil, domain.Errorf(domain.Invalid, "invalid_date", "%v", err)
+	}
+	return f.providerFigures(ctx, provider, date, date+"#")
+}
+
+// ProviderMonth returns the figures of every day of month (YYYY-MM) on which a device was
+// confirmed to provider: FigureBuckets Query, in parallel, paged.
+func (f *Figures) ProviderMonth(ctx context.Context, provider, month string) ([]rollup.Figures, error) {
+	if _, err := time.Parse("2006-01", month); err != nil || len(month) != 7 {
+		return nil, domain.Errorf(domain.Invalid, "invalid_month", "month must be YYYY-MM, not %q", month)
+	}
+	return f.providerFigures(ctx, provider, month, "")
+}
+
+func (f *Figures) providerFigures(ctx context.Context, provider, date, prefix string) ([]rollup.Figures, error) {
 	if strings.Contains(provider, "#") {
 		return nil, domain.Errorf(domain.Invalid, "invalid_provider", "a provider number has no '#'")
 	}
@@ -271,15 +293,20 @@ func (f *Figures) ProviderDay(ctx context.Context, provider, date string) ([]rol
 	var wg sync.WaitGroup
 	for b := range FigureBuckets {
 		wg.Go(func() {
-			pages := dynamodb.NewQueryPaginator(f.client, &dynamodb.QueryInput{
+			in := &dynamodb.QueryInput{
 				TableName: &f.table, IndexName: aws.String("gsi1"),
 				KeyConditionExpression:    aws.String("gsi1pk = :pk"),
-				ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: providerDayKey(provider, date, b)}},
-			})
+				ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: providerMonthKey(provider, date, b)}},
+			}
+			if prefix != "" {
+				in.KeyConditionExpression = aws.String("gsi1pk = :pk AND begins_with(gsi1sk, :p)")
+				in.ExpressionAttributeValues[":p"] = &types.AttributeValueMemberS{Value: prefix}
+			}
+			pages := dynamodb.NewQueryPaginator(f.client, in)
 			for pages.HasMorePages() {
 				page, err := pages.NextPage(ctx)
 				if err != nil {
-					errs[b] = fmt.Errorf("query provider %s day %s: %w", provider, date, err)
+					errs[b] = fmt.Errorf("query provider %s figures of %s: %w", provider, date, err)
 					return
 				}
 				figs, err := unmarshalFigures(page.Items)

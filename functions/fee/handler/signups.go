@@ -31,7 +31,6 @@ type bindingSource interface {
 type enrolmentStore interface {
 	FeePolicies(ctx context.Context) ([]fee.PolicyRecord, error)
 	FeeEnrolmentsOf(ctx context.Context, sn string) ([]fee.Enrolment, error)
-	FeeEnrolments(ctx context.Context, sns []string) (map[string][]fee.Enrolment, error)
 	FeeEnrolmentsByProviderAll(ctx context.Context, provider string) (map[string][]fee.Enrolment, error)
 	CreateFeeEnrolment(ctx context.Context, e fee.Enrolment) error
 }
@@ -236,7 +235,7 @@ func (s *signups) list(ctx context.Context, c domain.Caller, req httpapi.Request
 		sns = append(sns, sn)
 	}
 	slices.Sort(sns)
-	enrolled, err := s.db.FeeEnrolments(ctx, sns)
+	enrolled, err := s.db.FeeEnrolmentsByProviderAll(ctx, provider) // only its own sign-ups decide
 	if err != nil {
 		return httpapi.Response{}, err
 	}
