@@ -105,8 +105,8 @@ func TestSweepCountsOverdueAcrossPagesAndEmitsMetrics(t *testing.T) {
 	q := &fakeQueues{
 		queued: map[string][]store.Page[store.Queued]{
 			store.ApplicationReviewQueue(domain.PartnerDeviceVendor).Key: {{Items: old(100), Next: "1"}, {Items: old(3)}},
-			store.ModelReviewQueue.Key: {{Items: old(2)}},
-			store.PayScoreReviewQueue.Key: {{Items: old(1)}},
+			store.ModelReviewQueue.Key:                                   {{Items: old(2)}},
+			store.PayScoreReviewQueue.Key:                                {{Items: old(1)}},
 		},
 		subs: []store.Page[domain.SubmissionVersion]{{Items: make([]domain.SubmissionVersion, 4)}},
 	}
