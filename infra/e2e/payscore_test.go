@@ -334,3 +334,28 @@ func TestPayScore_MissedTuesdayAcceptanceReleaseRunByTheSweep(t *testing.T) {
 	}
 	assert.Equal(t, 1, n, "one message for the acceptance")
 }
+
+// A go-live acceptance waiting for a reviewer past its three working days is raised to the
+// reviewers once by the daily sweep (the review-SLA sweep walks every review queue).
+func TestPayScore_OverdueAcceptanceRaisedOnce(t *testing.T) {
+	c := cloudtest.Start(t, payScoreFriday)
+	m := cloudtest.As(t, c, merchantID)
+	rev := cloudtest.As(t, c, reviewer)
+	id := payScoreDeveloping(t, c, m, rev)
+	c.Clock.AdvanceTo(time.Date(2026, 9, 21, 10, 0, 0, 0, shanghai)) // Monday
+	for _, slot := range []string{"screen_recording", "onsite_video", "order_completed", "order_cancelled", "emergency_switch"} {
+		uploadPayScore(t, m, id, slot)
+	}
+	require.Equal(t, http.StatusOK, m.Do("POST", "/payscore/applications/"+id+"/acceptance", nil).Status)
+
+	overdue := func() []string { return subjects(t, rev, "/admin/alerts", id, "Review overdue") }
+	// Tuesday 22, Wednesday 23, Thursday 24: due by the end of Thursday.
+	c.Clock.AdvanceTo(time.Date(2026, 9, 24, 23, 0, 0, 0, shanghai))
+	assert.Empty(t, overdue(), "within three working days")
+	c.Clock.AdvanceTo(time.Date(2026, 9, 25, 3, 0, 0, 0, shanghai)) // the sweep at 02:30
+	assert.Equal(t, []string{"Review overdue: Pay Score go-live acceptance " + id}, overdue())
+	c.Clock.AdvanceTo(time.Date(2026, 9, 27, 3, 0, 0, 0, shanghai))
+	require.NoError(t, c.FireSchedule(context.Background(), "DailyReviewSla"))
+	c.Clock.Settle()
+	assert.Len(t, overdue(), 1, "raised exactly once")
+}

@@ -206,3 +206,29 @@ func TestWorkingDaysData(t *testing.T) {
 	_, err = LoadWorkCalendar([]byte(`{"years":[{"year":2026,"holidays":["2027-01-01"],"workdays":[]}]}`))
 	assert.Error(t, err, "a date of another year")
 }
+
+// Each acceptance material missing is refused with its own code.
+func TestPayScoreAcceptanceEachMissingMaterialHasItsOwnCode(t *testing.T) {
+	now := time.Date(2026, 10, 9, 2, 0, 0, 0, time.UTC)
+	var slots []PayScoreSlot
+	for _, s := range PayScoreSlots {
+		if s.Acceptance {
+			slots = append(slots, s)
+		}
+	}
+	codes := map[string]bool{}
+	for i, missing := range slots {
+		p := &PayScoreApplication{ID: "psa_1", Scenario: ScenarioSmartFridge, Status: PayScoreDeveloping, Attachments: map[string]*Attachment{}}
+		for j, s := range slots {
+			if j != i {
+				received(p, s.Name)
+			}
+		}
+		_, err := p.SubmitAcceptance(merchant, now)
+		assert.Equal(t, missing.MissingCode, CodeOf(err), missing.Name)
+		assert.Equal(t, PayScoreDeveloping, p.Status)
+		codes[missing.MissingCode] = true
+	}
+	assert.Len(t, codes, len(slots), "one code per material")
+	assert.True(t, codes["missing_cancelled_order_screenshot"])
+}
