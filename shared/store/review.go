@@ -40,8 +40,10 @@ type ReviewQueue struct {
 	Calendar string // domain.CalendarWeekly, ...
 	// Name is the queue in metrics (OverdueReviews' Queue dimension) and logs.
 	Name string // "applications/device_vendor", "models", "payscore/application", ...
-	// Title is what one item of the queue is, in a reviewer's alert.
+	// Title is what one item of the queue is, in a reviewer's alert; Kind is the entity kind
+	// messages and alerts name (domain.Message.Entity: "application", "model", "payscore").
 	Title string // "device_vendor application", "model registration", ...
+	Kind  string
 	SLA   domain.ReviewSLA
 }
 
@@ -51,12 +53,12 @@ func (q ReviewQueue) GSI(state string) string { return "QUEUE#" + q.Key + "#" + 
 // ApplicationReviewQueue is the review queue of partner applications of type t.
 func ApplicationReviewQueue(t domain.PartnerType) ReviewQueue {
 	return ReviewQueue{Key: "APP#" + string(t), Entity: "application", PKPrefix: "APP#", Calendar: domain.CalendarWeekly,
-		Name: "applications/" + string(t), Title: string(t) + " application", SLA: domain.Week}
+		Name: "applications/" + string(t), Title: string(t) + " application", Kind: "application", SLA: domain.Week}
 }
 
 // ModelReviewQueue is the review queue of model registrations.
 var ModelReviewQueue = ReviewQueue{Key: "MODEL", Entity: "model", PKPrefix: "MODEL#", Calendar: domain.CalendarWeekly,
-	Name: "models", Title: "model registration", SLA: domain.Week}
+	Name: "models", Title: "model registration", Kind: "model", SLA: domain.Week}
 
 // ReviewQueues lists every queue whose decisions are held, in release order.
 func ReviewQueues() []ReviewQueue {

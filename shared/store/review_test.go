@@ -276,6 +276,7 @@ func TestQueuedIn(t *testing.T) {
 	for _, q := range store.ReviewQueues() {
 		assert.NotEmpty(t, q.Name, q.Key)
 		assert.NotEmpty(t, q.Title, q.Key)
+		assert.Contains(t, []string{"application", "model", "payscore"}, q.Kind, q.Key)
 		assert.NotZero(t, q.SLA, q.Key)
 	}
 }

@@ -63,10 +63,10 @@ type Event struct {
 
 // Result is what a run found and fixed.
 type Result struct {
-	At       time.Time      `json:"at"`
-	Uploads  UploadsResult  `json:"uploads"`
+	At       time.Time       `json:"at"`
+	Uploads  UploadsResult   `json:"uploads"`
 	Releases []ReleaseResult `json:"releases,omitempty"` // the missed releases it ran, one per calendar
-	Requests Requests       `json:"requests"`
+	Requests Requests        `json:"requests"`
 }
 
 // UploadsResult is the upload part of a run.

@@ -122,7 +122,7 @@ func (h *handler) handle(ctx context.Context, e Event) (Result, error) {
 					continue
 				}
 				overdue++
-				err = raise(fmt.Sprintf("review#%s#%s#%s", q.Key, it.ID, it.Since.UTC().Format(time.RFC3339Nano)), q.Entity, it.ID,
+				err = raise(fmt.Sprintf("review#%s#%s#%s", q.Key, it.ID, it.Since.UTC().Format(time.RFC3339Nano)), q.Kind, it.ID,
 					q.Title+" "+it.ID, it.Since, due, q.SLA)
 			}
 			return overdue, p.Next, err

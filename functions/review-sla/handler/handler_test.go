@@ -195,7 +195,7 @@ func TestSweepEveryReviewQueueAgainstItsSLA(t *testing.T) {
 	assert.Equal(t, 1, res.Raised)
 	alert := q.raised["review#PAYSCORE#acceptance#psa_acc#"+friday.Format(time.RFC3339Nano)]
 	assert.Equal(t, "Review overdue: Pay Score go-live acceptance psa_acc", alert.Subject)
-	assert.Equal(t, "payscore_acceptance", alert.Entity)
+	assert.Equal(t, "payscore", alert.Entity, "the entity the reviewer opens")
 	assert.Equal(t, "psa_acc", alert.EntityID)
 	assert.Contains(t, alert.Body, "due 2026-09-22T16:00:00Z (3 working days)")
 
