@@ -8,7 +8,7 @@ package store
 //	item                pk               sk             gsi1 (provider's devices of a day)
 //	device figures      DEV#<sn>         D#<date>       PROV#<provider>#D#<date>#<b> / <sn>   (gsi1 only when the device is
 //	                                                                                           confirmed to a provider that day)
-//	provider totals     PROV#<provider>  TOTAL#<date>   –
+//	provider totals     PROV#<provider>  TOTAL#<date>#<shard>/<n>   –   (one per merge shard with the provider's devices; totals.go)
 //
 // <b> is the SN's hash modulo FigureBuckets: a provider's day is spread over that many index
 // partitions, so the night's burst of one large provider's devices is not one hot key, and a
@@ -23,8 +23,10 @@ package store
 //     D#<from> and D#<to>: 30 days ≈ 12 KB = 1.5 RRU;
 //   - a provider's devices on a day (yesterday's view): Query gsi1 over the FigureBuckets
 //     keys of (provider, day), paged: ~0.05 RRU per device;
-//   - a provider's totals for a day or a month: Query pk=PROV#<provider>, sk begins_with
-//     TOTAL#<month>.
+//   - a provider's totals for a day or a range of days: Query pk=PROV#<provider>, sk between
+//     TOTAL#<from># and TOTAL#<to>#~, summing the shards' parts (totals.go: ≤ 16 items a day);
+//   - a page of a provider's devices with their last 30 days: one Query per device
+//     (DeviceWindows, totals.go), ~150 RRU per page of 100.
 //
 // Re-running a day replaces exactly that day's figures: the rollup puts every device it
 // computed and deletes the day's items of devices it no longer has (DeleteFigures; the list of
@@ -232,10 +234,8 @@ func (f *Figures) writeBatch(ctx context.Context, batch []types.WriteRequest) er
 // oldest first; days without figures are absent. Invalid ("invalid_date_range") when the
 // range is malformed or longer than 366 days.
 func (f *Figures) DeviceSeries(ctx context.Context, sn, from, to string) ([]rollup.Figures, error) {
-	lo, _, err1 := rollup.ParseDate(from)
-	hi, _, err2 := rollup.ParseDate(to)
-	if err1 != nil || err2 != nil || hi < lo || (hi-lo)/86400 > 366 {
-		return nil, domain.Errorf(domain.Invalid, "invalid_date_range", "from and to are dates (YYYY-MM-DD), from not after to, at most 366 days apart")
+	if err := checkRange(from, to); err != nil {
+		return nil, err
 	}
 	var out []rollup.Figures
 	in := &dynamodb.QueryInput{
