@@ -63,11 +63,11 @@ type Result struct {
 	Partial string `json:"partial,omitempty"`
 	// Offsets are the partial's shard offsets (its header's): the merge reads its shard's
 	// byte range at once, without first reading every partial's header.
-	Offsets  []uint64                `json:"offsets,omitempty"`
-	Rows     int64                   `json:"rows"`
-	Shard    *int                    `json:"shard,omitempty"`
-	Devices  int                     `json:"devices"`
-	Deleted  int                     `json:"deleted,omitempty"`
+	Offsets []uint64 `json:"offsets,omitempty"`
+	Rows    int64    `json:"rows"`
+	Shard   *int     `json:"shard,omitempty"`
+	Devices int      `json:"devices"`
+	Deleted int      `json:"deleted,omitempty"`
 	// Providers is how many providers' totals the shard wrote. The totals themselves go to the
 	// table, not into the result: 16 shards × 10^3 providers would pass the 256 KB a state's
 	// payload may carry.
