@@ -83,6 +83,8 @@ func (h *handler) router() httpapi.Router {
 		"POST /deployer/devices/decline":     h.decline,
 		"GET /deployer/devices/{sn}/figures": h.providerDeviceFigures,
 		"GET /deployer/figures":              h.providerFigures,
+		"GET /deployer/device-figures":       h.providerDevicesFigures,
+		"GET /deployer/totals":               h.providerTotals,
 	}
 }
 

@@ -96,6 +96,14 @@ func (fakeFigures) ProviderDay(context.Context, string, string) ([]rollup.Figure
 	return []rollup.Figures{}, nil
 }
 
+func (fakeFigures) DeviceWindows(context.Context, []string, string, string) (map[string][]rollup.Figures, error) {
+	return map[string][]rollup.Figures{}, nil
+}
+
+func (fakeFigures) ProviderTotalsRange(context.Context, string, string, string) ([]store.ProviderTotals, error) {
+	return nil, nil
+}
+
 func confirmed(provider string) *domain.Binding {
 	at := testNow.Add(-48 * time.Hour)
 	return &domain.Binding{SN: sn, VendorOrg: "demo-vendor", Provider: provider, State: domain.BindingConfirmed, Since: at, ConfirmedAt: &at,
