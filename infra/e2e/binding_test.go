@@ -454,20 +454,7 @@ func TestBinding_ProvidersSeeExactlyTheirConfirmedDevicesFigures(t *testing.T) {
 				expect[sn] = f
 			}
 		}
-		r := p.Do("GET", "/deployer/figures?date="+date, nil)
-		require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
-		var day struct {
-			Items  []rollup.Figures
-			Totals struct {
-				Devices      int   `json:"devices"`
-				SuccessCount int64 `json:"success_count"`
-			}
-		}
-		require.NoError(t, json.Unmarshal(r.Raw, &day))
-		got := map[string]rollup.Figures{}
-		for _, f := range day.Items {
-			got[f.DeviceSN] = f
-		}
+		got, day := readDay(t, p, date)
 		assert.Equal(t, expect, got, "provider %s sees exactly its confirmed devices' figures", number)
 		var sum int64
 		for _, f := range expect {
@@ -476,16 +463,19 @@ func TestBinding_ProvidersSeeExactlyTheirConfirmedDevicesFigures(t *testing.T) {
 		assert.Equal(t, len(expect), day.Totals.Devices)
 		assert.Equal(t, sum, day.Totals.SuccessCount)
 
-		// The CSV export has the same devices.
-		csvResp := p.Do("GET", "/deployer/figures?format=csv&date="+date, nil)
+		// The CSV export has the same devices, a page at a time (the cursor in X-Next-Cursor).
+		csvResp := p.Do("GET", "/deployer/figures?format=csv&limit=100&date="+date, nil)
 		require.Equal(t, http.StatusOK, csvResp.Status)
 		rows, err := csv.NewReader(bytes.NewReader(csvResp.Raw)).ReadAll()
 		require.NoError(t, err)
-		assert.Len(t, rows, len(expect)+1)
+		assert.Len(t, rows, min(len(expect), 100)+1)
+		for _, row := range rows[1:] {
+			assert.Contains(t, expect, row[0])
+		}
 
 		// A confirmed device's series through its own route equals the independent figure.
 		sn := confirmed[number][0]
-		r = p.Do("GET", "/deployer/devices/"+sn+"/figures?from="+date+"&to="+date, nil)
+		r := p.Do("GET", "/deployer/devices/"+sn+"/figures?from="+date+"&to="+date, nil)
 		require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
 		var series struct{ Items []rollup.Figures }
 		require.NoError(t, json.Unmarshal(r.Raw, &series))
@@ -612,9 +602,52 @@ func listDeviceFigures(t *testing.T, cl *cloudtest.Client) map[string]deviceRow 
 // providerViews is what a provider reads of a day: its devices' figures and its totals.
 func providerViews(t *testing.T, cl *cloudtest.Client, date string) []byte {
 	t.Helper()
-	day := cl.Do("GET", "/deployer/figures?date="+date, nil)
-	require.Equal(t, http.StatusOK, day.Status, string(day.Raw))
+	items, day := readDay(t, cl, date)
 	totals := cl.Do("GET", "/deployer/totals?from="+date+"&to="+date, nil)
 	require.Equal(t, http.StatusOK, totals.Status, string(totals.Raw))
-	return []byte(`{"day":` + string(day.Raw) + `,"totals":` + string(totals.Raw) + `}`)
+	b, err := json.Marshal(map[string]any{"items": items, "dayTotals": day.Totals, "totals": json.RawMessage(totals.Raw)})
+	require.NoError(t, err)
+	return b
+}
+
+type providerDay struct {
+	Items  []rollup.Figures
+	Next   string
+	Totals struct {
+		Devices      int   `json:"devices"`
+		SuccessCount int64 `json:"success_count"`
+	}
+}
+
+// readDay reads every page of the provider's day (100 at most a page): its devices' figures
+// by SN, and the day's totals.
+func readDay(t *testing.T, cl *cloudtest.Client, date string) (map[string]rollup.Figures, providerDay) {
+	t.Helper()
+	got := map[string]rollup.Figures{}
+	var first providerDay
+	cursor := ""
+	for pages := 0; ; pages++ {
+		require.Less(t, pages, 20)
+		path := "/deployer/figures?limit=100&date=" + date
+		if cursor != "" {
+			path += "&cursor=" + cursor
+		}
+		r := cl.Do("GET", path, nil)
+		require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
+		var day providerDay
+		require.NoError(t, json.Unmarshal(r.Raw, &day))
+		require.LessOrEqual(t, len(day.Items), 100)
+		if pages == 0 {
+			first = day
+		}
+		assert.Equal(t, first.Totals, day.Totals, "every page carries the day's totals")
+		for _, f := range day.Items {
+			assert.NotContains(t, got, f.DeviceSN, "a device on two pages")
+			got[f.DeviceSN] = f
+		}
+		if day.Next == "" {
+			return got, first
+		}
+		cursor = day.Next
+	}
 }

@@ -160,3 +160,49 @@ func TestDeviceWindowsOneQueryPerDevice(t *testing.T) {
 	}
 	assert.Equal(t, "2026-11-27", w[sns[4]][3].Date, "oldest first")
 }
+
+// A provider's day pages over its index buckets with a sealed cursor: every device once, no
+// other provider's, and a cursor of another provider's day is refused.
+func TestProviderDayPages(t *testing.T) {
+	f, queries := countingFigures(t)
+	f.WithCursorKey("a-cursor-key-of-at-least-32-characters!")
+	ctx := context.Background()
+	now := time.Date(2026, 11, 28, 18, 0, 0, 0, time.UTC)
+	var day []rollup.Figures
+	providers := map[string]string{}
+	for i := range 250 {
+		sn := fmt.Sprintf("01A00%010d0000000%d", i, i%10)
+		day = append(day, fig(sn, "2026-11-27", int64(i+2)))
+		providers[sn] = []string{"DP00000001", "DP00000002"}[i%5/4] // 4 in 5 are DP00000001's
+	}
+	require.NoError(t, f.PutFigures(ctx, day, providers, now))
+	seen := map[string]bool{}
+	cursor := ""
+	pages := 0
+	queries.Store(0)
+	for {
+		p, err := f.ProviderDayPage(ctx, "DP00000001", "2026-11-27", cursor, 70)
+		require.NoError(t, err)
+		assert.LessOrEqual(t, len(p.Items), 70)
+		for _, it := range p.Items {
+			assert.False(t, seen[it.DeviceSN], "%s twice", it.DeviceSN)
+			assert.Equal(t, "DP00000001", providers[it.DeviceSN])
+			seen[it.DeviceSN] = true
+		}
+		pages++
+		if p.Next == "" {
+			break
+		}
+		if pages == 1 {
+			_, err := f.ProviderDayPage(ctx, "DP00000002", "2026-11-27", p.Next, 70)
+			assert.Equal(t, "invalid_cursor", domain.CodeOf(err), "a cursor of another provider's day")
+			_, err = f.ProviderDayPage(ctx, "DP00000001", "2026-11-26", p.Next, 70)
+			assert.Equal(t, "invalid_cursor", domain.CodeOf(err), "a cursor of another day")
+		}
+		cursor = p.Next
+		require.Less(t, pages, 10)
+	}
+	assert.Len(t, seen, 200)
+	assert.GreaterOrEqual(t, pages, 3)
+	t.Logf("%d pages, %d Query", pages, queries.Load())
+}

@@ -23,7 +23,7 @@ import (
 // figureStore reads the rollup's figures.
 type figureStore interface {
 	DeviceSeries(ctx context.Context, sn, from, to string) ([]rollup.Figures, error)
-	ProviderDay(ctx context.Context, provider, date string) ([]rollup.Figures, error)
+	ProviderDayPage(ctx context.Context, provider, date, cursor string, limit int) (store.Page[rollup.Figures], error)
 	DeviceWindows(ctx context.Context, sns []string, from, to string) (map[string][]rollup.Figures, error)
 	ProviderTotalsRange(ctx context.Context, provider, from, to string) ([]store.ProviderTotals, error)
 }
@@ -128,14 +128,17 @@ type providerDay struct {
 	Provider       string           `json:"provider"`
 	Date           string           `json:"date"`
 	Items          []rollup.Figures `json:"items"`
-	Totals         totals           `json:"totals"`
-	OverLimitCount int              `json:"overLimitDevices"` // devices with face payments over the limit that day
+	Next           string           `json:"next,omitempty"`
+	Totals         totals           `json:"totals"`           // the day's, over all the caller's devices (stored by the rollup)
+	OverLimitCount int64            `json:"overLimitDevices"` // devices with face payments over the limit that day
 	Note           string           `json:"note"`
 }
 
-// providerFigures: GET /deployer/figures?date=YYYY-MM-DD[&format=csv] — the figures of every
-// device confirmed to the caller on date (default yesterday), by SN, with the day's totals; as
-// CSV with format=csv (the export).
+// providerFigures: GET /deployer/figures?date=YYYY-MM-DD[&limit&cursor][&format=csv] — the
+// figures of the devices confirmed to the caller on date (default yesterday), a page of at most
+// 100 (a large provider's day would not fit one response), with the day's totals over all its
+// devices; as CSV with format=csv (the export; the next page's cursor in X-Next-Cursor).
+// Requests: 1–8 Query on the provider's day index and 1 Query of its stored totals.
 func (h *handler) providerFigures(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
 	d, err := h.provider(ctx, c)
 	if err != nil {
@@ -149,21 +152,27 @@ func (h *handler) providerFigures(ctx context.Context, c domain.Caller, req http
 	if format != "json" && format != "csv" {
 		return httpapi.Response{}, domain.Errorf(domain.Invalid, "invalid_format", "format %q is not json or csv", format)
 	}
-	figs, err := h.figures.ProviderDay(ctx, d.Number, date)
+	limit, err := httpapi.Limit(req, 100)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	page, err := h.figures.ProviderDayPage(ctx, d.Number, date, httpapi.Query(req, "cursor", ""), limit)
 	if err != nil {
 		return httpapi.Response{}, err
 	}
 	if format == "csv" {
-		return figuresCSV(figs)
+		return figuresCSV(page.Items, page.Next)
 	}
-	out := providerDay{Provider: d.Number, Date: date, Items: []rollup.Figures{}, Note: figuresNote}
-	for _, f := range figs {
-		out.Items = append(out.Items, f)
-		out.Totals.add(f)
-		out.Totals.Devices++
-		if f.OverLimitCount > 0 {
-			out.OverLimitCount++
-		}
+	days, err := h.figures.ProviderTotalsRange(ctx, d.Number, date, date)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	out := providerDay{Provider: d.Number, Date: date, Items: page.Items, Next: page.Next, Note: figuresNote}
+	for _, t := range days {
+		out.Totals = totals{Devices: int(t.Devices), SuccessCount: t.SuccessCount, SuccessAmountFen: t.SuccessAmountFen,
+			PayerDays: t.PayerDays, FeePayers: t.FeePayers, FailedCount: t.FailedCount, TimeoutCount: t.TimeoutCount,
+			RefundedCount: t.RefundedCount, OverLimitCount: t.OverLimitCount}
+		out.OverLimitCount = t.OverLimitDevices
 	}
 	return httpapi.JSON(http.StatusOK, out), nil
 }
@@ -180,7 +189,7 @@ func methodColumns() []string {
 	return out
 }
 
-func figuresCSV(figs []rollup.Figures) (httpapi.Response, error) {
+func figuresCSV(figs []rollup.Figures, next string) (httpapi.Response, error) {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	_ = w.Write(figuresCSVHeader)
@@ -202,7 +211,8 @@ func figuresCSV(figs []rollup.Figures) (httpapi.Response, error) {
 		return httpapi.Response{}, err
 	}
 	return httpapi.Response{StatusCode: http.StatusOK, Body: buf.String(),
-		Headers: map[string]string{"Content-Type": "text/csv; charset=utf-8", "Content-Disposition": `attachment; filename="figures.csv"`}}, nil
+		Headers: map[string]string{"Content-Type": "text/csv; charset=utf-8", "Content-Disposition": `attachment; filename="figures.csv"`,
+			"X-Next-Cursor": next}}, nil
 }
 
 // callersDays keeps the days of figs on which provider held the device's confirmation when

@@ -37,8 +37,8 @@ func (f *dayFigures) DeviceSeries(_ context.Context, s, from, to string) ([]roll
 	return out, nil
 }
 
-func (f *dayFigures) ProviderDay(context.Context, string, string) ([]rollup.Figures, error) {
-	return []rollup.Figures{}, nil
+func (f *dayFigures) ProviderDayPage(context.Context, string, string, string, int) (store.Page[rollup.Figures], error) {
+	return store.Page[rollup.Figures]{Items: []rollup.Figures{}}, nil
 }
 
 func (f *dayFigures) DeviceWindows(ctx context.Context, sns []string, from, to string) (map[string][]rollup.Figures, error) {
