@@ -378,15 +378,19 @@ func (h *handler) replaceTotals(ctx context.Context, e Event, totals []store.Pro
 			stale = append(stale, p)
 		}
 	}
-	if len(stale) > 0 {
-		if err := h.writeList(ctx, key, append(slices.Clone(now), stale...)); err != nil {
+	// Before any write the list holds every provider that may have a part: a run that dies
+	// half-way leaves no part the next run does not know of.
+	union := append(slices.Clone(now), stale...)
+	slices.Sort(union)
+	if !slices.Equal(prev, union) {
+		if err := h.writeList(ctx, key, union); err != nil {
 			return err
 		}
 	}
 	if err := h.figures.PutShardTotals(ctx, e.Date, e.Shard, e.Shards, totals, stale); err != nil {
 		return err
 	}
-	if len(stale) > 0 || !slices.Equal(prev, now) {
+	if len(stale) > 0 {
 		return h.writeList(ctx, key, now)
 	}
 	return nil

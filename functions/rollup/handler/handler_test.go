@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -62,6 +63,8 @@ type fakeFigures struct {
 	mu     sync.Mutex
 	figs   map[string]rollup.Figures
 	totals map[string]store.ProviderTotals // provider/shard/shards → the shard's part
+	// failTotals makes PutShardTotals write, then fail (a merge that dies half-way).
+	failTotals bool
 }
 
 func (f *fakeFigures) PutFigures(_ context.Context, figs []rollup.Figures, _ map[string]string, _ time.Time) error {
@@ -84,6 +87,9 @@ func (f *fakeFigures) PutShardTotals(_ context.Context, date string, shard, shar
 	}
 	for _, p := range stale {
 		delete(f.totals, fmt.Sprintf("%s/%d/%d", p, shard, shards))
+	}
+	if f.failTotals {
+		return errors.New("the Lambda timed out")
 	}
 	return nil
 }
@@ -139,6 +145,10 @@ func runDay(t *testing.T, h *handler, s3 *fakeS3, run string, keys []string, wit
 	for k := range shards {
 		res, err := h.handle(context.Background(), Event{Step: "merge", Date: date, Run: run, Shards: shards, Shard: k,
 			Manifest: &Location{Bucket: "b", Key: prefix + "manifest.json"}})
+		if f, ok := h.figures.(*fakeFigures); ok && f.failTotals {
+			require.Error(t, err, "the merge fails when its totals fail")
+			continue
+		}
 		require.NoError(t, err)
 		assert.Equal(t, len(keys), res.Partials)
 		if _, none := h.providers.(NoBinding); none {
@@ -249,6 +259,15 @@ func TestMergeWritesProviderTotalsAndReplacesThem(t *testing.T) {
 	runDay(t, h, s3, "run-3", names[:1], true)
 	assert.Equal(t, expect(first), figs.dayTotals())
 	assert.NotContains(t, figs.dayTotals(), "P2", "the re-run without P2's device deletes P2's totals")
+
+	// A run that writes P2's totals and dies before finishing, then a run without P2: P2's
+	// totals are gone all the same (the shard's provider list named P2 before the write).
+	figs.failTotals = true
+	runDay(t, h, s3, "run-4", names, true)
+	figs.failTotals = false
+	require.Contains(t, figs.dayTotals(), "P2")
+	runDay(t, h, s3, "run-5", names[:1], true)
+	assert.Equal(t, expect(first), figs.dayTotals())
 }
 
 func TestBadEventsAreRefused(t *testing.T) {
