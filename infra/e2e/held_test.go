@@ -72,6 +72,7 @@ func applicantProbes(spec map[string]any) (map[string]probe, map[string]string) 
 		"POST /bindings":                 {map[string]any{"items": []map[string]any{{"sn": "00A000000000001AAAAAAAA", "provider": "DP00000001"}}}, nil},
 		"POST /bindings/unbind":          {map[string]any{"sns": []string{"00A000000000001AAAAAAAA"}}, nil},
 		"POST /deployer/devices/confirm": {map[string]any{"sns": []string{"00A000000000001AAAAAAAA"}}, nil},
+		"POST /fee/signups":              {map[string]any{"sns": []string{"00A000000000001AAAAAAAA"}, "date": "2026-11-24"}, nil},
 		"POST /deployer/devices/decline": {map[string]any{"sns": []string{"00A000000000001AAAAAAAA"}}, nil},
 	}
 	skipped := map[string]string{

@@ -37,7 +37,7 @@ func TestScheduleRunsTheMonthsDueAtItsTime(t *testing.T) {
 	h := &handler{run: r, now: func() time.Time { return now }}
 	out, err := h.handle(context.Background(), e)
 	require.NoError(t, err)
-	assert.Equal(t, []fee.Month{"2026-10", "2026-11"}, out.Months, "the sample fires on December 1st")
+	assert.Equal(t, []fee.Month{"2026-09", "2026-10"}, out.Months, "the sample fires on November 1st")
 	assert.Nil(t, r.providers, "every provider")
 	assert.Equal(t, []fee.Outcome{}, out.Outcomes)
 
@@ -45,7 +45,7 @@ func TestScheduleRunsTheMonthsDueAtItsTime(t *testing.T) {
 	h.now = func() time.Time { return now.Add(5 * 24 * time.Hour) }
 	out, err = h.handle(context.Background(), e)
 	require.NoError(t, err)
-	assert.Equal(t, []fee.Month{"2026-10", "2026-11"}, out.Months)
+	assert.Equal(t, []fee.Month{"2026-09", "2026-10"}, out.Months)
 }
 
 func TestOperatorRunsAreChecked(t *testing.T) {
