@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -15,7 +16,8 @@ import (
 
 // InventoryQuery selects a vendor's devices: of one model (Model), optionally by status
 // ("passed", "failed", "special", "reregistered", "conflict", or "test" for the model's test
-// devices only), or of one deployment provider (Provider, every model).
+// devices only), or of one deployment provider (Provider: the devices the vendor assigned to it,
+// waiting for its confirmation or confirmed; every model, or Model's only; Status filters them).
 type InventoryQuery struct {
 	Org      string
 	ModelID  string // as asked (the listing a cursor belongs to)
@@ -57,6 +59,7 @@ func (db *DB) Inventory(ctx context.Context, q InventoryQuery) (Page[domain.Inve
 	}
 	sources := db.inventorySources(q)
 	page := Page[domain.InventoryEntry]{Items: []domain.InventoryEntry{}}
+	var bound []domain.InventoryEntry // a provider listing's bindings, completed from their devices below
 	for src < len(sources) && len(page.Items) < limit {
 		s := sources[src]
 		if s.test {
@@ -81,6 +84,15 @@ func (db *DB) Inventory(ctx context.Context, q InventoryQuery) (Page[domain.Inve
 			return page, fmt.Errorf("inventory: %w", err)
 		}
 		for _, av := range out.Items {
+			if s.bindings {
+				var it bindingItem
+				if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+					return page, fmt.Errorf("unmarshal binding: %w", err)
+				}
+				bound = append(bound, domain.InventoryEntry{SN: strings.TrimPrefix(it.SK, "B#"), Provider: it.Provider, BindingState: domain.BindingState(it.State)})
+				page.Items = append(page.Items, domain.InventoryEntry{}) // counts toward the page; replaced below
+				continue
+			}
 			var it deviceItem
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 				return page, fmt.Errorf("unmarshal device: %w", err)
@@ -90,6 +102,13 @@ func (db *DB) Inventory(ctx context.Context, q InventoryQuery) (Page[domain.Inve
 		if start = out.LastEvaluatedKey; len(start) == 0 {
 			src, start = src+1, nil
 		}
+	}
+	if q.Provider != "" {
+		items, err := db.boundEntries(ctx, bound, q.Status)
+		if err != nil {
+			return page, err
+		}
+		page.Items = items
 	}
 	if src < len(sources) {
 		k := map[string]types.AttributeValue{}
@@ -136,8 +155,36 @@ func cursorInt(k map[string]types.AttributeValue, name string) int {
 }
 
 type inventorySource struct {
-	test  bool
-	query *dynamodb.QueryInput
+	test     bool
+	bindings bool // the query reads binding items (a provider listing)
+	query    *dynamodb.QueryInput
+}
+
+// boundEntries completes a provider listing's bindings with their devices (one BatchGetItem
+// for a page of 100, eventually consistent), keeping those with status (all when "").
+func (db *DB) boundEntries(ctx context.Context, bound []domain.InventoryEntry, status string) ([]domain.InventoryEntry, error) {
+	sns := make([]string, len(bound))
+	for i, b := range bound {
+		sns[i] = b.SN
+	}
+	devs, err := db.Devices(ctx, sns, false)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]domain.InventoryEntry, 0, len(bound))
+	for _, b := range bound {
+		d := devs[b.SN]
+		if d == nil { // a binding is made only for an existing device; nothing to list without it
+			continue
+		}
+		e := d.Entry()
+		if status != "" && e.Status != status && (status != "conflict" || !e.Conflict) {
+			continue
+		}
+		e.Provider, e.BindingState = b.Provider, b.BindingState
+		out = append(out, e)
+	}
+	return out, nil
 }
 
 func (db *DB) inventorySources(q InventoryQuery) []inventorySource {
@@ -163,8 +210,19 @@ func (db *DB) inventorySources(q InventoryQuery) []inventorySource {
 		return inventorySource{query: in}
 	}
 	if q.Provider != "" {
-		for shard := range DeviceShards {
-			out = append(out, eq("gsi1", fmt.Sprintf("PROV#%s#%x", q.Provider, shard), q.VendorCode, nil))
+		// The binding items' gsi1 (BIND#<provider>#<shard> / <state>#<sn>): an SN starts with its
+		// vendor's code, and with its model's five characters, so the vendor's (or the model's)
+		// devices of the provider are one begins_with range per state and shard.
+		prefix := q.VendorCode
+		if q.Model != nil && q.Model.ModelCode != "" {
+			prefix = q.Model.VendorCode + q.Model.OS.SystemTypeLetter() + q.Model.ModelCode
+		}
+		for _, state := range []domain.BindingState{domain.BindingAssigned, domain.BindingConfirmed} {
+			for shard := range DeviceShards {
+				s := eq("gsi1", providerShardPK(q.Provider, shard), string(state)+"#"+prefix, nil)
+				s.bindings = true
+				out = append(out, s)
+			}
 		}
 		return out
 	}

@@ -36,6 +36,7 @@ type deviceStore interface {
 	Vendor(ctx context.Context, org string) (domain.Vendor, error)
 	CheckInventoryCursor(q store.InventoryQuery) error
 	Inventory(ctx context.Context, q store.InventoryQuery) (store.Page[domain.InventoryEntry], error)
+	Binding(ctx context.Context, sn string) (*domain.Binding, error)
 }
 
 type handler struct {

@@ -102,11 +102,14 @@ func (h *handler) getFactoryCode(ctx context.Context, c domain.Caller, req httpa
 // VendorDevice is a device as its vendor sees it: the inspection record and its history.
 type VendorDevice struct {
 	InspectionRecord
-	FirstPassedAt any             `json:"firstPassedAt,omitempty"`
-	PassedIn      domain.Stage    `json:"passedIn,omitempty"`
-	Registration  int             `json:"registration"`
-	Provider      string          `json:"provider,omitempty"`
-	History       []domain.Change `json:"history"`
+	FirstPassedAt any                 `json:"firstPassedAt,omitempty"`
+	PassedIn      domain.Stage        `json:"passedIn,omitempty"`
+	Registration  int                 `json:"registration"`
+	Provider      string              `json:"provider,omitempty"`     // the deployment provider assigned or confirmed
+	BindingState  domain.BindingState `json:"bindingState,omitempty"` // assigned or confirmed
+	// PendingModeRequest is the software-mode change request waiting for a reviewer.
+	PendingModeRequest string          `json:"pendingModeRequest,omitempty"`
+	History            []domain.Change `json:"history"`
 }
 
 // vendorDevice answers GET /devices/{sn} for the device's vendor.
@@ -126,7 +129,17 @@ func (h *handler) deviceView(ctx context.Context, d *domain.Device) (httpapi.Res
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	v := VendorDevice{InspectionRecord: recordOf(d), PassedIn: d.PassedIn, Registration: d.Registration, Provider: d.Provider, History: hist}
+	v := VendorDevice{InspectionRecord: recordOf(d), PassedIn: d.PassedIn, Registration: d.Registration, History: hist,
+		PendingModeRequest: d.PendingModeRequest}
+	// The provider is the binding's (one GetItem; bindings.go keeps it, not the device item).
+	switch b, err := h.db.Binding(ctx, d.SN); {
+	case err == nil:
+		if b.State == domain.BindingAssigned || b.State == domain.BindingConfirmed {
+			v.Provider, v.BindingState = b.Provider, b.State
+		}
+	case domain.KindOf(err) != domain.NotFound:
+		return httpapi.Response{}, err
+	}
 	if hist == nil {
 		v.History = []domain.Change{}
 	}
@@ -171,7 +184,8 @@ func (h *handler) reregister(ctx context.Context, c domain.Caller, req httpapi.R
 }
 
 // inventory lists the vendor's devices of one model (GET /devices?modelId=&status=&provider=),
-// at most 100 a page; the model's test devices come first, marked.
+// at most 100 a page; the model's test devices come first, marked. With provider, the devices
+// the vendor assigned to that deployment provider (waiting or confirmed), of one model or all.
 func (h *handler) inventory(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
 	if err := c.Require(domain.RoleVendor); err != nil {
 		return httpapi.Response{}, err
@@ -192,11 +206,22 @@ func (h *handler) inventory(ctx context.Context, c domain.Caller, req httpapi.Re
 		return httpapi.Response{}, err // a cursor is checked before anything is read
 	}
 	if q.Provider != "" {
+		if err := domain.ValidateProviderNumber(q.Provider); err != nil {
+			return httpapi.Response{}, err
+		}
 		v, err := h.db.Vendor(ctx, c.Org)
 		if err != nil {
 			return httpapi.Response{}, err
 		}
 		q.VendorCode = v.Code
+		if q.ModelID != "" { // narrows the provider's listing to one model
+			if q.Model, err = h.vendorModel(ctx, c, q.ModelID); err != nil {
+				return httpapi.Response{}, err
+			}
+		}
+		if q.Status == "test" { // test devices are never bound (only factory-checked devices are)
+			return httpapi.Response{}, domain.Errorf(domain.Invalid, "invalid_status", "test devices have no deployment provider; list them by model")
+		}
 	} else {
 		m, err := h.vendorModel(ctx, c, q.ModelID)
 		if err != nil {
