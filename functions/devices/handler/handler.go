@@ -37,6 +37,9 @@ type deviceStore interface {
 	CheckInventoryCursor(q store.InventoryQuery) error
 	Inventory(ctx context.Context, q store.InventoryQuery) (store.Page[domain.InventoryEntry], error)
 	Binding(ctx context.Context, sn string) (*domain.Binding, error)
+	ModeRequest(ctx context.Context, id string) (*domain.ModeChangeRequest, error)
+	SaveModeRequest(ctx context.Context, r *domain.ModeChangeRequest, w store.DeviceWrite) error
+	PendingModeRequests(ctx context.Context, cursor string, limit int) (store.Page[domain.ModeChangeRequest], error)
 }
 
 type handler struct {
@@ -87,6 +90,11 @@ func (h *handler) router() httpapi.Router {
 		"GET /devices/{sn}":                     h.vendorDevice,
 		"POST /devices/{sn}/reregistration":     h.reregister,
 		"GET /devices/{sn}/payment-eligibility": h.paymentEligibility,
+
+		"POST /devices/{sn}/software-mode-requests":        h.requestModeChange,
+		"GET /software-mode-requests/{id}":                 h.modeRequest,
+		"GET /admin/software-mode-requests":                h.pendingModeRequests,
+		"POST /admin/software-mode-requests/{id}/decision": h.decideModeRequest,
 	}
 }
 

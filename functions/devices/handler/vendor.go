@@ -129,7 +129,8 @@ func (h *handler) deviceView(ctx context.Context, d *domain.Device) (httpapi.Res
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	v := VendorDevice{InspectionRecord: recordOf(d), PassedIn: d.PassedIn, Registration: d.Registration, History: hist,
+	// A reviewer's change (an approved software-mode request) says "reviewer", never who.
+	v := VendorDevice{InspectionRecord: recordOf(d), PassedIn: d.PassedIn, Registration: d.Registration, History: domain.OwnerHistory(hist),
 		PendingModeRequest: d.PendingModeRequest}
 	// The provider is the binding's (one GetItem; bindings.go keeps it, not the device item).
 	switch b, err := h.db.Binding(ctx, d.SN); {
@@ -139,9 +140,6 @@ func (h *handler) deviceView(ctx context.Context, d *domain.Device) (httpapi.Res
 		}
 	case domain.KindOf(err) != domain.NotFound:
 		return httpapi.Response{}, err
-	}
-	if hist == nil {
-		v.History = []domain.Change{}
 	}
 	if d.FirstPassedAt != nil {
 		v.FirstPassedAt = d.FirstPassedAt
