@@ -28,16 +28,25 @@ type InventoryQuery struct {
 	VendorCode string
 	Cursor     string
 	Limit      int
+	// Export lets an export's worker read pages of up to ExportPage (the API's stay ≤ 100).
+	Export bool
 }
+
+// ExportPage is the page size of an export's reads: a tenth of the requests for a large
+// inventory (a provider listing's page then reads its devices in ten BatchGetItem of 100).
+const ExportPage = 1000
 
 // Inventory returns one page (at most 100) of the query. A listing reads its sources in turn
 // — the model's test devices first (marked), then the model's 16 shards, or the provider's 16
 // gsi1 shards, or the one "needs attention" partition of a status — and its sealed cursor
 // carries the source and the position in it, so pages never repeat or skip a device.
 func (db *DB) Inventory(ctx context.Context, q InventoryQuery) (Page[domain.InventoryEntry], error) {
-	limit := q.Limit
-	if limit <= 0 || limit > 100 {
-		limit = 100
+	limit, most := q.Limit, 100
+	if q.Export {
+		most = ExportPage
+	}
+	if limit <= 0 || limit > most {
+		limit = most
 	}
 	listing := q.listing()
 	src, offset := 0, 0
@@ -132,7 +141,32 @@ func (q InventoryQuery) listing() string {
 	if id == "" && q.Model != nil {
 		id = q.Model.ID
 	}
-	return "inventory|" + q.Org + "|" + q.Status + "|" + q.Provider + "|" + id
+	return fmt.Sprintf("inventory|%s|%s|%s|%s|%t", q.Org, q.Status, q.Provider, id, q.Export)
+}
+
+// ResolveInventory reads what q's filters name: with a provider, the vendor's code (and the
+// model when one is named), else the model. The model must be q.Org's: another vendor's is
+// "model_not_found", like an unknown one; "vendor_not_approved" without a vendor code.
+func (db *DB) ResolveInventory(ctx context.Context, q *InventoryQuery) error {
+	if q.Provider != "" {
+		v, err := db.Vendor(ctx, q.Org)
+		if err != nil {
+			return err
+		}
+		q.VendorCode = v.Code
+		if q.ModelID == "" {
+			return nil
+		}
+	}
+	m, err := db.Model(ctx, q.ModelID)
+	if err != nil {
+		return err
+	}
+	if m.VendorOrg != q.Org {
+		return domain.Errorf(domain.NotFound, "model_not_found", "model %s does not exist", q.ModelID)
+	}
+	q.Model = m
+	return nil
 }
 
 // CheckInventoryCursor returns ErrInvalidCursor unless q's cursor (if any) is one this

@@ -45,7 +45,7 @@
 //	bind. import  BINDIMPORT#<id>     META               –                                  –   (a vendor's CSV import: status, totals)
 //	mode request  MODEREQ#<id>        META               ORG#<org> / MODEREQ#<requested>#<id>  QUEUE#MODEREQ#pending / <requested>#<id>   (a vendor's software-mode change
 //	                                                                                            request; queued while pending; moderequests.go)
-//	inv. export   EXPORT#<id>         META               ORG#<org> / EXPORT#<requested>#<id>  –   (an asynchronous inventory CSV export: filters, status, rows; exports.go)
+//	inv. export   EXPORT#<id>         META               –                                  –   (an asynchronous inventory CSV export: filters, status, lease, rows; exports.go)
 //
 // Binding cost (bindings.go, measured by shared/binding TestBindings_BulkAssignCost): a bulk
 // assignment of 500 new devices is 510 requests — 5 BatchGetItem for the devices, 5 for the

@@ -192,40 +192,16 @@ func (h *handler) inventory(ctx context.Context, c domain.Caller, req httpapi.Re
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	q := store.InventoryQuery{Org: c.Org, Cursor: httpapi.Query(req, "cursor", ""), Limit: limit,
+	q := store.InventoryQuery{Org: c.Org, Cursor: httpapi.Query(req, "cursor", ""), Limit: limit, ModelID: httpapi.Query(req, "modelId", ""),
 		Status: httpapi.Query(req, "status", ""), Provider: strings.TrimSpace(httpapi.Query(req, "provider", ""))}
-	switch domain.DeviceStatus(q.Status) {
-	case "", domain.DevicePassed, domain.DeviceFailed, domain.DeviceSpecial, domain.DeviceReregistered, "conflict", "test":
-	default:
-		return httpapi.Response{}, domain.Errorf(domain.Invalid, "invalid_status", "status %q is not one of passed, failed, special, reregistered, conflict, test", q.Status)
+	if err := domain.ValidateInventoryFilter(q.Status, q.Provider); err != nil {
+		return httpapi.Response{}, err
 	}
-	q.ModelID = httpapi.Query(req, "modelId", "")
 	if err := h.db.CheckInventoryCursor(q); err != nil {
 		return httpapi.Response{}, err // a cursor is checked before anything is read
 	}
-	if q.Provider != "" {
-		if err := domain.ValidateProviderNumber(q.Provider); err != nil {
-			return httpapi.Response{}, err
-		}
-		v, err := h.db.Vendor(ctx, c.Org)
-		if err != nil {
-			return httpapi.Response{}, err
-		}
-		q.VendorCode = v.Code
-		if q.ModelID != "" { // narrows the provider's listing to one model
-			if q.Model, err = h.vendorModel(ctx, c, q.ModelID); err != nil {
-				return httpapi.Response{}, err
-			}
-		}
-		if q.Status == "test" { // test devices are never bound (only factory-checked devices are)
-			return httpapi.Response{}, domain.Errorf(domain.Invalid, "invalid_status", "test devices have no deployment provider; list them by model")
-		}
-	} else {
-		m, err := h.vendorModel(ctx, c, q.ModelID)
-		if err != nil {
-			return httpapi.Response{}, err
-		}
-		q.Model = m
+	if err := h.db.ResolveInventory(ctx, &q); err != nil {
+		return httpapi.Response{}, err
 	}
 	page, err := h.db.Inventory(ctx, q)
 	if err != nil {
