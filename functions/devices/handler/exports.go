@@ -55,13 +55,13 @@ func (h *handler) startExport(ctx context.Context, c domain.Caller, req httpapi.
 	if err := domain.ValidateInventoryFilter(f.Status, f.Provider); err != nil {
 		return httpapi.Response{}, err
 	}
-	q := store.InventoryQuery{Org: c.Org, ModelID: f.ModelID, Status: f.Status, Provider: f.Provider}
-	if err := h.db.ResolveInventory(ctx, &q); err != nil {
-		return httpapi.Response{}, err // an unknown model is refused now, not in the worker
-	}
 	idem, err := httpapi.IdempotencyOf(req, c, "startDeviceExport", f)
 	if err != nil {
 		return httpapi.Response{}, err
+	}
+	q := store.InventoryQuery{Org: c.Org, ModelID: f.ModelID, Status: f.Status, Provider: f.Provider}
+	if err := h.db.ResolveInventory(ctx, &q); err != nil {
+		return httpapi.Response{}, err // an unknown model is refused now, not in the worker
 	}
 	id := ids.New("exp")
 	if idem.Key != "" {
