@@ -23,7 +23,7 @@ import (
 //	device          DEV#<sn[0:5]>#<shard>       D#<sn>                  –             DEVATTN#<sn[0:5]>#<status> / <sn>
 //	device history  DEV#<sn[0:5]>#<shard>       H#<sn>#<at>#<seq>       –             –
 //	PVT pass mark   MODEL#<id>                  FACTORY#PVTPASS         –             –
-//	mode request    MODEREQ#<id>                META                    ORG#<org> / MODEREQ#<requested>#<id>   QUEUE#MODEREQ#pending / <requested>#<id> (while pending; moderequests.go)
+//	mode request    MODEREQ#<id>                META                    –             QUEUE#MODEREQ#pending / <requested>#<id> (while pending; moderequests.go)
 //
 // sn[0:5] is the SN's vendor code, system type and model code: one model's devices. shard is
 // FNV-1a(sn) mod 16, so the key is computed from the SN alone (the runtime check and the
@@ -57,7 +57,7 @@ import (
 //	devices needing attention          Query gsi2 DEVATTN#<sn[0:5]>#<status>
 //	a vendor's devices of a provider  1–32 Query gsi1 BIND#<provider>#<shard>, begins_with <state>#<vendor code | sn[0:5]>
 //	                                  (0.5 RCU per 4 KB of binding items) + 1 BatchGetItem of the page's devices (0.5 RCU each)
-//	software-mode change request      1 TransactWriteItems: the request (2 WCU + gsi1, gsi2) and the device's pending mark (2 WCU)
+//	software-mode change request      1 TransactWriteItems: the request (2 WCU + 1 for its gsi2 queue entry) and the device's pending mark (2 WCU)
 //	its decision                      1 TransactWriteItems: the request, the device (new mode, mark cleared), a history item on approval
 //
 // Races: every device write is conditional (attribute_not_exists for a new device, the version

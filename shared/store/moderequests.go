@@ -13,7 +13,9 @@ import (
 // Software-mode change requests: a few per vendor and month, so the JSON envelope (the
 // request carries its own history: requested, decided).
 //
-//	request   MODEREQ#<id>   META   gsi1 ORG#<org> / MODEREQ#<requested>#<id>   gsi2 QUEUE#MODEREQ#pending / <requested>#<id> (while pending)
+//	request   MODEREQ#<id>   META   gsi2 QUEUE#MODEREQ#pending / <requested>#<id> (while pending: the reviewers' queue)
+//
+// A vendor finds its requests from its devices (GET /devices/{sn} names the pending one).
 //
 // Opening a request and deciding it each write the request and its device in one transaction:
 // the device item carries the pending request's id (mreq), so the condition on the device's
@@ -27,7 +29,7 @@ const modeRequestQueue = "QUEUE#MODEREQ#pending"
 
 func modeRequestItem(r *domain.ModeChangeRequest) (item, error) {
 	data, err := marshalJSON(r)
-	it := item{PK: modeRequestPK(r.ID), SK: "META", GSI1PK: "ORG#" + r.VendorOrg, GSI1SK: "MODEREQ#" + ts(r.RequestedAt) + "#" + r.ID, Data: data}
+	it := item{PK: modeRequestPK(r.ID), SK: "META", Data: data}
 	if r.Status == domain.ModeRequestPending {
 		it.GSI2PK, it.GSI2SK = modeRequestQueue, ts(r.RequestedAt)+"#"+r.ID
 	}
@@ -70,11 +72,6 @@ func (db *DB) ModeRequest(ctx context.Context, id string) (*domain.ModeChangeReq
 	}
 	r.Version = it.Version
 	return &r, nil
-}
-
-// ModeRequestsOf lists org's requests, newest first, a page of at most limit.
-func (db *DB) ModeRequestsOf(ctx context.Context, org, cursor string, limit int) (Page[domain.ModeChangeRequest], error) {
-	return query[domain.ModeChangeRequest](ctx, db, newestFirst("gsi1", "ORG#"+org, "MODEREQ#"), cursor, limit)
 }
 
 // PendingModeRequests lists the requests waiting for a reviewer, oldest first.

@@ -43,7 +43,7 @@
 //	                                                                                            gsi1 while assigned or confirmed; bindings.go)
 //	deployer      DEPLOYER#<number> | DEPLOYERORG#<org>  META  –                            –   (provider number ↔ organisation, given at the release)
 //	bind. import  BINDIMPORT#<id>     META               –                                  –   (a vendor's CSV import: status, totals)
-//	mode request  MODEREQ#<id>        META               ORG#<org> / MODEREQ#<requested>#<id>  QUEUE#MODEREQ#pending / <requested>#<id>   (a vendor's software-mode change
+//	mode request  MODEREQ#<id>        META               –                                  QUEUE#MODEREQ#pending / <requested>#<id>   (a vendor's software-mode change
 //	                                                                                            request; queued while pending; moderequests.go)
 //	inv. export   EXPORT#<id>         META               –                                  –   (an asynchronous inventory CSV export: filters, status, lease, rows; exports.go)
 //

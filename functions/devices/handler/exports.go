@@ -37,6 +37,9 @@ type ExportEvent struct {
 type ExportView struct {
 	*domain.InventoryExport
 	Download *blob.Download `json:"download,omitempty"`
+	// The object's key and version stay server-side: these shadow the export's (always empty).
+	Key       string `json:"key,omitempty"`
+	VersionID string `json:"versionId,omitempty"`
 }
 
 // startExport queues an export of the vendor's inventory (POST /devices/exports {modelId,
