@@ -6,6 +6,7 @@ import (
 	cleartestdevicesfn "github.com/facepay/platform/functions/clear-test-devices/handler"
 	devicesfn "github.com/facepay/platform/functions/devices/handler"
 	evidencefn "github.com/facepay/platform/functions/evidence/handler"
+	exportdevicesfn "github.com/facepay/platform/functions/export-devices/handler"
 	factoryauthfn "github.com/facepay/platform/functions/factory-authorizer/handler"
 	feefn "github.com/facepay/platform/functions/fee/handler"
 	figuresfn "github.com/facepay/platform/functions/figures/handler"
@@ -51,4 +52,5 @@ var Functions = map[string]lambdafn.Factory{
 	"functions/rollup":             lambdafn.Of(rollupfn.New),
 	"functions/figures":            lambdafn.Of(figuresfn.New),
 	"functions/start-rollup":       lambdafn.Of(startrollupfn.New),
+	"functions/export-devices":     lambdafn.Of(exportdevicesfn.New),
 }
