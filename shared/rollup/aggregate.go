@@ -1,7 +1,6 @@
 package rollup
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -27,16 +26,21 @@ type Aggregator struct {
 	parts  [Partitions][]byte // compact records, see add
 	rows   int64
 
+	// reading: the decompressor writes its output window straight into lines (WriteTo), so
+	// the text is not copied into a read buffer first; a line cut by a write waits in carry
 	scan    scanner
 	rec     record
-	lineBuf []byte
-	br      *bufio.Reader
+	line    int64 // lines of the current stream so far
+	carry   []byte
+	err     error // the record error that stopped the stream
 	zr      *gzip.Reader
+	copyBuf []byte
 
 	// Encode's scratch, kept between objects
-	slots []uint32
-	devs  []devAcc
-	pays  []payerRef
+	slots  []uint32
+	devs   []devAcc
+	recDev []uint32 // a partition's SUCCESS records' devices, in record order
+	pays   []payerRef
 }
 
 // MaxSNLength bounds device_sn: an SN is 23 characters (DOMAIN.md).
@@ -50,11 +54,12 @@ type devAcc struct {
 	payEnd uint32
 }
 
-// payerRef is a SUCCESS payment's payer (into a partition buffer), its device, and whether
-// the payment counts for the fee.
+// payerRef is a SUCCESS payment's payer: its hash, where its length byte is in the
+// partition buffer, and whether the payment counts for the fee. 16 bytes: sorting a
+// device's payers moves and compares these, not the ids.
 type payerRef struct {
-	id  []byte
-	dev uint32
+	h   uint64
+	off uint32
 	fee bool
 }
 
@@ -102,38 +107,80 @@ func (a *Aggregator) ReadGzip(r io.Reader) error {
 // Read aggregates an NDJSON stream. It fails on the first bad record, naming its line: a
 // day's figures are all right or not written.
 func (a *Aggregator) Read(r io.Reader) error {
-	if a.br == nil {
-		a.br = bufio.NewReaderSize(r, 256<<10)
-	} else {
-		a.br.Reset(r)
+	a.line, a.carry, a.err = 0, a.carry[:0], nil
+	if a.copyBuf == nil {
+		a.copyBuf = make([]byte, 64<<10)
 	}
-	br := a.br
-	for line := int64(1); ; line++ {
-		b, err := br.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			// A line longer than the buffer: gather it, within MaxLine.
-			a.lineBuf = append(a.lineBuf[:0], b...)
-			for errors.Is(err, bufio.ErrBufferFull) && len(a.lineBuf) <= MaxLine {
-				b, err = br.ReadSlice('\n')
-				a.lineBuf = append(a.lineBuf, b...)
-			}
-			if len(a.lineBuf) > MaxLine {
-				return fmt.Errorf("line %d: longer than %d bytes", line, MaxLine)
-			}
-			b = a.lineBuf
-		}
-		if len(b) > 0 {
-			if perr := a.add(b); perr != nil {
-				return fmt.Errorf("line %d: %w", line, perr)
-			}
-		}
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("line %d: %w", line, err)
-		}
+	// io.CopyBuffer hands the writer the decompressor's own window where the reader can
+	// write to (gzip.Reader.WriteTo), and reads into copyBuf otherwise.
+	_, err := io.CopyBuffer((*lineWriter)(a), r, a.copyBuf)
+	if a.err != nil {
+		return a.err
 	}
+	if err != nil {
+		return fmt.Errorf("line %d: %w", a.line+1, err)
+	}
+	if len(a.carry) > 0 { // the last line had no newline
+		if err := a.oneLine(a.carry); err != nil {
+			return err
+		}
+		a.carry = a.carry[:0]
+	}
+	return nil
+}
+
+// lineWriter is the Aggregator as the io.Writer its stream is copied to: it cuts what it is
+// given into lines and adds them.
+type lineWriter Aggregator
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	a := (*Aggregator)(w)
+	n := len(p)
+	if len(a.carry) > 0 {
+		nl := bytes.IndexByte(p, '\n')
+		end := nl + 1
+		if nl < 0 {
+			end = len(p)
+		}
+		if len(a.carry)+end > MaxLine {
+			a.err = fmt.Errorf("line %d: longer than %d bytes", a.line+1, MaxLine)
+			return 0, a.err
+		}
+		a.carry = append(a.carry, p[:end]...)
+		if nl < 0 {
+			return n, nil
+		}
+		if err := a.oneLine(a.carry); err != nil {
+			return 0, err
+		}
+		a.carry = a.carry[:0]
+		p = p[end:]
+	}
+	for {
+		nl := bytes.IndexByte(p, '\n')
+		if nl < 0 {
+			break
+		}
+		if err := a.oneLine(p[:nl+1]); err != nil {
+			return 0, err
+		}
+		p = p[nl+1:]
+	}
+	if len(p) > MaxLine {
+		a.err = fmt.Errorf("line %d: longer than %d bytes", a.line+1, MaxLine)
+		return 0, a.err
+	}
+	a.carry = append(a.carry, p...)
+	return n, nil
+}
+
+func (a *Aggregator) oneLine(b []byte) error {
+	a.line++
+	if err := a.add(b); err != nil {
+		a.err = fmt.Errorf("line %d: %w", a.line, err)
+		return a.err
+	}
+	return nil
 }
 
 // add checks a record and appends it to its partition as
@@ -176,14 +223,16 @@ func (a *Aggregator) add(line []byte) error {
 
 // Partial file layout (little-endian), written by Aggregator.Encode:
 //
-//	magic "FPRP0001" | shards uint32 | rows uint64 | offsets [shards+1]uint64 | body
+//	magic "FPRP0002" | shards uint32 | rows uint64 | offsets [shards+1]uint64 | body
 //
 // The body holds the devices ordered by shard; offsets[k]..offsets[k+1] (from the file's
 // start) is shard k. A device: uvarint len + SN, 12 uvarints (success, success amount,
-// failed, timeout, refunded, over limit, SUCCESS per method), uvarint n, then n distinct
-// SUCCESS payers in byte order, each uvarint len + id + one byte (1 when the payer made a
-// fee-qualifying face payment).
-const partialMagic = "FPRP0001"
+// failed, timeout, refunded, over limit, SUCCESS per method), uvarint n, then its n
+// distinct SUCCESS payers ordered by (payerHash, id), each: the hash (8 bytes), one byte
+// len, the id, one byte (1 when the payer made a fee-qualifying face payment). The hash lets
+// the merge sort and compare payers as integers; the id is still there, so two payers whose
+// hashes collide are told apart and the distinct counts stay exact.
+const partialMagic = "FPRP0002"
 
 // HeaderSize is the size of a partial's header for shards shards: what a shard merge reads
 // first, to find its byte range.
@@ -204,9 +253,14 @@ func (a *Aggregator) EncodeTo(dst []byte, shards int) []byte {
 		size += len(a.parts[i])
 	}
 	hs := HeaderSize(shards)
-	// A partial is about its records' size; a device's counters can make it larger (a
-	// device seen once costs ~15 bytes more than its record): room for that, no regrowth.
-	out := slices.Grow(dst[:0], hs+size+size/2+1024)[:hs]
+	// A partial is about its records' size (a payer's 8-byte hash against a non-SUCCESS
+	// record's missing payer; a device seen once costs ~15 bytes more than its record). The
+	// room is reserved with append, not slices.Grow, which would zero it all first.
+	out := dst[:0]
+	if need := hs + size + size/4 + 1024; cap(out) < need {
+		out = make([]byte, 0, need)
+	}
+	out = out[:hs]
 	copy(out, partialMagic)
 	binary.LittleEndian.PutUint32(out[8:], uint32(shards))
 	binary.LittleEndian.PutUint64(out[12:], uint64(a.rows))
@@ -222,7 +276,9 @@ func (a *Aggregator) EncodeTo(dst []byte, shards int) []byte {
 	return out
 }
 
-// encodePartition aggregates one partition's records and appends its devices to out.
+// encodePartition aggregates one partition's records and appends its devices to out. Two
+// passes over the partition (a few tens of KB, in cache): the counters and each device's
+// payer count, then each SUCCESS record's payer put straight into its device's run.
 func (a *Aggregator) encodePartition(out, part []byte) []byte {
 	if len(part) == 0 {
 		return out
@@ -230,15 +286,13 @@ func (a *Aggregator) encodePartition(out, part []byte) []byte {
 	if a.slots == nil {
 		a.slots = make([]uint32, 1<<10)
 	}
-	a.devs, a.pays = a.devs[:0], a.pays[:0]
+	a.devs, a.recDev = a.devs[:0], a.recDev[:0]
 	clear(a.slots)
 	for i := 0; i < len(part); {
 		n := int(part[i])
 		sn := part[i+1 : i+1+n]
 		i += 1 + n
-		pn := int(part[i])
-		payer := part[i+1 : i+1+pn]
-		i += 1 + pn
+		i += 1 + int(part[i])
 		kind := part[i]
 		amount, m := binary.Uvarint(part[i+1:])
 		i += 1 + m
@@ -254,7 +308,7 @@ func (a *Aggregator) encodePartition(out, part []byte) []byte {
 			d.c.SuccessAmountFen += int64(amount)
 			d.c.ByMethod[method]++
 			d.npay++
-			a.pays = append(a.pays, payerRef{id: payer, dev: di, fee: method == MethodFace && amount >= FeeMinFen})
+			a.recDev = append(a.recDev, di)
 		case StatusFailed:
 			d.c.Failed++
 		case StatusTimeout:
@@ -263,18 +317,35 @@ func (a *Aggregator) encodePartition(out, part []byte) []byte {
 			d.c.Refunded++
 		}
 	}
-	// Payers grouped by device (a counting sort), then each device's sorted to count them once.
+	// Each device's payers get a run of pays (a counting sort by device).
 	var at uint32
 	for i := range a.devs {
 		at += a.devs[i].npay
 		a.devs[i].payEnd = at
 	}
-	grouped := slices.Grow(a.pays[len(a.pays):], len(a.pays))[:len(a.pays)]
-	for _, p := range a.pays {
-		d := &a.devs[p.dev]
-		d.payEnd--
-		grouped[d.payEnd] = p
+	if cap(a.pays) < int(at) {
+		a.pays = make([]payerRef, at, 2*at)
 	}
+	pays := a.pays[:at]
+	r := 0
+	for i := 0; i < len(part); {
+		i += 1 + int(part[i])
+		off := i
+		pn := int(part[i])
+		i += 1 + pn
+		kind := part[i]
+		amount, m := binary.Uvarint(part[i+1:])
+		i += 1 + m
+		if int(kind&15) != StatusSuccess {
+			continue
+		}
+		d := &a.devs[a.recDev[r]]
+		r++
+		d.payEnd--
+		pays[d.payEnd] = payerRef{h: payerHash(part[off+1 : off+1+pn]), off: uint32(off),
+			fee: int(kind>>4) == MethodFace && amount >= FeeMinFen}
+	}
+	id := func(p *payerRef) []byte { return part[p.off+1 : p.off+1+uint32(part[p.off])] }
 	for i := range a.devs {
 		d := &a.devs[i]
 		out = binary.AppendUvarint(out, uint64(len(d.sn)))
@@ -282,35 +353,96 @@ func (a *Aggregator) encodePartition(out, part []byte) []byte {
 		for _, v := range d.c.values() {
 			out = binary.AppendUvarint(out, uint64(v))
 		}
-		ps := grouped[d.payEnd : d.payEnd+d.npay]
-		if len(ps) > 1 {
-			slices.SortFunc(ps, func(x, y payerRef) int { return bytes.Compare(x.id, y.id) })
-		}
+		ps := pays[d.payEnd : d.payEnd+d.npay]
+		sortByHash(ps)
+		// ps is ordered by hash; the same hash is the same payer unless the ids differ (a
+		// collision): then that run is ordered by id as well.
+		nAt := len(out)
+		out = append(out, 0, 0, 0, 0, 0) // the count, written when known (uvarint, ≤ 5 bytes)
 		n := 0
-		for j := range ps {
-			if j == 0 || !bytes.Equal(ps[j].id, ps[j-1].id) {
+		for j := 0; j < len(ps); {
+			k := j + 1
+			for k < len(ps) && ps[k].h == ps[j].h {
+				k++
+			}
+			run := ps[j:k]
+			if !sameIDs(run, id) {
+				slices.SortFunc(run, func(x, y payerRef) int { return bytes.Compare(id(&x), id(&y)) })
+			}
+			for s := 0; s < len(run); {
+				p := id(&run[s])
+				fee := false
+				for ; s < len(run) && bytes.Equal(id(&run[s]), p); s++ {
+					fee = fee || run[s].fee
+				}
+				out = binary.LittleEndian.AppendUint64(out, run[0].h)
+				out = append(out, byte(len(p)))
+				out = append(out, p...)
+				out = append(out, b2u(fee))
 				n++
 			}
+			j = k
 		}
-		out = binary.AppendUvarint(out, uint64(n))
-		for j := 0; j < len(ps); {
-			p := ps[j].id
-			fee := false
-			for ; j < len(ps) && bytes.Equal(ps[j].id, p); j++ {
-				fee = fee || ps[j].fee
-			}
-			out = binary.AppendUvarint(out, uint64(len(p)))
-			out = append(out, p...)
-			if fee {
-				out = append(out, 1)
-			} else {
-				out = append(out, 0)
-			}
-		}
+		out = putCount(out, nAt, n)
 	}
-	a.pays = grouped[:0] // keep the larger buffer
 	return out
 }
+
+// putCount writes n as a uvarint into the 5 bytes reserved at out[at:], closing the gap.
+func putCount(out []byte, at, n int) []byte {
+	var tmp [binary.MaxVarintLen32]byte
+	w := binary.PutUvarint(tmp[:], uint64(n))
+	copy(out[at:], tmp[:w])
+	if w < 5 {
+		out = append(out[:at+w], out[at+5:]...)
+	}
+	return out
+}
+
+func b2u(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// sameIDs reports whether a run of equal hashes holds one payer (the usual case).
+func sameIDs(run []payerRef, id func(*payerRef) []byte) bool {
+	for s := 1; s < len(run); s++ {
+		if !bytes.Equal(id(&run[s]), id(&run[0])) {
+			return false
+		}
+	}
+	return true
+}
+
+// sortByHash orders a device's payers by hash: insertion sort for the few payers a device
+// has in one object, pdqsort past that.
+func sortByHash(ps []payerRef) {
+	if len(ps) > 24 {
+		slices.SortFunc(ps, func(x, y payerRef) int {
+			if x.h < y.h {
+				return -1
+			} else if x.h > y.h {
+				return 1
+			}
+			return 0
+		})
+		return
+	}
+	for i := 1; i < len(ps); i++ {
+		for j := i; j > 0 && ps[j].h < ps[j-1].h; j-- {
+			ps[j], ps[j-1] = ps[j-1], ps[j]
+		}
+	}
+}
+
+// payerHashMask is all ones; a test narrows it to force collisions.
+var payerHashMask = ^uint64(0)
+
+// payerHash is a payer id's 64-bit hash (a different mix from the SN's: only its spread
+// matters, as equal hashes are checked against the ids).
+func payerHash(b []byte) uint64 { return snHash(b) * 0xD6E8FEB86659FD93 & payerHashMask }
 
 // device returns the index of sn's accumulator in the partition's table, adding one.
 func (a *Aggregator) device(sn []byte) uint32 {

@@ -1,6 +1,7 @@
 package rollup
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/binary"
 	"errors"
@@ -9,29 +10,37 @@ import (
 	"unsafe"
 )
 
-// Merger adds up partials (or one shard of each) into exact per-device figures. Payer ids
-// are kept as strings pointing into the partials' bytes (no copy): callers must not change
-// a slice after handing it to Add.
+// Merger adds up partials (or one shard of each) into exact per-device figures. It keeps
+// slices of the bodies it is given (no copy): callers must not change a slice after handing
+// it to Add.
 type Merger struct {
 	date  string
 	slots []uint32 // open-addressing table of devs indexes + 1, keyed by SN hash
 	devs  []mergeDev
-	pays  []mergedPayer
+	ents  []mergeEnt
+	npay  int
 }
 
 type mergeDev struct {
-	sn    string
-	hash  uint64
-	c     Counts
-	parts uint32
-	npay  uint32
-	end   uint32
+	sn   string
+	hash uint64
+	c    Counts
+	npay uint32
+	end  uint32
 }
 
+// mergeEnt is one partial's record of a device: which device, and its payers' bytes.
+type mergeEnt struct {
+	dev  uint32
+	pays []byte
+}
+
+// mergedPayer is one payer of a device's union: its hash, and where its entry is
+// (ents[ent].pays[off:]: len, id, fee byte). 16 bytes, sorted by hash.
 type mergedPayer struct {
-	id  string
-	dev uint32
-	fee bool
+	h   uint64
+	ent uint32
+	off uint32
 }
 
 // NewMerger returns a Merger for the figures of date. sizeHint is the bytes it will be
@@ -39,8 +48,8 @@ type mergedPayer struct {
 func NewMerger(date string, sizeHint int) *Merger {
 	m := &Merger{date: date, slots: make([]uint32, 1<<10)}
 	if sizeHint > 0 {
-		m.pays = make([]mergedPayer, 0, sizeHint/32)   // a payer takes at least ~30 bytes of a partial
-		m.devs = make([]mergeDev, 0, sizeHint/(32*40)) // a device is seen in many partials
+		m.ents = make([]mergeEnt, 0, sizeHint/64)      // a device record with a payer is ~70 bytes
+		m.devs = make([]mergeDev, 0, sizeHint/(64*40)) // a device is seen in many partials
 		for len(m.slots) < 2*cap(m.devs) {
 			m.slots = make([]uint32, 2*len(m.slots))
 		}
@@ -61,21 +70,14 @@ func (m *Merger) Add(body []byte) error {
 		i += n
 		return v, nil
 	}
-	str := func() (string, error) {
-		n, err := uv()
-		if err != nil || n == 0 || n > uint64(len(body)-i) {
-			return "", errCorrupt
-		}
-		s := unsafe.String(&body[i], int(n))
-		i += int(n)
-		return s, nil
-	}
 	var vals [6 + numMethods]int64
 	for i < len(body) {
-		sn, err := str()
-		if err != nil {
+		n, err := uv()
+		if err != nil || n == 0 || n > uint64(len(body)-i) {
 			return fmt.Errorf("%w: device", errCorrupt)
 		}
+		sn := unsafe.String(&body[i], int(n))
+		i += int(n)
 		for k := range vals {
 			v, err := uv()
 			if err != nil {
@@ -88,19 +90,22 @@ func (m *Merger) Add(body []byte) error {
 		di := m.device(sn)
 		d := &m.devs[di]
 		d.c.add(&c)
-		d.parts++
-		n, err := uv()
-		if err != nil || n > uint64(len(body)-i) {
+		n, err = uv()
+		if err != nil || n > uint64(len(body)-i)/11 {
 			return fmt.Errorf("%w: payer count", errCorrupt)
 		}
-		d.npay += uint32(n)
+		start := i
 		for range n {
-			id, err := str()
-			if err != nil || i >= len(body) {
+			// hash(8) len(1) id fee(1)
+			if len(body)-i < 11 || body[i+8] == 0 || len(body)-i < 10+int(body[i+8]) {
 				return fmt.Errorf("%w: payer", errCorrupt)
 			}
-			m.pays = append(m.pays, mergedPayer{id: id, dev: di, fee: body[i] == 1})
-			i++
+			i += 10 + int(body[i+8])
+		}
+		if n > 0 {
+			d.npay += uint32(n)
+			m.npay += int(n)
+			m.ents = append(m.ents, mergeEnt{dev: di, pays: body[start:i]})
 		}
 	}
 	return nil
@@ -145,41 +150,80 @@ func (m *Merger) Devices() int { return len(m.devs) }
 
 // Figures returns the merged figures, one per device, ordered by SN.
 func (m *Merger) Figures() []Figures {
-	// Payers grouped by device (a counting sort).
+	// Payers grouped by device (a counting sort), as hashes with a reference to the id.
 	var at uint32
 	for i := range m.devs {
 		at += m.devs[i].npay
 		m.devs[i].end = at
 	}
-	grouped := make([]mergedPayer, len(m.pays))
-	for _, p := range m.pays {
-		d := &m.devs[p.dev]
-		d.end--
-		grouped[d.end] = p
+	grouped := make([]mergedPayer, m.npay)
+	for e := range m.ents {
+		ent := &m.ents[e]
+		d := &m.devs[ent.dev]
+		p := ent.pays
+		for off := 0; off < len(p); off += 10 + int(p[off+8]) {
+			d.end--
+			grouped[d.end] = mergedPayer{h: binary.LittleEndian.Uint64(p[off:]), ent: uint32(e), off: uint32(off + 8)}
+		}
+	}
+	id := func(p *mergedPayer) []byte {
+		b := m.ents[p.ent].pays[p.off:]
+		return b[1 : 1+b[0]]
+	}
+	fee := func(p *mergedPayer) bool {
+		b := m.ents[p.ent].pays[p.off:]
+		return b[1+b[0]] == 1
 	}
 	out := make([]Figures, 0, len(m.devs))
 	for i := range m.devs {
 		d := &m.devs[i]
 		ps := grouped[d.end : d.end+d.npay]
-		if d.parts > 1 {
-			// Each part's payers are distinct already; across parts they repeat.
-			slices.SortFunc(ps, func(x, y mergedPayer) int { return cmp.Compare(x.id, y.id) })
-		}
-		var distinct, fee int64
+		sortMergedByHash(ps)
+		// Each part's payers are distinct already; across parts they repeat. The same hash
+		// is the same payer unless the ids differ (a collision): that run is then ordered
+		// by id too, so the counts stay exact.
+		var distinct, fees int64
 		for j := 0; j < len(ps); {
-			id, f := ps[j].id, false
-			for ; j < len(ps) && ps[j].id == id; j++ {
-				f = f || ps[j].fee
+			k := j + 1
+			for k < len(ps) && ps[k].h == ps[j].h {
+				k++
 			}
-			distinct++
-			if f {
-				fee++
+			run := ps[j:k]
+			for s := 1; s < len(run); s++ {
+				if !bytes.Equal(id(&run[s]), id(&run[0])) {
+					slices.SortFunc(run, func(x, y mergedPayer) int { return bytes.Compare(id(&x), id(&y)) })
+					break
+				}
 			}
+			for s := 0; s < len(run); {
+				p, f := id(&run[s]), false
+				for ; s < len(run) && bytes.Equal(id(&run[s]), p); s++ {
+					f = f || fee(&run[s])
+				}
+				distinct++
+				if f {
+					fees++
+				}
+			}
+			j = k
 		}
-		out = append(out, figuresOf(d.sn, m.date, &d.c, distinct, fee))
+		out = append(out, figuresOf(d.sn, m.date, &d.c, distinct, fees))
 	}
 	slices.SortFunc(out, func(x, y Figures) int { return cmp.Compare(x.DeviceSN, y.DeviceSN) })
 	return out
+}
+
+// sortMergedByHash orders a device's payers by hash (insertion sort when few).
+func sortMergedByHash(ps []mergedPayer) {
+	if len(ps) > 24 {
+		slices.SortFunc(ps, func(x, y mergedPayer) int { return cmp.Compare(x.h, y.h) })
+		return
+	}
+	for i := 1; i < len(ps); i++ {
+		for j := i; j > 0 && ps[j].h < ps[j-1].h; j-- {
+			ps[j], ps[j-1] = ps[j-1], ps[j]
+		}
+	}
 }
 
 // ProviderTotals are one deployment provider's additive figures for a day, over the devices
