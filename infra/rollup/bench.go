@@ -52,6 +52,7 @@ func timed(f func() error) (wall, cpu float64, err error) {
 }
 
 func bench(args []string) error {
+
 	fs := flag.NewFlagSet("bench", flag.ExitOnError)
 	in := fs.String("in", "", "directory of *.ndjson.gz objects (one day)")
 	out := fs.String("out", "", "file for the per-device figures (NDJSON)")
@@ -158,19 +159,16 @@ func round(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
 func rollupFiles(date string, files []string, workers int) ([]rollup.Figures, int64, error) {
 	partials := make([][]byte, len(files))
 	rows := make([]int64, len(files))
-	// A worker is a warm Lambda: its Aggregator and partial buffer reused from object to
-	// object; the partial is then copied out exactly, as the upload would send it.
-	type worker struct {
-		a   *rollup.Aggregator
-		buf []byte
-	}
-	pool := make(chan *worker, workers)
+	// A worker is a warm Lambda: its Aggregator reused from object to object. Each partial
+	// is written once, into fresh memory that stands for its S3 object (a Lambda writes it
+	// into its reused buffer and uploads that).
+	pool := make(chan *rollup.Aggregator, workers)
 	for range workers {
 		a, err := rollup.NewAggregator(date)
 		if err != nil {
 			return nil, 0, err
 		}
-		pool <- &worker{a: a}
+		pool <- a
 	}
 	if err := parallel(len(files), workers, func(i int) error {
 		f, err := os.Open(files[i])
@@ -178,16 +176,15 @@ func rollupFiles(date string, files []string, workers int) ([]rollup.Figures, in
 			return err
 		}
 		defer f.Close()
-		w := <-pool
-		defer func() { pool <- w }()
-		if err := w.a.Reset(date); err != nil {
+		a := <-pool
+		defer func() { pool <- a }()
+		if err := a.Reset(date); err != nil {
 			return err
 		}
-		if err := w.a.ReadGzip(f); err != nil {
+		if err := a.ReadGzip(f); err != nil {
 			return fmt.Errorf("%s: %w", files[i], err)
 		}
-		w.buf = w.a.EncodeTo(w.buf, benchShards)
-		partials[i], rows[i] = append([]byte(nil), w.buf...), w.a.Rows()
+		partials[i], rows[i] = a.Encode(benchShards), a.Rows()
 		return nil
 	}); err != nil {
 		return nil, 0, err

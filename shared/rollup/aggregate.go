@@ -6,7 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
+	"math"
+	"math/bits"
 
 	"github.com/klauspost/compress/gzip"
 )
@@ -36,32 +37,16 @@ type Aggregator struct {
 	zr      *gzip.Reader
 	copyBuf []byte
 
-	// Encode's scratch, kept between objects
-	slots  []uint32
-	devs   []devAcc
-	recDev []uint32 // a partition's SUCCESS records' devices, in record order
-	pays   []payerRef
+	// per partition: its records, and a 1024-bit sketch of its SNs (linear counting) that
+	// tells Encode whether aggregating the partition would shrink it
+	nrec [Partitions]int32
+	seen [Partitions][16]uint64
+
+	pa partAgg // Encode's scratch, kept between objects
 }
 
 // MaxSNLength bounds device_sn: an SN is 23 characters (DOMAIN.md).
 const MaxSNLength = 64
-
-type devAcc struct {
-	sn     []byte // into a partition buffer
-	hash   uint64
-	c      Counts
-	npay   uint32
-	payEnd uint32
-}
-
-// payerRef is a SUCCESS payment's payer: its hash, where its length byte is in the
-// partition buffer, and whether the payment counts for the fee. 16 bytes: sorting a
-// device's payers moves and compares these, not the ids.
-type payerRef struct {
-	h   uint64
-	off uint32
-	fee bool
-}
 
 // NewAggregator returns an Aggregator for date (YYYY-MM-DD, Asia/Shanghai): records whose ts
 // falls outside that day are refused.
@@ -80,6 +65,8 @@ func (a *Aggregator) Reset(date string) error {
 	for i := range a.parts {
 		a.parts[i] = a.parts[i][:0]
 	}
+	clear(a.nrec[:])
+	clear(a.seen[:])
 	return nil
 }
 
@@ -206,7 +193,11 @@ func (a *Aggregator) add(line []byte) error {
 	case len(r.payer) == 0 || len(r.payer) > 255:
 		return fmt.Errorf("payer must be 1 to 255 characters")
 	}
-	p := &a.parts[snHash(r.sn)%Partitions]
+	h := snHash(r.sn)
+	pi := h % Partitions
+	a.nrec[pi]++
+	a.seen[pi][(h>>8)&15] |= 1 << ((h >> 12) & 63)
+	p := &a.parts[pi]
 	b := append(*p, byte(len(r.sn)))
 	b = append(b, r.sn...)
 	if r.status == StatusSuccess {
@@ -223,16 +214,32 @@ func (a *Aggregator) add(line []byte) error {
 
 // Partial file layout (little-endian), written by Aggregator.Encode:
 //
-//	magic "FPRP0002" | shards uint32 | rows uint64 | offsets [shards+1]uint64 | body
+//	magic "FPRP0003" | shards uint32 | rows uint64 | offsets [shards+1]uint64 | body
 //
-// The body holds the devices ordered by shard; offsets[k]..offsets[k+1] (from the file's
-// start) is shard k. A device: uvarint len + SN, 12 uvarints (success, success amount,
-// failed, timeout, refunded, over limit, SUCCESS per method), uvarint n, then its n
-// distinct SUCCESS payers ordered by (payerHash, id), each: the hash (8 bytes), one byte
-// len, the id, one byte (1 when the payer made a fee-qualifying face payment). The hash lets
-// the merge sort and compare payers as integers; the id is still there, so two payers whose
-// hashes collide are told apart and the distinct counts stay exact.
-const partialMagic = "FPRP0002"
+// The body holds chunks ordered by shard; offsets[k]..offsets[k+1] (from the file's start)
+// is shard k (partitions k, k+shards, ...). A chunk is one partition of the object:
+// uvarint partition | form (1 byte) | length (uint32) | its bytes, in one of two forms:
+//
+//   - records (0): the partition's records as the Aggregator buffered them, each
+//     snLen(1) SN payerLen(1) payer kind(1: method<<4 | status) amount(uvarint), the payer
+//     for SUCCESS records only;
+//   - devices (1): its devices aggregated, each uvarint len + SN, 12 uvarints (success,
+//     success amount, failed, timeout, refunded, over limit, SUCCESS per method), uvarint n,
+//     then its n distinct SUCCESS payers, each len(1) id fee(1) (1 when the payer made a
+//     fee-qualifying face payment).
+//
+// Why two forms: the payment core cuts a day by time, so whether aggregating an object
+// pays depends on how many records a device has in it. A 5 M-row day over 10^5 devices in
+// 32 objects leaves ~1.5 records per device per object: aggregating would cost as much as
+// the merge and shrink nothing, so such partitions go as records and are aggregated once,
+// in the merge. Fewer devices, or bigger objects, leave many records per device: those
+// partitions go aggregated, and the partial is a fraction of the records.
+const partialMagic = "FPRP0003"
+
+const (
+	formRecords = 0
+	formDevices = 1
+)
 
 // HeaderSize is the size of a partial's header for shards shards: what a shard merge reads
 // first, to find its byte range.
@@ -253,11 +260,10 @@ func (a *Aggregator) EncodeTo(dst []byte, shards int) []byte {
 		size += len(a.parts[i])
 	}
 	hs := HeaderSize(shards)
-	// A partial is about its records' size (a payer's 8-byte hash against a non-SUCCESS
-	// record's missing payer; a device seen once costs ~15 bytes more than its record). The
-	// room is reserved with append, not slices.Grow, which would zero it all first.
+	// A partial is at most its records and 7 bytes a partition; the room is reserved with
+	// make, not slices.Grow, which would zero it all first.
 	out := dst[:0]
-	if need := hs + size + size/4 + 1024; cap(out) < need {
+	if need := hs + size + 7*Partitions; cap(out) < need {
 		out = make([]byte, 0, need)
 	}
 	out = out[:hs]
@@ -266,123 +272,79 @@ func (a *Aggregator) EncodeTo(dst []byte, shards int) []byte {
 	binary.LittleEndian.PutUint64(out[12:], uint64(a.rows))
 	for k := range shards {
 		binary.LittleEndian.PutUint64(out[20+8*k:], uint64(len(out)))
-		// a device's partition is hash % Partitions and its shard hash % shards: shard k
-		// is partitions k, k+shards, k+2*shards, ...
 		for p := k; p < Partitions; p += shards {
-			out = a.encodePartition(out, a.parts[p])
+			part := a.parts[p]
+			if len(part) == 0 {
+				continue
+			}
+			out = binary.AppendUvarint(out, uint64(p))
+			if !a.dense(p) {
+				out = append(out, formRecords)
+				out = binary.LittleEndian.AppendUint32(out, uint32(len(part)))
+				out = append(out, part...)
+				continue
+			}
+			out = append(out, formDevices, 0, 0, 0, 0)
+			at := len(out)
+			out = a.encodeDevices(out, part)
+			binary.LittleEndian.PutUint32(out[at-4:], uint32(len(out)-at))
 		}
 	}
 	binary.LittleEndian.PutUint64(out[20+8*shards:], uint64(len(out)))
 	return out
 }
 
-// encodePartition aggregates one partition's records and appends its devices to out. Two
-// passes over the partition (a few tens of KB, in cache): the counters and each device's
-// payer count, then each SUCCESS record's payer put straight into its device's run.
-func (a *Aggregator) encodePartition(out, part []byte) []byte {
-	if len(part) == 0 {
-		return out
+// dense reports whether partition p has at least denseRatio records per device, by the
+// linear counting estimate of its distinct SNs: then aggregating it shrinks the partial and
+// the merge's work.
+func (a *Aggregator) dense(p int) bool {
+	set := 0
+	for _, w := range a.seen[p] {
+		set += bits.OnesCount64(w)
 	}
-	if a.slots == nil {
-		a.slots = make([]uint32, 1<<10)
+	const m = 16 * 64
+	if set == m {
+		return false // saturated: thousands of devices; a partition holds a few hundred
 	}
-	a.devs, a.recDev = a.devs[:0], a.recDev[:0]
-	clear(a.slots)
-	for i := 0; i < len(part); {
-		n := int(part[i])
-		sn := part[i+1 : i+1+n]
-		i += 1 + n
-		i += 1 + int(part[i])
-		kind := part[i]
-		amount, m := binary.Uvarint(part[i+1:])
-		i += 1 + m
-		di := a.device(sn)
-		d := &a.devs[di]
-		method, status := int(kind>>4), int(kind&15)
-		if method == MethodFace && amount > FaceLimitFen {
-			d.c.OverLimit++
-		}
-		switch status {
-		case StatusSuccess:
-			d.c.Success++
-			d.c.SuccessAmountFen += int64(amount)
-			d.c.ByMethod[method]++
-			d.npay++
-			a.recDev = append(a.recDev, di)
-		case StatusFailed:
-			d.c.Failed++
-		case StatusTimeout:
-			d.c.Timeout++
-		case StatusRefunded:
-			d.c.Refunded++
-		}
-	}
-	// Each device's payers get a run of pays (a counting sort by device).
-	var at uint32
-	for i := range a.devs {
-		at += a.devs[i].npay
-		a.devs[i].payEnd = at
-	}
-	if cap(a.pays) < int(at) {
-		a.pays = make([]payerRef, at, 2*at)
-	}
-	pays := a.pays[:at]
-	r := 0
-	for i := 0; i < len(part); {
-		i += 1 + int(part[i])
-		off := i
-		pn := int(part[i])
-		i += 1 + pn
-		kind := part[i]
-		amount, m := binary.Uvarint(part[i+1:])
-		i += 1 + m
-		if int(kind&15) != StatusSuccess {
-			continue
-		}
-		d := &a.devs[a.recDev[r]]
-		r++
-		d.payEnd--
-		pays[d.payEnd] = payerRef{h: payerHash(part[off+1 : off+1+pn]), off: uint32(off),
-			fee: int(kind>>4) == MethodFace && amount >= FeeMinFen}
-	}
-	id := func(p *payerRef) []byte { return part[p.off+1 : p.off+1+uint32(part[p.off])] }
-	for i := range a.devs {
-		d := &a.devs[i]
+	devices := m * math.Log(m/float64(m-set))
+	return float64(a.nrec[p]) >= denseRatio*devices
+}
+
+// denseRatio is where aggregating a partition starts to pay. Measured on the README's day
+// (2.6 records per device per object, and nearly every (device, payer) pair once in an
+// object, so aggregating only saves SN repeats): the records form was as fast or faster
+// (BenchmarkDay, 1.04/1.12/0.97 against 1.0/1.02/0.96 M rows per CPU-second); a device
+// with more records than this in one object repeats its payers and its SN enough to
+// aggregate.
+const denseRatio = 4
+
+// encodeDevices aggregates one partition's records and appends its devices.
+func (a *Aggregator) encodeDevices(out, part []byte) []byte {
+	pa := &a.pa
+	pa.reset()
+	pa.count1(part)
+	pa.runs()
+	pa.place1(part, 0)
+	for i := range pa.devs {
+		d := &pa.devs[i]
 		out = binary.AppendUvarint(out, uint64(len(d.sn)))
 		out = append(out, d.sn...)
 		for _, v := range d.c.values() {
 			out = binary.AppendUvarint(out, uint64(v))
 		}
-		ps := pays[d.payEnd : d.payEnd+d.npay]
-		sortByHash(ps)
-		// ps is ordered by hash; the same hash is the same payer unless the ids differ (a
-		// collision): then that run is ordered by id as well.
 		nAt := len(out)
 		out = append(out, 0, 0, 0, 0, 0) // the count, written when known (uvarint, ≤ 5 bytes)
 		n := 0
-		for j := 0; j < len(ps); {
-			k := j + 1
-			for k < len(ps) && ps[k].h == ps[j].h {
-				k++
+		pa.distinct(d, func(id string, fee bool) {
+			out = append(out, byte(len(id)))
+			out = append(out, id...)
+			if fee {
+				out = append(out, 1)
+			} else {
+				out = append(out, 0)
 			}
-			run := ps[j:k]
-			if !sameIDs(run, id) {
-				slices.SortFunc(run, func(x, y payerRef) int { return bytes.Compare(id(&x), id(&y)) })
-			}
-			for s := 0; s < len(run); {
-				p := id(&run[s])
-				fee := false
-				for ; s < len(run) && bytes.Equal(id(&run[s]), p); s++ {
-					fee = fee || run[s].fee
-				}
-				out = binary.LittleEndian.AppendUint64(out, run[0].h)
-				out = append(out, byte(len(p)))
-				out = append(out, p...)
-				out = append(out, b2u(fee))
-				n++
-			}
-			j = k
-		}
+			n++
+		})
 		out = putCount(out, nAt, n)
 	}
 	return out
@@ -397,87 +359,6 @@ func putCount(out []byte, at, n int) []byte {
 		out = append(out[:at+w], out[at+5:]...)
 	}
 	return out
-}
-
-func b2u(b bool) byte {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-// sameIDs reports whether a run of equal hashes holds one payer (the usual case).
-func sameIDs(run []payerRef, id func(*payerRef) []byte) bool {
-	for s := 1; s < len(run); s++ {
-		if !bytes.Equal(id(&run[s]), id(&run[0])) {
-			return false
-		}
-	}
-	return true
-}
-
-// sortByHash orders a device's payers by hash: insertion sort for the few payers a device
-// has in one object, pdqsort past that.
-func sortByHash(ps []payerRef) {
-	if len(ps) > 24 {
-		slices.SortFunc(ps, func(x, y payerRef) int {
-			if x.h < y.h {
-				return -1
-			} else if x.h > y.h {
-				return 1
-			}
-			return 0
-		})
-		return
-	}
-	for i := 1; i < len(ps); i++ {
-		for j := i; j > 0 && ps[j].h < ps[j-1].h; j-- {
-			ps[j], ps[j-1] = ps[j-1], ps[j]
-		}
-	}
-}
-
-// payerHashMask is all ones; a test narrows it to force collisions.
-var payerHashMask = ^uint64(0)
-
-// payerHash is a payer id's 64-bit hash (a different mix from the SN's: only its spread
-// matters, as equal hashes are checked against the ids).
-func payerHash(b []byte) uint64 { return snHash(b) * 0xD6E8FEB86659FD93 & payerHashMask }
-
-// device returns the index of sn's accumulator in the partition's table, adding one.
-func (a *Aggregator) device(sn []byte) uint32 {
-	h := snHash(sn)
-	for {
-		mask := uint64(len(a.slots) - 1)
-		for i := (h >> 8) & mask; ; i = (i + 1) & mask {
-			s := a.slots[i]
-			if s == 0 {
-				if 2*(len(a.devs)+1) > len(a.slots) {
-					a.grow()
-					break
-				}
-				idx := uint32(len(a.devs))
-				a.devs = append(a.devs, devAcc{sn: sn, hash: h})
-				a.slots[i] = idx + 1
-				return idx
-			}
-			if d := &a.devs[s-1]; d.hash == h && bytes.Equal(d.sn, sn) {
-				return s - 1
-			}
-		}
-	}
-}
-
-func (a *Aggregator) grow() {
-	a.slots = make([]uint32, 2*len(a.slots))
-	mask := uint64(len(a.slots) - 1)
-	for idx := range a.devs {
-		i := (a.devs[idx].hash >> 8) & mask
-		for a.slots[i] != 0 {
-			i = (i + 1) & mask
-		}
-		a.slots[i] = uint32(idx) + 1
-	}
 }
 
 func (c *Counts) values() [6 + numMethods]int64 {
