@@ -1,6 +1,7 @@
 package rollup
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -35,6 +36,7 @@ type Aggregator struct {
 	carry   []byte
 	err     error // the record error that stopped the stream
 	zr      *gzip.Reader
+	zin     *bufio.Reader // the compressed stream, read 256 KB a call (gzip's own is 4 KB)
 	copyBuf []byte
 
 	// per partition: its records, and a 1024-bit sketch of its SNs (linear counting) that
@@ -76,11 +78,16 @@ func (a *Aggregator) Rows() int64 { return a.rows }
 // ReadGzip aggregates a gzip-compressed NDJSON stream, decompressing as it reads (an object
 // is never held whole).
 func (a *Aggregator) ReadGzip(r io.Reader) error {
+	if a.zin == nil {
+		a.zin = bufio.NewReaderSize(r, 256<<10)
+	} else {
+		a.zin.Reset(r)
+	}
 	var err error
 	if a.zr == nil {
-		a.zr, err = gzip.NewReader(r)
+		a.zr, err = gzip.NewReader(a.zin)
 	} else {
-		err = a.zr.Reset(r)
+		err = a.zr.Reset(a.zin)
 	}
 	if err != nil {
 		return fmt.Errorf("not a gzip stream: %w", err)
