@@ -8,6 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
+
+	"github.com/facepay/platform/shared/store"
 )
 
 // rawResources reads template.yaml's Resources as plain values; short-form intrinsics keep
@@ -167,4 +169,32 @@ func alarmFunctions(t *testing.T, r map[string]any) []string {
 func refOf(v any) string {
 	s, _ := v.(string)
 	return s
+}
+
+// OverdueReviewsAlarm watches every queue the review-SLA sweep counts: every held-decision
+// queue (store.ReviewQueues, by name) and the evidence queue. A new reviewable entity's queue
+// fails this until the alarm has it.
+func TestOverdueReviewsAlarmWatchesEveryReviewQueue(t *testing.T) {
+	alarm := rawResources(t)["OverdueReviewsAlarm"]
+	require.NotNil(t, alarm)
+	watched := map[string]bool{}
+	for _, m := range alarm["Properties"].(map[string]any)["Metrics"].([]any) {
+		stat, ok := m.(map[string]any)["MetricStat"].(map[string]any)
+		if !ok {
+			continue
+		}
+		metric := stat["Metric"].(map[string]any)
+		require.Equal(t, "OverdueReviews", metric["MetricName"])
+		for _, d := range metric["Dimensions"].([]any) {
+			watched[d.(map[string]any)["Value"].(string)] = true
+		}
+	}
+	want := []string{"evidence"}
+	for _, q := range store.ReviewQueues() {
+		want = append(want, q.Name)
+	}
+	for _, name := range want {
+		assert.True(t, watched[name], "OverdueReviewsAlarm does not watch queue %s", name)
+	}
+	assert.Len(t, watched, len(want), "and nothing else")
 }

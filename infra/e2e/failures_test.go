@@ -246,7 +246,7 @@ func TestFailures_SweepSettlesALostUploadExactlyOnce(t *testing.T) {
 	assert.Zero(t, res.Uploads.Abandoned, "the unused URL expired only 46 minutes ago")
 	require.Len(t, res.Uploads.Redriven, 1, "the sweep re-drove the upload")
 	assert.Contains(t, res.Uploads.Redriven[0], "applications/vendor-1/"+appID+"/deck/")
-	assert.Equal(t, store.UploadTicketShards+5, res.Requests.Query, "one query per ticket shard and per decided queue page")
+	assert.Equal(t, store.UploadTicketShards+len(store.ReviewQueues()), res.Requests.Query, "one query per ticket shard and per decided queue page")
 	assert.Equal(t, 2, res.Requests.HeadObject)
 
 	assert.Equal(t, "received", deckStatus(t, v, appID))
@@ -258,7 +258,7 @@ func TestFailures_SweepSettlesALostUploadExactlyOnce(t *testing.T) {
 	assert.Equal(t, 1, again.Uploads.Checked, "the settled upload's ticket is gone")
 	assert.Equal(t, 1, again.Uploads.Abandoned, "the upload that never came")
 	assert.Empty(t, again.Uploads.Redriven)
-	assert.Nil(t, again.Release)
+	assert.Empty(t, again.Releases)
 	assert.Equal(t, 1, historyActions(t, v, appID)["attachment_received"])
 
 	last := sweep(t, c)
@@ -306,7 +306,7 @@ func TestFailures_SweepRunsAMissedRelease(t *testing.T) {
 	require.NoError(t, err, string(out))
 	var res reconcile.Result
 	require.NoError(t, json.Unmarshal(out, &res), string(out))
-	assert.Nil(t, res.Release, "nothing is left for the missed release")
+	assert.Empty(t, res.Releases, "nothing is left for the missed release")
 	assert.Empty(t, res.Uploads.Redriven)
 
 	rep, err := c.Replay(context.Background(), "FailedEventsQueue")

@@ -65,10 +65,19 @@ func applicantProbes(spec map[string]any) (map[string]probe, map[string]string) 
 		"POST /factory-code":                {nil, nil},
 		"POST /devices/{sn}/reregistration": {map[string]any{"reason": "probe"}, nil},
 		"POST /factory/checks":              {map[string]any{"devices": []map[string]any{{"sn": "00A000000000001AAAAAAAA"}}}, nil},
+		// Binding: no such device (per-device errors in bulk answers); confirming and declining
+		// are the provider's (403 for a vendor).
+		"PUT /devices/{sn}/binding":      {map[string]any{"provider": "DP00000001"}, nil},
+		"DELETE /devices/{sn}/binding":   {nil, nil},
+		"POST /bindings":                 {map[string]any{"items": []map[string]any{{"sn": "00A000000000001AAAAAAAA", "provider": "DP00000001"}}}, nil},
+		"POST /bindings/unbind":          {map[string]any{"sns": []string{"00A000000000001AAAAAAAA"}}, nil},
+		"POST /deployer/devices/confirm": {map[string]any{"sns": []string{"00A000000000001AAAAAAAA"}}, nil},
+		"POST /deployer/devices/decline": {map[string]any{"sns": []string{"00A000000000001AAAAAAAA"}}, nil},
 	}
 	skipped := map[string]string{
 		"POST /applications/{id}/withdraw": "withdrawing ends the review (it is what the applicant may do, not a read)",
 		"POST /factory-code/reset":         "every reset issues a new code (what the vendor may do, not a read)",
+		"POST /binding-imports":            "every call starts an import with a fresh upload link (what the vendor may do, not a read)",
 	}
 	return probes, skipped
 }

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/base64"
 	"net/http"
 	"net/url"
@@ -128,7 +129,7 @@ func callerFor(o docOperation, vendorID cloud.Identity) cloud.Identity {
 		return merchantID // Pay Score routes are the merchant's alone
 	}
 	if !slices.Contains(roles, "vendor") && slices.Contains(roles, "deployer") {
-		return cloud.Identity{Subject: vendorID.Subject, Org: vendorID.Org, Role: "deployer"}
+		return providerN(1) // approved where a scenario needs it to reach the route's checks
 	}
 	return vendorID
 }
@@ -144,6 +145,9 @@ func TestHostile_ForgedCursorsOnEveryListing(t *testing.T) {
 	for range 2 {
 		require.Equal(t, http.StatusCreated, va.Do("POST", "/applications", map[string]any{"partnerType": "device_vendor"}).Status)
 	}
+	// An approved provider: its listings must refuse the cursor, not its missing approval.
+	applyAsDeployer(t, c, providerN(1))
+	require.NoError(t, c.FireSchedule(context.Background(), "WeeklyRelease"))
 	page := va.Do("GET", "/applications?limit=1", nil)
 	require.Equal(t, http.StatusOK, page.Status, string(page.Raw))
 	real, _ := page.Body["next"].(string)

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"net/http"
 	"testing"
 	"time"
@@ -97,7 +98,10 @@ func TestPayScore_SmartFridgeFromApplicationToRevocation(t *testing.T) {
 
 	// Saturday: the merchant verifies the phone; the review still waits for next week.
 	c.Clock.AdvanceTo(time.Date(2026, 9, 5, 10, 0, 0, 0, shanghai))
-	require.Equal(t, http.StatusOK, m.Do("POST", "/payscore/applications/"+id+"/phone-verification", map[string]any{"phone": "400-820-1234"}).Status)
+	r = m.Do("POST", "/payscore/applications/"+id+"/phone-verification", map[string]any{"phone": "400-820-1234"})
+	require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
+	assert.Equal(t, map[string]any{"number": "400-820-1234", "verifiedBy": "mia",
+		"verifiedAt": time.Date(2026, 9, 5, 10, 0, 0, 0, shanghai).UTC().Format(time.RFC3339)}, r.Body["customerServicePhone"], "who verified, when")
 	assert.Equal(t, "deferred", payScoreStatus(m, id))
 
 	// Monday 09:00: the workflow's timer starts the review.
@@ -126,13 +130,19 @@ func TestPayScore_SmartFridgeFromApplicationToRevocation(t *testing.T) {
 	assert.Nil(t, app["licenceScopes"], "the merchant does not read the reviewer's notes")
 	assert.Equal(t, "service_not_ready", m.Do("POST", "/payscore/applications/"+id+"/agreement", nil).Code(), "no agreement before the service ID")
 
+	// No expediting: still configuring the minute before the due date, whatever the merchant does.
+	c.Clock.AdvanceTo(time.Date(2026, 9, 28, 17, 59, 0, 0, shanghai))
+	assert.Equal(t, "configuring", payScoreStatus(m, id), "no expediting")
+	assert.Equal(t, "service_not_ready", m.Do("POST", "/payscore/applications/"+id+"/agreement", nil).Code())
 	// The service ID's due date: the workflow's timer records it configured; the merchant signs.
-	c.Clock.AdvanceTo(time.Date(2026, 9, 28, 18, 0, 0, 0, shanghai))
+	signedAt := time.Date(2026, 9, 28, 18, 0, 0, 0, shanghai)
+	c.Clock.AdvanceTo(signedAt)
 	cloudtest.Eventually(t, "service ready", func() bool { return payScoreStatus(m, id) == "service_ready" })
 	r = m.Do("POST", "/payscore/applications/"+id+"/agreement", nil)
 	require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
 	assert.Equal(t, "developing", r.Body["status"])
-	assert.Equal(t, "微信支付分服务协议", r.Body["signature"].(map[string]any)["agreement"])
+	assert.Equal(t, map[string]any{"agreement": "微信支付分服务协议", "by": "mia", "at": signedAt.UTC().Format(time.RFC3339)}, r.Body["signature"], "the signing recorded: what, who, when")
+	assert.Equal(t, http.StatusOK, m.Do("POST", "/payscore/applications/"+id+"/agreement", nil).Status, "signing again changes nothing")
 
 	// Friday 9 October: acceptance materials; without the cancelled-order screenshot, refused.
 	accFriday := time.Date(2026, 10, 9, 10, 0, 0, 0, shanghai)
@@ -178,7 +188,18 @@ func TestPayScore_SmartFridgeFromApplicationToRevocation(t *testing.T) {
 	hist := rev.Do("GET", "/admin/payscore/applications/"+id, nil).Body["history"].([]any)
 	last := hist[len(hist)-1].(map[string]any)
 	assert.Equal(t, "revoked", last["action"])
+	assert.Equal(t, "rita", last["by"], "the reporting reviewer")
 	assert.Contains(t, last["reason"], "used for power_bank, approved for smart_fridge")
+	actions := map[string]int{}
+	for _, h := range hist {
+		actions[h.(map[string]any)["action"].(string)]++
+	}
+	assert.Equal(t, 1, actions["phone_verified"], "the verification is in the history")
+	assert.Equal(t, 1, actions["agreement_signed"], "signed once")
+	assert.Equal(t, 1, actions["revoked"])
+	assert.Equal(t, "revoked", rev.Do("POST", "/admin/payscore/applications/"+id+"/misuse", misuse).Body["status"], "a repeated report answers the same")
+	assert.Equal(t, "not_live", rev.Do("POST", "/admin/payscore/applications/"+id+"/misuse",
+		map[string]any{"scenario": "charging_pile", "report": "another report"}).Code(), "a revoked service is not live")
 
 	msgs := m.Do("GET", "/messages", nil)
 	require.Equal(t, http.StatusOK, msgs.Status, string(msgs.Raw))
@@ -229,4 +250,112 @@ func TestPayScore_Refusals(t *testing.T) {
 		return att["status"] == "rejected"
 	})
 	assert.Equal(t, "missing_device_panorama", m.Do("POST", "/payscore/applications/"+id+"/submit", nil).Code())
+}
+
+// payScoreDeveloping takes a smart-fridge application from a draft (created payScoreFriday,
+// phone verified before submitting) through the Monday 7 September release and the service
+// ID's due date (Sunday 20 September, a make-up working day) to the signed agreement.
+func payScoreDeveloping(t *testing.T, c *cloud.Cloud, m, rev *cloudtest.Client) string {
+	t.Helper()
+	r := m.Do("POST", "/payscore/applications", fridgeApplication())
+	require.Equal(t, http.StatusCreated, r.Status, string(r.Raw))
+	id := r.Body["id"].(string)
+	for _, slot := range []string{"interaction_flow", "device_panorama", "business_licence", "purchase_agreement"} {
+		uploadPayScore(t, m, id, slot)
+	}
+	require.Equal(t, http.StatusOK, m.Do("POST", "/payscore/applications/"+id+"/phone-verification", map[string]any{"phone": "400-820-1234"}).Status)
+	r = m.Do("POST", "/payscore/applications/"+id+"/submit", nil)
+	require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
+	require.Equal(t, "under_review", r.Body["status"], "a verified phone: reviewed at once")
+	r = rev.Do("POST", "/admin/payscore/applications/"+id+"/decision", map[string]any{"decision": "approve", "licenceScopes": []string{"vending_machine_sales"}})
+	require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
+	c.Clock.AdvanceTo(time.Date(2026, 9, 7, 9, 0, 0, 0, shanghai))
+	cloudtest.Eventually(t, "approved", func() bool { return payScoreStatus(m, id) == "configuring" })
+	due := time.Date(2026, 9, 20, 18, 0, 0, 0, shanghai)
+	require.Equal(t, due.UTC().Format(time.RFC3339), m.Do("GET", "/payscore/applications/"+id, nil).Body["serviceId"].(map[string]any)["due"])
+	c.Clock.AdvanceTo(due)
+	cloudtest.Eventually(t, "service ready", func() bool { return payScoreStatus(m, id) == "service_ready" })
+	require.Equal(t, http.StatusOK, m.Do("POST", "/payscore/applications/"+id+"/agreement", nil).Status)
+	return id
+}
+
+// A Tuesday acceptance release that failed is run by the next daily reconciliation sweep, for
+// its own calendar; the decision the reviewer revised before the release day is published
+// only in its last form.
+func TestPayScore_MissedTuesdayAcceptanceReleaseRunByTheSweep(t *testing.T) {
+	c := cloudtest.Start(t, payScoreFriday)
+	m := cloudtest.As(t, c, merchantID)
+	rev := cloudtest.As(t, c, reviewer)
+	id := payScoreDeveloping(t, c, m, rev)
+
+	// Monday 21 September: acceptance materials; the reviewer rejects, then revises to approve.
+	c.Clock.AdvanceTo(time.Date(2026, 9, 21, 10, 0, 0, 0, shanghai))
+	for _, slot := range []string{"screen_recording", "onsite_video", "order_completed", "order_cancelled", "emergency_switch"} {
+		uploadPayScore(t, m, id, slot)
+	}
+	require.Equal(t, http.StatusOK, m.Do("POST", "/payscore/applications/"+id+"/acceptance", nil).Status)
+	r := rev.Do("POST", "/admin/payscore/applications/"+id+"/decision", map[string]any{"decision": "reject", "reason": "Secret: the on-site video is blurry."})
+	require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
+	c.Clock.AdvanceTo(time.Date(2026, 9, 21, 15, 0, 0, 0, shanghai))
+	r = rev.Do("POST", "/admin/payscore/applications/"+id+"/decision", map[string]any{"decision": "approve"})
+	require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
+
+	// Tuesday 22 September 09:00: the acceptance release fails (three attempts: the first and
+	// Lambda's two retries). Nothing else runs the release function between now and then.
+	tuesdayRelease := time.Date(2026, 9, 22, 9, 0, 0, 0, shanghai)
+	c.Clock.AdvanceTo(tuesdayRelease.Add(-time.Hour))
+	require.NoError(t, c.FailNext("ReleaseDecisionsFunction", 3))
+	c.Clock.AdvanceTo(tuesdayRelease.Add(5 * time.Minute))
+	recs := peek(t, c, "FailedEventsQueue")
+	require.Len(t, recs, 1, "the release failed three times")
+	assert.Contains(t, recs[0].RequestContext.FunctionARN, ":function:ReleaseDecisionsFunction")
+	assert.Equal(t, "acceptance_review", payScoreStatus(m, id))
+
+	// The daily sweep at 10:30 runs the missed Tuesday release.
+	c.Clock.AdvanceTo(tuesdayRelease.Add(90 * time.Minute))
+	cloudtest.Eventually(t, "live", func() bool { return payScoreStatus(m, id) == "live" })
+	app := m.Do("GET", "/payscore/applications/"+id, nil).Body
+	assert.Equal(t, "smart_fridge", app["liveScenario"])
+	assert.NotContains(t, string(m.Do("GET", "/messages", nil).Raw), "Secret", "the revised-away rejection never reaches the merchant")
+	hist := string(m.Do("GET", "/payscore/applications/"+id+"/timeline", nil).Raw)
+	assert.NotContains(t, hist, "Secret")
+
+	// The replayed original release changes nothing.
+	rep, err := c.Replay(context.Background(), "FailedEventsQueue")
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Replayed)
+	c.WaitNotifications()
+	assert.Equal(t, "live", payScoreStatus(m, id))
+	n := 0
+	for _, it := range m.Do("GET", "/messages", nil).Body["items"].([]any) {
+		if it.(map[string]any)["subject"] == "Pay Score go-live acceptance approved" {
+			n++
+		}
+	}
+	assert.Equal(t, 1, n, "one message for the acceptance")
+}
+
+// A go-live acceptance waiting for a reviewer past its three working days is raised to the
+// reviewers once by the daily sweep (the review-SLA sweep walks every review queue).
+func TestPayScore_OverdueAcceptanceRaisedOnce(t *testing.T) {
+	c := cloudtest.Start(t, payScoreFriday)
+	m := cloudtest.As(t, c, merchantID)
+	rev := cloudtest.As(t, c, reviewer)
+	id := payScoreDeveloping(t, c, m, rev)
+	c.Clock.AdvanceTo(time.Date(2026, 9, 21, 10, 0, 0, 0, shanghai)) // Monday
+	for _, slot := range []string{"screen_recording", "onsite_video", "order_completed", "order_cancelled", "emergency_switch"} {
+		uploadPayScore(t, m, id, slot)
+	}
+	require.Equal(t, http.StatusOK, m.Do("POST", "/payscore/applications/"+id+"/acceptance", nil).Status)
+
+	overdue := func() []string { return subjects(t, rev, "/admin/alerts", id, "Review overdue") }
+	// Tuesday 22, Wednesday 23, Thursday 24: due by the end of Thursday.
+	c.Clock.AdvanceTo(time.Date(2026, 9, 24, 23, 0, 0, 0, shanghai))
+	assert.Empty(t, overdue(), "within three working days")
+	c.Clock.AdvanceTo(time.Date(2026, 9, 25, 3, 0, 0, 0, shanghai)) // the sweep at 02:30
+	assert.Equal(t, []string{"Review overdue: Pay Score go-live acceptance " + id}, overdue())
+	c.Clock.AdvanceTo(time.Date(2026, 9, 27, 3, 0, 0, 0, shanghai))
+	require.NoError(t, c.FireSchedule(context.Background(), "DailyReviewSla"))
+	c.Clock.Settle()
+	assert.Len(t, overdue(), 1, "raised exactly once")
 }

@@ -311,10 +311,14 @@ func checkDistribution(bands []TicketBand) error {
 	return nil
 }
 
-// Phone is the merchant's customer-service phone and when it was verified.
+// Phone is the merchant's customer-service phone and its verification: when, and which of the
+// merchant's users recorded it. The check itself is the payment programme's (DOMAIN.md lists
+// the verified phone with the merchant id and the service-ID request among what the merchant
+// brings to the application); the platform records its result and holds the review on it.
 type Phone struct {
 	Number     string    `json:"number"`
 	VerifiedAt time.Time `json:"verifiedAt"`
+	VerifiedBy string    `json:"verifiedBy"`
 }
 
 var phonePattern = regexp.MustCompile(`^[0-9][0-9-]{4,19}$`)
@@ -408,7 +412,7 @@ func (p *PayScoreApplication) VerifyPhone(c Caller, number string, now time.Time
 	if p.Status != PayScoreDraft && p.Status != PayScoreDeferred {
 		return Change{}, Errorf(Conflict, "phone_not_changeable", "the customer-service phone can no longer change: the application is %s", p.Status)
 	}
-	p.Phone, p.UpdatedAt = &Phone{Number: number, VerifiedAt: now}, now
+	p.Phone, p.UpdatedAt = &Phone{Number: number, VerifiedAt: now, VerifiedBy: c.Subject}, now
 	return Change{At: now, By: c.Subject, Action: "phone_verified", To: number}, nil
 }
 

@@ -88,12 +88,42 @@ func TestPayScoreSubmitNeedsEveryAttachmentAndDefersWithoutPhone(t *testing.T) {
 	_, err = p.Decide(Caller{Subject: "rita", Role: RoleReviewer}, true, "", friday)
 	assert.Equal(t, "review_deferred", CodeOf(err))
 
-	_, err = p.VerifyPhone(merchant, "400-820-1234", friday.Add(24*time.Hour))
+	ch, err = p.VerifyPhone(merchant, "400-820-1234", friday.Add(24*time.Hour))
 	require.NoError(t, err)
+	assert.Equal(t, Phone{Number: "400-820-1234", VerifiedAt: friday.Add(24 * time.Hour), VerifiedBy: "mia"}, *p.Phone, "who and when")
+	assert.Equal(t, Change{At: friday.Add(24 * time.Hour), By: "mia", Action: "phone_verified", To: "400-820-1234"}, ch, "in the history")
+	ch, err = p.VerifyPhone(merchant, "400-820-1234", friday.Add(25*time.Hour))
+	require.NoError(t, err)
+	assert.Equal(t, Change{}, ch, "a retried verification records nothing")
+	assert.Equal(t, friday.Add(24*time.Hour), p.Phone.VerifiedAt)
+	_, err = p.VerifyPhone(merchant, "call me", friday)
+	assert.Equal(t, "invalid_phone", CodeOf(err))
 	assert.Equal(t, Change{}, p.StartReview(friday.Add(48*time.Hour)), "not before the week's review")
 	ch = p.StartReview(*p.DeferredUntil)
 	assert.Equal(t, "review_started", ch.Action)
 	assert.Equal(t, PayScoreUnderReview, p.Status)
+	_, err = p.VerifyPhone(merchant, "400-820-9999", friday.Add(96*time.Hour))
+	assert.Equal(t, "phone_not_changeable", CodeOf(err), "the verified phone stays once under review")
+}
+
+// Without a verified phone a deferred application is deferred again each week, and no service
+// ID is configured for an application without one.
+func TestPayScoreWithoutPhoneNoReviewNoServiceID(t *testing.T) {
+	friday := time.Date(2026, 9, 4, 2, 0, 0, 0, time.UTC)
+	p, _, err := NewPayScoreApplication("psa_1", merchant, ScenarioSmartFridge, fridgeDetails(), friday)
+	require.NoError(t, err)
+	received(p, SlotInteractionFlow, SlotDevicePanorama, SlotBusinessLicence, SlotPurchaseAgreement)
+	_, err = p.Submit(merchant, friday)
+	require.NoError(t, err)
+	first := *p.DeferredUntil
+	ch := p.StartReview(first)
+	assert.Equal(t, "deferred", ch.Action, "still no phone: next week again")
+	assert.Equal(t, first.Add(7*24*time.Hour), *p.DeferredUntil)
+	assert.Equal(t, PayScoreDeferred, p.Status)
+
+	q := &PayScoreApplication{ID: "psa_2", Status: PayScoreConfiguring, ServiceID: &ServiceID{ID: "svc"}}
+	assert.Equal(t, Change{}, q.ServiceReady(friday), "no service ID without a verified phone")
+	assert.Equal(t, PayScoreConfiguring, q.Status)
 }
 
 func TestPayScoreApprovalConfiguresTheServiceIDInWorkingDays(t *testing.T) {
@@ -175,4 +205,30 @@ func TestWorkingDaysData(t *testing.T) {
 	assert.Error(t, err, "a make-up working day must be a weekend day")
 	_, err = LoadWorkCalendar([]byte(`{"years":[{"year":2026,"holidays":["2027-01-01"],"workdays":[]}]}`))
 	assert.Error(t, err, "a date of another year")
+}
+
+// Each acceptance material missing is refused with its own code.
+func TestPayScoreAcceptanceEachMissingMaterialHasItsOwnCode(t *testing.T) {
+	now := time.Date(2026, 10, 9, 2, 0, 0, 0, time.UTC)
+	var slots []PayScoreSlot
+	for _, s := range PayScoreSlots {
+		if s.Acceptance {
+			slots = append(slots, s)
+		}
+	}
+	codes := map[string]bool{}
+	for i, missing := range slots {
+		p := &PayScoreApplication{ID: "psa_1", Scenario: ScenarioSmartFridge, Status: PayScoreDeveloping, Attachments: map[string]*Attachment{}}
+		for j, s := range slots {
+			if j != i {
+				received(p, s.Name)
+			}
+		}
+		_, err := p.SubmitAcceptance(merchant, now)
+		assert.Equal(t, missing.MissingCode, CodeOf(err), missing.Name)
+		assert.Equal(t, PayScoreDeveloping, p.Status)
+		codes[missing.MissingCode] = true
+	}
+	assert.Len(t, codes, len(slots), "one code per material")
+	assert.True(t, codes["missing_cancelled_order_screenshot"])
 }

@@ -16,10 +16,15 @@ import (
 // workflow are items PAYSCORE#<id> / TOKEN#<step>, never sent to a client.
 
 // PayScoreReviewQueue is the review of Pay Score applications, released on Mondays.
-var PayScoreReviewQueue = ReviewQueue{Key: "PAYSCORE#application", Entity: "payscore", PKPrefix: "PAYSCORE#", Calendar: domain.CalendarWeekly}
+// Its reviews are held to the one-week promise: they are processed weekly (DOMAIN.md: an
+// application without a verified phone "is deferred to the next week's processing").
+var PayScoreReviewQueue = ReviewQueue{Key: "PAYSCORE#application", Entity: "payscore", PKPrefix: "PAYSCORE#", Calendar: domain.CalendarWeekly,
+	Name: "payscore/application", Title: "Pay Score application", Kind: "payscore", SLA: domain.Week}
 
 // PayScoreAcceptanceQueue is the review of go-live acceptance, released on Tuesdays and Thursdays.
-var PayScoreAcceptanceQueue = ReviewQueue{Key: "PAYSCORE#acceptance", Entity: "payscore_acceptance", PKPrefix: "PAYSCORE#", Calendar: domain.CalendarPayScoreAcceptance}
+// Acceptance takes 1–3 working days (DOMAIN.md): overdue after the third working day.
+var PayScoreAcceptanceQueue = ReviewQueue{Key: "PAYSCORE#acceptance", Entity: "payscore_acceptance", PKPrefix: "PAYSCORE#", Calendar: domain.CalendarPayScoreAcceptance,
+	Name: "payscore/acceptance", Title: "Pay Score go-live acceptance", Kind: "payscore", SLA: domain.ReviewSLA{WorkingDays: 3}}
 
 func init() {
 	extraReviewQueues = append(extraReviewQueues, PayScoreReviewQueue, PayScoreAcceptanceQueue)

@@ -30,12 +30,21 @@ func queueState(decided bool) string {
 // entities wait in gsi2 ("QUEUE#<Key>#pending|decided") and the release calendar that
 // publishes their decisions (domain.ReleaseCalendars). An entity type plugs into held
 // decisions by naming its queues here; the release (functions/release-decisions) walks every
-// queue's decided part, each as of its own calendar.
+// queue's decided part, each as of its own calendar; the review-SLA sweep (functions/review-sla)
+// walks every queue's pending part against the queue's SLA, and the reconciliation sweep
+// (functions/reconcile) every decided part against its calendar's last due release.
 type ReviewQueue struct {
 	Key      string // e.g. "APP#device_vendor", "MODEL"
 	Entity   string // "application", "model", ...: what the release counts
 	PKPrefix string // the entities' partition key prefix ("APP#"); the rest is the entity id
 	Calendar string // domain.CalendarWeekly, ...
+	// Name is the queue in metrics (OverdueReviews' Queue dimension) and logs.
+	Name string // "applications/device_vendor", "models", "payscore/application", ...
+	// Title is what one item of the queue is, in a reviewer's alert; Kind is the entity kind
+	// messages and alerts name (domain.Message.Entity: "application", "model", "payscore").
+	Title string // "device_vendor application", "model registration", ...
+	Kind  string
+	SLA   domain.ReviewSLA
 }
 
 // GSI is the queue's gsi2 partition for state (QueuePending or QueueDecided).
@@ -43,11 +52,13 @@ func (q ReviewQueue) GSI(state string) string { return "QUEUE#" + q.Key + "#" + 
 
 // ApplicationReviewQueue is the review queue of partner applications of type t.
 func ApplicationReviewQueue(t domain.PartnerType) ReviewQueue {
-	return ReviewQueue{Key: "APP#" + string(t), Entity: "application", PKPrefix: "APP#", Calendar: domain.CalendarWeekly}
+	return ReviewQueue{Key: "APP#" + string(t), Entity: "application", PKPrefix: "APP#", Calendar: domain.CalendarWeekly,
+		Name: "applications/" + string(t), Title: string(t) + " application", Kind: "application", SLA: domain.Week}
 }
 
 // ModelReviewQueue is the review queue of model registrations.
-var ModelReviewQueue = ReviewQueue{Key: "MODEL", Entity: "model", PKPrefix: "MODEL#", Calendar: domain.CalendarWeekly}
+var ModelReviewQueue = ReviewQueue{Key: "MODEL", Entity: "model", PKPrefix: "MODEL#", Calendar: domain.CalendarWeekly,
+	Name: "models", Title: "model registration", Kind: "model", SLA: domain.Week}
 
 // ReviewQueues lists every queue whose decisions are held, in release order.
 func ReviewQueues() []ReviewQueue {
@@ -95,6 +106,70 @@ func (db *DB) DecidedIDs(ctx context.Context, q ReviewQueue, cursor string) (Pag
 	if len(out.LastEvaluatedKey) > 0 {
 		if page.Next, err = db.sealCursor(listing, out.LastEvaluatedKey); err != nil {
 			return Page[string]{}, err
+		}
+	}
+	return page, nil
+}
+
+// Queued is an entity waiting in a review queue: its id, since when (the queue's sort key:
+// when it was submitted or entered the review) and, in the decided state, its held decision.
+type Queued struct {
+	ID       string
+	Since    time.Time
+	Decision *domain.Decision
+}
+
+// QueuedIn lists the entities of q in the state f selects (f.SubmittedUntil bounds Since),
+// oldest first: one Query of keys per page and, for the decided state, one BatchGetItem of
+// the page's held decisions. The sweeps read every queue this one way.
+func (db *DB) QueuedIn(ctx context.Context, q ReviewQueue, f QueueFilter) (Page[Queued], error) {
+	in := queueQuery(q.GSI(f.State), f)
+	in.TableName = &db.table
+	in.ProjectionExpression = aws.String("pk, gsi2sk")
+	in.Limit = aws.Int32(100)
+	if f.Limit > 0 {
+		in.Limit = aws.Int32(int32(min(f.Limit, 100)))
+	}
+	listing := listingOf(in)
+	if f.Cursor != "" {
+		start, err := db.openCursor(listing, f.Cursor)
+		if err != nil {
+			return Page[Queued]{}, err
+		}
+		in.ExclusiveStartKey = start
+	}
+	out, err := db.client.Query(ctx, in)
+	if err != nil {
+		return Page[Queued]{}, fmt.Errorf("query %s: %w", q.Key, err)
+	}
+	page := Page[Queued]{Items: make([]Queued, 0, len(out.Items))}
+	var pks []string
+	for _, av := range out.Items {
+		pk, ok1 := av["pk"].(*types.AttributeValueMemberS)
+		sk, ok2 := av["gsi2sk"].(*types.AttributeValueMemberS)
+		if !ok1 || !ok2 || !strings.HasPrefix(pk.Value, q.PKPrefix) {
+			return Page[Queued]{}, fmt.Errorf("queue %s holds an item of another kind", q.Key)
+		}
+		stamp, _, _ := strings.Cut(sk.Value, "#")
+		since, err := time.Parse(tsLayout, stamp)
+		if err != nil {
+			return Page[Queued]{}, fmt.Errorf("queue %s: sort key %q: %w", q.Key, sk.Value, err)
+		}
+		page.Items = append(page.Items, Queued{ID: strings.TrimPrefix(pk.Value, q.PKPrefix), Since: since})
+		pks = append(pks, pk.Value)
+	}
+	if f.State == QueueDecided {
+		held, err := db.heldDecisions(ctx, pks)
+		if err != nil {
+			return Page[Queued]{}, err
+		}
+		for i := range page.Items {
+			page.Items[i].Decision = held[pks[i]]
+		}
+	}
+	if len(out.LastEvaluatedKey) > 0 {
+		if page.Next, err = db.sealCursor(listing, out.LastEvaluatedKey); err != nil {
+			return Page[Queued]{}, err
 		}
 	}
 	return page, nil

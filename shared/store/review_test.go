@@ -223,3 +223,60 @@ func TestTakeCode_ClaimedOnce(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "02", next.Code)
 }
+
+// QueuedIn reads every review queue one way: ids and since when, oldest first, paged; the
+// decided state with the held decisions. Pay Score's two queues are apart.
+func TestQueuedIn(t *testing.T) {
+	ctx := context.Background()
+	db := newTable(t)
+	for _, m := range []*domain.Model{newModel("mdl_late", "org-a", t0.Add(time.Hour)), newModel("mdl_early", "org-b", t0)} {
+		require.NoError(t, db.CreateModel(ctx, m, change(t0, "registered")))
+	}
+	payScore := func(id string, status domain.PayScoreStatus, since time.Time) *domain.PayScoreApplication {
+		p := &domain.PayScoreApplication{ID: id, Org: "coldbox", Scenario: domain.ScenarioSmartFridge, Status: status,
+			Attachments: map[string]*domain.Attachment{}, CreatedAt: t0, UpdatedAt: since}
+		require.NoError(t, db.CreatePayScore(ctx, p, change(since, "created")))
+		return p
+	}
+	payScore("psa_review", domain.PayScoreUnderReview, t0.Add(2*time.Hour))
+	payScore("psa_accept", domain.PayScoreAcceptanceReview, t0.Add(3*time.Hour))
+	decided := payScore("psa_accept_decided", domain.PayScoreAcceptanceReview, t0.Add(4*time.Hour))
+	decided.Decision = &domain.Decision{Approve: true, Reviewer: "rita", DecidedAt: t0.Add(5 * time.Hour)}
+	require.NoError(t, db.HoldPayScoreDecision(ctx, decided, held(decided.Decision)))
+
+	list := func(q store.ReviewQueue, f store.QueueFilter) []store.Queued {
+		var out []store.Queued
+		for {
+			p, err := db.QueuedIn(ctx, q, f)
+			require.NoError(t, err)
+			out = append(out, p.Items...)
+			if p.Next == "" {
+				return out
+			}
+			f.Cursor = p.Next
+		}
+	}
+	got := list(store.ModelReviewQueue, store.QueueFilter{State: store.QueuePending, Limit: 1})
+	require.Len(t, got, 2, "paged one by one")
+	assert.Equal(t, store.Queued{ID: "mdl_early", Since: t0}, got[0])
+	assert.Equal(t, store.Queued{ID: "mdl_late", Since: t0.Add(time.Hour)}, got[1])
+	assert.Len(t, list(store.ModelReviewQueue, store.QueueFilter{State: store.QueuePending, SubmittedUntil: t0.Add(59 * time.Minute)}), 1)
+
+	assert.Equal(t, []store.Queued{{ID: "psa_review", Since: t0.Add(2 * time.Hour)}},
+		list(store.PayScoreReviewQueue, store.QueueFilter{State: store.QueuePending}))
+	assert.Equal(t, []store.Queued{{ID: "psa_accept", Since: t0.Add(3 * time.Hour)}},
+		list(store.PayScoreAcceptanceQueue, store.QueueFilter{State: store.QueuePending}))
+	got = list(store.PayScoreAcceptanceQueue, store.QueueFilter{State: store.QueueDecided})
+	require.Len(t, got, 1)
+	assert.Equal(t, "psa_accept_decided", got[0].ID)
+	require.NotNil(t, got[0].Decision, "the decided state carries the held decision")
+	assert.Equal(t, t0.Add(5*time.Hour), got[0].Decision.DecidedAt)
+
+	// Every queue has a name, an alert title and an SLA.
+	for _, q := range store.ReviewQueues() {
+		assert.NotEmpty(t, q.Name, q.Key)
+		assert.NotEmpty(t, q.Title, q.Key)
+		assert.Contains(t, []string{"application", "model", "payscore"}, q.Kind, q.Key)
+		assert.NotZero(t, q.SLA, q.Key)
+	}
+}

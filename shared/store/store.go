@@ -327,7 +327,10 @@ func (db *DB) historyOf(ctx context.Context, pk string) ([]domain.Change, error)
 
 // ts formats t for sort keys: UTC with a fixed nine-digit fraction, so keys sort as times do
 // (RFC3339Nano drops trailing zeros, and "…:00Z" would sort after "…:00.5Z").
-func ts(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000000Z") }
+func ts(t time.Time) string { return t.UTC().Format(tsLayout) }
+
+// tsLayout is the layout of ts: fixed width, so the strings sort as the times.
+const tsLayout = "2006-01-02T15:04:05.000000000Z"
 
 // safeID refuses ids that could break out of their key segment.
 func safeID(what, id string) error {

@@ -121,6 +121,15 @@ func (h *handler) pipeline(ctx context.Context, id string) (*domain.Pipeline, er
 	return p, err
 }
 
+// stage is where model id is in its pipeline: registered while it has none.
+func (h *handler) stage(ctx context.Context, id string) (domain.Stage, error) {
+	p, err := h.pipeline(ctx, id)
+	if err != nil || p == nil {
+		return domain.StageRegistered, err
+	}
+	return p.Stage, nil
+}
+
 // timeline answers where the model is: the stage, every track, what the platform waits for.
 func (h *handler) timeline(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
 	m, err := h.model(ctx, c, req, domain.RoleVendor, domain.RoleReviewer)

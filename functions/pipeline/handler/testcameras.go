@@ -45,11 +45,9 @@ func (h *handler) requestTestCameras(ctx context.Context, c domain.Caller, req h
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	stage := domain.StageRegistered
-	if p, err := h.pipeline(ctx, m.ID); err != nil {
+	stage, err := h.stage(ctx, m.ID)
+	if err != nil {
 		return httpapi.Response{}, err
-	} else if p != nil {
-		stage = p.Stage
 	}
 	id, key := ids.New("tcr"), idem.Key
 	if key != "" {

@@ -35,11 +35,9 @@ func (h *handler) registerTestDevice(ctx context.Context, c domain.Caller, req h
 	if err := httpapi.Decode(req, &in); err != nil {
 		return httpapi.Response{}, err
 	}
-	stage := domain.StageRegistered
-	if p, err := h.pipeline(ctx, m.ID); err != nil {
+	stage, err := h.stage(ctx, m.ID)
+	if err != nil {
 		return httpapi.Response{}, err
-	} else if p != nil {
-		stage = p.Stage
 	}
 	prev, err := h.devices.TestDevice(ctx, in.SN)
 	switch {

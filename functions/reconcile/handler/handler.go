@@ -8,9 +8,12 @@
 //     whose URL was issued over an hour ago, asks S3 whether the object exists, and invokes
 //     ProcessUploadFunction asynchronously with the S3 event S3 would have sent. A ticket whose
 //     URL expired an hour ago with no object behind it is dropped: nothing can arrive through it.
-//   - A weekly release that was due and did not run (decisions made before the last Monday
-//     release time, an hour's grace past it, still held): it invokes ReleaseDecisionsFunction
-//     with that release's scheduledTime, so exactly what that release would have published is.
+//   - A release that was due and did not run: for every review queue (store.ReviewQueues), the
+//     decisions made before the last due release of the queue's own calendar (an hour's grace
+//     past it) and still held. For each calendar with such decisions it invokes
+//     ReleaseDecisionsFunction with that calendar and that release's scheduledTime, so exactly
+//     what that release would have published is (the weekly Monday release for onboarding,
+//     models and Pay Score applications; the Tuesday/Thursday one for Pay Score acceptance).
 //
 // It reports what it did: the result (JSON), a Reconciled metric per kind (EMF) and a log line.
 // Redelivery and re-runs are harmless: process-upload settles an upload once (a second event
@@ -23,6 +26,7 @@ package handler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -59,10 +63,10 @@ type Event struct {
 
 // Result is what a run found and fixed.
 type Result struct {
-	At       time.Time      `json:"at"`
-	Uploads  UploadsResult  `json:"uploads"`
-	Release  *ReleaseResult `json:"release,omitempty"` // the missed release it ran, if any
-	Requests Requests       `json:"requests"`
+	At       time.Time       `json:"at"`
+	Uploads  UploadsResult   `json:"uploads"`
+	Releases []ReleaseResult `json:"releases,omitempty"` // the missed releases it ran, one per calendar
+	Requests Requests        `json:"requests"`
 }
 
 // UploadsResult is the upload part of a run.
@@ -72,8 +76,9 @@ type UploadsResult struct {
 	Abandoned int      `json:"abandoned"` // tickets dropped: URL expired, no object
 }
 
-// ReleaseResult is the missed release a run ran.
+// ReleaseResult is a missed release a run ran.
 type ReleaseResult struct {
+	Calendar string         `json:"calendar"` // domain.ReleaseCalendars
 	DueAt    time.Time      `json:"dueAt"`    // the release's scheduled time
 	Overdue  int            `json:"overdue"`  // held decisions it should have published
 	Released map[string]int `json:"released"` // ReleaseDecisionsFunction's own result
@@ -94,8 +99,7 @@ type tickets interface {
 }
 
 type queues interface {
-	ApplicationQueue(ctx context.Context, t domain.PartnerType, f store.QueueFilter) (store.Page[domain.Application], error)
-	ModelQueue(ctx context.Context, f store.QueueFilter) (store.Page[domain.Model], error)
+	QueuedIn(ctx context.Context, q store.ReviewQueue, f store.QueueFilter) (store.Page[store.Queued], error)
 }
 
 type objects interface {
@@ -147,13 +151,9 @@ func (h *handler) handle(ctx context.Context, e Event) (Result, error) {
 		return res, err
 	}
 	h.count(ctx, res)
-	released := 0
-	if res.Release != nil {
-		released = res.Release.Released["applications"] + res.Release.Released["models"]
-	}
 	slog.InfoContext(ctx, "reconciliation", "scheduledTime", e.ScheduledTime, "at", res.At,
 		"uploadsChecked", res.Uploads.Checked, "uploadsRedriven", len(res.Uploads.Redriven), "ticketsAbandoned", res.Uploads.Abandoned,
-		"releaseRun", res.Release != nil, "decisionsReleased", released, "requests", res.Requests)
+		"releasesRun", len(res.Releases), "decisionsReleased", res.released(), "requests", res.Requests)
 	return res, nil
 }
 
@@ -203,44 +203,64 @@ func (h *handler) objectCreated(key, versionID string, size int64, now time.Time
 	}}}
 }
 
-var partnerTypes = []domain.PartnerType{domain.PartnerDeviceVendor, domain.PartnerSoftwareProvider, domain.PartnerDeployer, domain.PartnerMerchant}
-
-// missedRelease runs the last due release if a decision it should have published is still held.
+// missedRelease runs, per release calendar, its last due release if a decision it should have
+// published is still held in one of the calendar's review queues.
 func (h *handler) missedRelease(ctx context.Context, res *Result) error {
-	due, err := domain.LastDueRelease(domain.CalendarWeekly, res.At.Add(-releaseGrace))
-	if err != nil {
-		return err
-	}
-	overdue := 0
-	missed := func(d *domain.Decision) bool {
-		// As the release reads its cutoff: scheduled times have whole seconds.
-		return d != nil && !d.DecidedAt.Truncate(time.Second).After(due)
-	}
-	for _, t := range partnerTypes {
-		if err := eachPage(res, func(cursor string) (store.Page[domain.Application], error) {
-			return h.queues.ApplicationQueue(ctx, t, store.QueueFilter{State: store.QueueDecided, Cursor: cursor, Limit: 100})
-		}, func(a domain.Application) bool { return missed(a.Decision) }, &overdue); err != nil {
+	missed := map[string]*ReleaseResult{}
+	var calendars []string // in the order of store.ReviewQueues: the weekly release first
+	for _, q := range store.ReviewQueues() {
+		cal, err := domain.ReleaseCalendarOf(q.Calendar)
+		if err != nil {
+			return fmt.Errorf("queue %s: %w", q.Key, err)
+		}
+		rel := missed[q.Calendar]
+		if rel == nil {
+			rel = &ReleaseResult{Calendar: q.Calendar, DueAt: cal.LastDue(res.At.Add(-releaseGrace)), Released: map[string]int{}}
+			missed[q.Calendar] = rel
+			calendars = append(calendars, q.Calendar)
+		}
+		due := rel.DueAt
+		if err := eachPage(res, func(cursor string) (store.Page[store.Queued], error) {
+			return h.queues.QueuedIn(ctx, q, store.QueueFilter{State: store.QueueDecided, Cursor: cursor, Limit: 100})
+		}, func(it store.Queued) bool {
+			// As the release reads its cutoff: scheduled times have whole seconds.
+			return it.Decision != nil && !it.Decision.DecidedAt.Truncate(time.Second).After(due)
+		}, &rel.Overdue); err != nil {
 			return err
 		}
 	}
-	if err := eachPage(res, func(cursor string) (store.Page[domain.Model], error) {
-		return h.queues.ModelQueue(ctx, store.QueueFilter{State: store.QueueDecided, Cursor: cursor, Limit: 100})
-	}, func(m domain.Model) bool { return missed(m.Decision) }, &overdue); err != nil {
-		return err
+	var errs []error
+	for _, name := range calendars {
+		rel := missed[name]
+		if rel.Overdue == 0 {
+			continue
+		}
+		slog.WarnContext(ctx, "a due release did not publish every decision; running it", "calendar", name, "dueAt", rel.DueAt, "overdue", rel.Overdue)
+		res.Requests.Invoke++
+		// Synchronously: the run reports what the release published, and a release that fails
+		// fails this run (after the other calendars' releases ran), which Lambda retries and
+		// finally sends to the failure queue.
+		event := map[string]string{"calendar": name, "scheduledTime": rel.DueAt.Format(time.RFC3339)}
+		if err := h.functions.Call(ctx, h.release, event, &rel.Released); err != nil {
+			errs = append(errs, fmt.Errorf("run the %s release due at %s: %w", name, rel.DueAt.Format(time.RFC3339), err))
+			continue
+		}
+		res.Releases = append(res.Releases, *rel)
 	}
-	if overdue == 0 {
-		return nil
+	return errors.Join(errs...)
+}
+
+// released is how many decisions the missed releases published (pipelines started not counted).
+func (r Result) released() int {
+	n := 0
+	for _, rel := range r.Releases {
+		for what, c := range rel.Released {
+			if what != "pipelinesStarted" {
+				n += c
+			}
+		}
 	}
-	slog.WarnContext(ctx, "a due release did not publish every decision; running it", "dueAt", due, "overdue", overdue)
-	rel := &ReleaseResult{DueAt: due, Overdue: overdue, Released: map[string]int{}}
-	res.Requests.Invoke++
-	// Synchronously: the run reports what the release published, and a release that fails
-	// fails this run, which Lambda retries and finally sends to the failure queue.
-	if err := h.functions.Call(ctx, h.release, map[string]string{"scheduledTime": due.Format(time.RFC3339)}, &rel.Released); err != nil {
-		return fmt.Errorf("run the release due at %s: %w", due.Format(time.RFC3339), err)
-	}
-	res.Release = rel
-	return nil
+	return n
 }
 
 // eachPage counts the items of every page that match.
@@ -271,11 +291,7 @@ func eachPage[T any](res *Result, page func(cursor string) (store.Page[T], error
 // re-driven; "release": decisions a missed release published). A failed write is logged, not
 // returned: the work is done.
 func (h *handler) count(ctx context.Context, res Result) {
-	released := 0
-	if res.Release != nil {
-		released = res.Release.Released["applications"] + res.Release.Released["models"]
-	}
-	for what, n := range map[string]int{"upload": len(res.Uploads.Redriven), "release": released} {
+	for what, n := range map[string]int{"upload": len(res.Uploads.Redriven), "release": res.released()} {
 		if err := metrics.Count(h.metrics, res.At, "Reconciled", n, map[string]string{"What": what}); err != nil {
 			slog.WarnContext(ctx, "reconciliation metric not written", "err", err)
 		}

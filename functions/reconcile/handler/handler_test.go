@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -47,26 +48,14 @@ func (f *fakeTickets) DeleteUploadTicket(_ context.Context, key string, _ time.T
 	return nil
 }
 
-type fakeQueues struct {
-	apps   []domain.Application
-	models []domain.Model
-}
+// fakeQueues holds the decided part of each review queue, by queue key.
+type fakeQueues map[string][]store.Queued
 
-func (f *fakeQueues) ApplicationQueue(_ context.Context, t domain.PartnerType, q store.QueueFilter) (store.Page[domain.Application], error) {
-	var out store.Page[domain.Application]
-	for _, a := range f.apps {
-		if a.PartnerType == t && q.State == store.QueueDecided {
-			out.Items = append(out.Items, a)
-		}
+func (f *fakeQueues) QueuedIn(_ context.Context, q store.ReviewQueue, qf store.QueueFilter) (store.Page[store.Queued], error) {
+	if qf.State != store.QueueDecided {
+		return store.Page[store.Queued]{}, nil
 	}
-	return out, nil
-}
-
-func (f *fakeQueues) ModelQueue(_ context.Context, q store.QueueFilter) (store.Page[domain.Model], error) {
-	if q.State != store.QueueDecided {
-		return store.Page[domain.Model]{}, nil
-	}
-	return store.Page[domain.Model]{Items: f.models}, nil
+	return store.Page[store.Queued]{Items: (*f)[q.Key]}, nil
 }
 
 type fakeObjects map[string]string // key → version id
@@ -130,8 +119,8 @@ func TestUploads(t *testing.T) {
 	assert.Equal(t, 1, res.Uploads.Abandoned)
 	assert.Equal(t, []string{"applications/o/app_2/deck/never-uploaded"}, tk.deleted,
 		"a URL that expired 45 minutes ago may still be finishing an upload: kept")
-	assert.Nil(t, res.Release)
-	assert.Equal(t, Requests{Query: 4 + 5, HeadObject: 4, DeleteItem: 1, Invoke: 2}, res.Requests)
+	assert.Empty(t, res.Releases)
+	assert.Equal(t, Requests{Query: 4 + len(store.ReviewQueues()), HeadObject: 4, DeleteItem: 1, Invoke: 2}, res.Requests)
 
 	require.Len(t, fns.events, 2)
 	assert.Equal(t, "ProcessUploadFunction", fns.events[0].function)
@@ -161,30 +150,45 @@ func TestUploads_AFailedInvokeFailsTheRun(t *testing.T) {
 }
 
 func TestMissedRelease(t *testing.T) {
-	decided := func(at time.Time) *domain.Decision { return &domain.Decision{Approve: true, DecidedAt: at} }
+	decided := func(id string, at time.Time) store.Queued {
+		return store.Queued{ID: id, Decision: &domain.Decision{Approve: true, DecidedAt: at}}
+	}
+	dv := store.ApplicationReviewQueue(domain.PartnerDeviceVendor).Key
+	merchant := store.ApplicationReviewQueue(domain.PartnerMerchant).Key
+	deployer := store.ApplicationReviewQueue(domain.PartnerDeployer).Key
+	models, payScore, acceptance := store.ModelReviewQueue.Key, store.PayScoreReviewQueue.Key, store.PayScoreAcceptanceQueue.Key
+	tuesdayRelease := time.Date(2026, 12, 1, 1, 0, 0, 0, time.UTC) // Tuesday 1 December 09:00 Shanghai
+	type run struct {
+		calendar string
+		due      time.Time
+		overdue  int
+	}
 	tests := []struct {
-		name    string
-		now     time.Time
-		q       fakeQueues
-		wantDue time.Time // zero: no release run
-		overdue int
+		name string
+		now  time.Time
+		q    fakeQueues
+		want []run // none: no release run
 	}{
 		{"a decision made before the last release, still held", testNow, fakeQueues{
-			apps: []domain.Application{
-				{ID: "app_1", PartnerType: domain.PartnerDeviceVendor, Decision: decided(lastMonday.Add(-24 * time.Hour))},
-				{ID: "app_2", PartnerType: domain.PartnerMerchant, Decision: decided(lastMonday.Add(time.Hour))}},
-			models: []domain.Model{{ID: "mdl_1", Decision: decided(lastMonday.Add(-time.Minute))}}},
-			lastMonday, 2},
-		{"decided within the release's second", testNow, fakeQueues{
-			apps: []domain.Application{{ID: "app_1", PartnerType: domain.PartnerDeployer, Decision: decided(lastMonday.Add(500 * time.Millisecond))}}},
-			lastMonday, 1},
-		{"only decisions for the next release", testNow, fakeQueues{
-			apps: []domain.Application{{ID: "app_1", PartnerType: domain.PartnerDeviceVendor, Decision: decided(lastMonday.Add(time.Hour))}}},
-			time.Time{}, 0},
-		{"within the release's grace hour: not yet missed", lastMonday.Add(30 * time.Minute), fakeQueues{
-			models: []domain.Model{{ID: "mdl_1", Decision: decided(lastMonday.Add(-time.Hour))}}},
-			time.Time{}, 0},
-		{"nothing held", testNow, fakeQueues{}, time.Time{}, 0},
+			dv:       {decided("app_1", lastMonday.Add(-24*time.Hour))},
+			merchant: {decided("app_2", lastMonday.Add(time.Hour))},
+			models:   {decided("mdl_1", lastMonday.Add(-time.Minute))}},
+			[]run{{domain.CalendarWeekly, lastMonday, 2}}},
+		{"decided within the release's second", testNow, fakeQueues{deployer: {decided("app_1", lastMonday.Add(500*time.Millisecond))}},
+			[]run{{domain.CalendarWeekly, lastMonday, 1}}},
+		{"only decisions for the next release", testNow, fakeQueues{dv: {decided("app_1", lastMonday.Add(time.Hour))}}, nil},
+		{"within the release's grace hour: not yet missed", lastMonday.Add(30 * time.Minute), fakeQueues{models: {decided("mdl_1", lastMonday.Add(-time.Hour))}}, nil},
+		{"nothing held", testNow, fakeQueues{}, nil},
+		// Pay Score: the application review is on the weekly calendar; the acceptance on its own.
+		{"a Pay Score application review held past Monday", testNow, fakeQueues{payScore: {decided("psa_1", lastMonday.Add(-time.Hour))}},
+			[]run{{domain.CalendarWeekly, lastMonday, 1}}},
+		{"an acceptance held past Tuesday's release", testNow, fakeQueues{acceptance: {decided("psa_1", lastMonday.Add(6*time.Hour))}},
+			[]run{{domain.CalendarPayScoreAcceptance, tuesdayRelease, 1}}},
+		{"an acceptance decided after Tuesday's release waits for Thursday", testNow, fakeQueues{acceptance: {decided("psa_1", tuesdayRelease.Add(time.Minute))}}, nil},
+		{"both calendars missed", testNow, fakeQueues{
+			models:     {decided("mdl_1", lastMonday.Add(-time.Hour))},
+			acceptance: {decided("psa_1", lastMonday.Add(-time.Hour)), decided("psa_2", lastMonday.Add(2*time.Hour))}},
+			[]run{{domain.CalendarWeekly, lastMonday, 1}, {domain.CalendarPayScoreAcceptance, tuesdayRelease, 2}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -193,21 +197,56 @@ func TestMissedRelease(t *testing.T) {
 			h.now = func() time.Time { return tt.now }
 			res, err := h.handle(context.Background(), Event{})
 			require.NoError(t, err)
-			if tt.wantDue.IsZero() {
-				assert.Nil(t, res.Release)
+			if len(tt.want) == 0 {
+				assert.Empty(t, res.Releases)
 				assert.Empty(t, fns.calls)
 				return
 			}
-			require.Len(t, fns.calls, 1)
-			assert.Equal(t, "ReleaseDecisionsFunction", fns.calls[0].function)
-			assert.JSONEq(t, `{"scheduledTime":"`+tt.wantDue.Format(time.RFC3339)+`"}`, fns.calls[0].event, "the missed release's own time")
-			require.NotNil(t, res.Release)
-			assert.Equal(t, tt.overdue, res.Release.Overdue)
-			assert.Equal(t, 1, res.Release.Released["pipelinesStarted"])
-			assert.Contains(t, metricsOut.String(), `"Reconciled":2`, "decisions released")
+			require.Len(t, fns.calls, len(tt.want))
+			require.Len(t, res.Releases, len(tt.want))
+			for i, w := range tt.want {
+				assert.Equal(t, "ReleaseDecisionsFunction", fns.calls[i].function)
+				assert.JSONEq(t, `{"calendar":"`+w.calendar+`","scheduledTime":"`+w.due.Format(time.RFC3339)+`"}`, fns.calls[i].event,
+					"the missed release's calendar and own time")
+				assert.Equal(t, w.calendar, res.Releases[i].Calendar)
+				assert.Equal(t, w.due, res.Releases[i].DueAt)
+				assert.Equal(t, w.overdue, res.Releases[i].Overdue)
+				assert.Equal(t, 1, res.Releases[i].Released["pipelinesStarted"])
+			}
+			assert.Contains(t, metricsOut.String(), fmt.Sprintf(`"Reconciled":%d`, 2*len(tt.want)), "decisions released")
 			assert.Contains(t, metricsOut.String(), `"What":"release"`)
 		})
 	}
+}
+
+// A release that fails fails the run, after the other calendar's release ran.
+func TestMissedRelease_AFailedReleaseFailsTheRunAfterTheOthers(t *testing.T) {
+	q := fakeQueues{
+		store.ModelReviewQueue.Key:        {{ID: "mdl_1", Decision: &domain.Decision{DecidedAt: lastMonday.Add(-time.Hour)}}},
+		store.PayScoreAcceptanceQueue.Key: {{ID: "psa_1", Decision: &domain.Decision{DecidedAt: lastMonday.Add(-time.Hour)}}},
+	}
+	fns := &failingFunctions{fakeFunctions: fakeFunctions{released: map[string]int{"models": 1}}, fail: domain.CalendarWeekly}
+	h, _ := newTestHandler(&fakeTickets{}, &q, fakeObjects{}, &fakeFunctions{})
+	h.functions = fns
+	res, err := h.handle(context.Background(), Event{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "run the weekly release")
+	require.Len(t, fns.calls, 2, "the acceptance release still ran")
+	require.Len(t, res.Releases, 1)
+	assert.Equal(t, domain.CalendarPayScoreAcceptance, res.Releases[0].Calendar)
+}
+
+type failingFunctions struct {
+	fakeFunctions
+	fail string // the calendar whose release fails
+}
+
+func (f *failingFunctions) Call(ctx context.Context, function string, event, out any) error {
+	err := f.fakeFunctions.Call(ctx, function, event, out)
+	if event.(map[string]string)["calendar"] == f.fail {
+		return errors.New("release failed")
+	}
+	return err
 }
 
 // The samples in events/reconcile decode into Event.

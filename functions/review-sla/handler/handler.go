@@ -1,10 +1,13 @@
 // Package handler is the daily sweep: everything the platform raises on a date.
 //
-// Reviews are promised within one week (DOMAIN.md section 3): each day it counts, per review
-// queue (applications by partner type, models, evidence submissions), the items still waiting
-// for a decision after that week, writes the counts as CloudWatch metrics (Embedded Metric
-// Format) so an alarm can page the review team, and raises each overdue review once to the
-// reviewers (GET /admin/alerts; a raise-once claim per review round).
+// Each review queue has its SLA (store.ReviewQueue.SLA): one week for partner applications,
+// models and Pay Score applications (DOMAIN.md section 3's promise; Pay Score applications
+// are processed weekly), three working days for Pay Score go-live acceptance ("1–3 working
+// days"), one week for evidence submissions. Each day it walks every held-decision queue
+// (store.ReviewQueues) and the evidence queue, counts the items still waiting for a decision
+// past their SLA, writes the counts as CloudWatch metrics (Embedded Metric Format, Queue =
+// the queue's name) so an alarm can page the review team, and raises each overdue review once
+// to the reviewers (GET /admin/alerts; a raise-once claim per review round).
 //
 // Then it does what is due on each model's pipeline record (domain.Pipeline.Sweep): warns the
 // vendor 90, 30 and 7 days before a certificate expires, restricts the model on the day a
@@ -33,9 +36,6 @@ import (
 	"github.com/facepay/platform/shared/store"
 )
 
-// ReviewSLA is how long a review may take.
-const ReviewSLA = 7 * 24 * time.Hour
-
 // Event is the schedule's input.
 type Event struct {
 	ScheduledTime string `json:"scheduledTime"`
@@ -50,8 +50,7 @@ type Result struct {
 }
 
 type queues interface {
-	ApplicationQueue(ctx context.Context, t domain.PartnerType, f store.QueueFilter) (store.Page[domain.Application], error)
-	ModelQueue(ctx context.Context, f store.QueueFilter) (store.Page[domain.Model], error)
+	QueuedIn(ctx context.Context, q store.ReviewQueue, f store.QueueFilter) (store.Page[store.Queued], error)
 	SubmissionQueue(ctx context.Context, f store.QueueFilter) (store.Page[domain.SubmissionVersion], error)
 	RaiseOnce(ctx context.Context, key string, alert domain.Message) error
 	PipelinesDue(ctx context.Context, until time.Time) ([]string, error)
@@ -86,14 +85,12 @@ func (h *handler) handle(ctx context.Context, e Event) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	f := store.QueueFilter{State: store.QueuePending, SubmittedUntil: at.Add(-ReviewSLA), Limit: 100}
 	res := Result{Overdue: map[string]int{}, Swept: []string{}}
 	// raise tells the reviewers about one overdue review, once per review round.
-	raise := func(key, entity, entityID, what string, submitted time.Time) error {
-		due := submitted.Add(ReviewSLA)
+	raise := func(key, entity, entityID, what string, submitted, due time.Time, sla domain.ReviewSLA) error {
 		err := h.db.RaiseOnce(ctx, key, domain.Message{ID: h.newID("alr"), Org: "reviewers", At: at, Entity: entity, EntityID: entityID,
 			Subject: "Review overdue: " + what,
-			Body:    fmt.Sprintf("Submitted %s, due %s (one week); still waiting for a decision.", submitted.UTC().Format(time.RFC3339), due.UTC().Format(time.RFC3339))})
+			Body:    fmt.Sprintf("Submitted %s, due %s (%s); still waiting for a decision.", submitted.UTC().Format(time.RFC3339), due.UTC().Format(time.RFC3339), sla)})
 		switch {
 		case errors.Is(err, domain.ErrAlreadyRaised):
 			return nil
@@ -103,45 +100,48 @@ func (h *handler) handle(ctx context.Context, e Event) (Result, error) {
 		res.Raised++
 		return nil
 	}
-	for _, t := range domain.PartnerTypes {
+	// Every held-decision queue, each against its own SLA. The raise-once key is the queue,
+	// the entity and when it entered the queue: a resubmission (a new round) is a new review.
+	for _, q := range store.ReviewQueues() {
+		f := store.QueueFilter{State: store.QueuePending, SubmittedUntil: q.SLA.QueuedBefore(at), Limit: 100}
 		n, err := count(func(cursor string) (int, string, error) {
 			f.Cursor = cursor
-			p, err := h.db.ApplicationQueue(ctx, t, f)
-			for _, a := range p.Items {
-				if err == nil && a.SubmittedAt != nil {
-					err = raise(fmt.Sprintf("review#APP#%s#round%d", a.ID, a.Round), "application", a.ID,
-						fmt.Sprintf("%s application %s (round %d)", t, a.ID, a.Round), *a.SubmittedAt)
+			p, err := h.db.QueuedIn(ctx, q, f)
+			overdue := 0
+			for _, it := range p.Items {
+				if err != nil {
+					break
 				}
+				due, derr := q.SLA.Due(it.Since)
+				if derr != nil {
+					// No working-day data for the year: said loudly, the other reviews still swept.
+					slog.ErrorContext(ctx, "review due date unknown", "queue", q.Name, "id", it.ID, "err", derr)
+					continue
+				}
+				if due.After(at) {
+					continue
+				}
+				overdue++
+				err = raise(fmt.Sprintf("review#%s#%s#%s", q.Key, it.ID, it.Since.UTC().Format(time.RFC3339Nano)), q.Kind, it.ID,
+					q.Title+" "+it.ID, it.Since, due, q.SLA)
 			}
-			return len(p.Items), p.Next, err
+			return overdue, p.Next, err
 		})
 		if err != nil {
 			return res, err
 		}
-		res.Overdue["applications/"+string(t)] = n
+		res.Overdue[q.Name] = n
 	}
+	// Evidence submissions are reviewed without a held decision (released at once), within a week.
+	f := store.QueueFilter{State: store.QueuePending, SubmittedUntil: domain.Week.QueuedBefore(at), Limit: 100}
 	n, err := count(func(cursor string) (int, string, error) {
-		f.Cursor = cursor
-		p, err := h.db.ModelQueue(ctx, f)
-		for _, m := range p.Items {
-			if err == nil {
-				err = raise(fmt.Sprintf("review#MODEL#%s#round%d", m.ID, m.Round), "model", m.ID,
-					fmt.Sprintf("model %s (round %d)", m.Name, m.Round), m.SubmittedAt)
-			}
-		}
-		return len(p.Items), p.Next, err
-	})
-	if err != nil {
-		return res, err
-	}
-	res.Overdue["models"] = n
-	n, err = count(func(cursor string) (int, string, error) {
 		f.Cursor = cursor
 		p, err := h.db.SubmissionQueue(ctx, f)
 		for _, v := range p.Items {
 			if err == nil && v.SubmittedAt != nil {
+				due, _ := domain.Week.Due(*v.SubmittedAt)
 				err = raise(fmt.Sprintf("review#SUB#%s#%s#v%d", v.ModelID, v.Kind, v.Number), "model", v.ModelID,
-					fmt.Sprintf("%s submission of model %s, version %d", v.Kind, v.ModelID, v.Number), *v.SubmittedAt)
+					fmt.Sprintf("%s submission of model %s, version %d", v.Kind, v.ModelID, v.Number), *v.SubmittedAt, due, domain.Week)
 			}
 		}
 		return len(p.Items), p.Next, err

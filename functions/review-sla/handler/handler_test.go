@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -17,8 +18,7 @@ import (
 )
 
 type fakeQueues struct {
-	apps      map[domain.PartnerType][]store.Page[domain.Application]
-	models    []store.Page[domain.Model]
+	queued    map[string][]store.Page[store.Queued] // by queue key
 	subs      []store.Page[domain.SubmissionVersion]
 	seen      []store.QueueFilter
 	raised    map[string]domain.Message
@@ -60,22 +60,24 @@ func (f *fakeQueues) SaveSwept(_ context.Context, p *domain.Pipeline, _ []domain
 	return nil
 }
 
-func (f *fakeQueues) ApplicationQueue(_ context.Context, t domain.PartnerType, q store.QueueFilter) (store.Page[domain.Application], error) {
-	f.seen = append(f.seen, q)
-	pages := f.apps[t]
+func (f *fakeQueues) QueuedIn(_ context.Context, q store.ReviewQueue, qf store.QueueFilter) (store.Page[store.Queued], error) {
+	f.seen = append(f.seen, qf)
+	pages := f.queued[q.Key]
 	if len(pages) == 0 {
-		return store.Page[domain.Application]{}, nil
+		return store.Page[store.Queued]{}, nil
 	}
 	i := 0
-	if q.Cursor != "" {
-		i = int(q.Cursor[0] - '0')
+	if qf.Cursor != "" {
+		i = int(qf.Cursor[0] - '0')
 	}
-	return pages[i], nil
-}
-
-func (f *fakeQueues) ModelQueue(_ context.Context, q store.QueueFilter) (store.Page[domain.Model], error) {
-	f.seen = append(f.seen, q)
-	return f.models[0], nil
+	p := pages[i]
+	var items []store.Queued
+	for _, it := range p.Items {
+		if qf.SubmittedUntil.IsZero() || !it.Since.After(qf.SubmittedUntil) {
+			items = append(items, it)
+		}
+	}
+	return store.Page[store.Queued]{Items: items, Next: p.Next}, nil
 }
 
 func (f *fakeQueues) SubmissionQueue(_ context.Context, q store.QueueFilter) (store.Page[domain.SubmissionVersion], error) {
@@ -92,12 +94,21 @@ func TestSweepCountsOverdueAcrossPagesAndEmitsMetrics(t *testing.T) {
 	var ev Event
 	require.NoError(t, json.Unmarshal(raw, &ev))
 
+	at, _ := time.Parse(time.RFC3339, ev.ScheduledTime)
+	old := func(n int) []store.Queued {
+		out := make([]store.Queued, n)
+		for i := range out {
+			out[i] = store.Queued{ID: fmt.Sprintf("x_%d", i), Since: at.Add(-8 * 24 * time.Hour)}
+		}
+		return out
+	}
 	q := &fakeQueues{
-		apps: map[domain.PartnerType][]store.Page[domain.Application]{
-			domain.PartnerDeviceVendor: {{Items: make([]domain.Application, 100), Next: "1"}, {Items: make([]domain.Application, 3)}},
+		queued: map[string][]store.Page[store.Queued]{
+			store.ApplicationReviewQueue(domain.PartnerDeviceVendor).Key: {{Items: old(100), Next: "1"}, {Items: old(3)}},
+			store.ModelReviewQueue.Key:                                   {{Items: old(2)}},
+			store.PayScoreReviewQueue.Key:                                {{Items: old(1)}},
 		},
-		models: []store.Page[domain.Model]{{Items: make([]domain.Model, 2)}},
-		subs:   []store.Page[domain.SubmissionVersion]{{Items: make([]domain.SubmissionVersion, 4)}},
+		subs: []store.Page[domain.SubmissionVersion]{{Items: make([]domain.SubmissionVersion, 4)}},
 	}
 	var out bytes.Buffer
 	h := &handler{db: q, now: time.Now, out: &out, newID: func(p string) string { return p + "_1" }}
@@ -107,14 +118,16 @@ func TestSweepCountsOverdueAcrossPagesAndEmitsMetrics(t *testing.T) {
 	assert.Equal(t, 0, res.Overdue["applications/merchant"])
 	assert.Equal(t, 2, res.Overdue["models"])
 	assert.Equal(t, 4, res.Overdue["evidence"])
+	assert.Equal(t, 1, res.Overdue["payscore/application"])
+	assert.Equal(t, 0, res.Overdue["payscore/acceptance"])
 
-	at, _ := time.Parse(time.RFC3339, ev.ScheduledTime)
 	for _, f := range q.seen {
 		assert.Equal(t, store.QueuePending, f.State)
-		assert.Equal(t, at.Add(-7*24*time.Hour), f.SubmittedUntil, "overdue means submitted more than a week before the run")
+		assert.True(t, f.SubmittedUntil.Equal(at.Add(-7*24*time.Hour)) || f.SubmittedUntil.Equal(at.Add(-3*24*time.Hour)),
+			"overdue means queued more than a week (3 working days for acceptance) before the run: %s", f.SubmittedUntil)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	assert.Len(t, lines, 6, "one EMF record per queue")
+	assert.Len(t, lines, len(store.ReviewQueues())+1, "one EMF record per queue")
 	var rec map[string]any
 	require.NoError(t, json.Unmarshal([]byte(lines[0]), &rec))
 	assert.Contains(t, rec, "_aws")
@@ -133,7 +146,7 @@ func TestSweepRaisesOnce(t *testing.T) {
 	at := time.Date(2026, 12, 1, 18, 30, 0, 0, time.UTC)
 	sub := at.Add(-8 * 24 * time.Hour)
 	q := &fakeQueues{
-		models: []store.Page[domain.Model]{{Items: []domain.Model{{ID: "mdl_1", ModelSpec: domain.ModelSpec{Name: "K1"}, Round: 1, SubmittedAt: sub}}}},
+		queued: map[string][]store.Page[store.Queued]{store.ModelReviewQueue.Key: {{Items: []store.Queued{{ID: "mdl_1", Since: sub}}}}},
 		subs:   []store.Page[domain.SubmissionVersion]{{Items: []domain.SubmissionVersion{{ModelID: "mdl_2", Kind: domain.SubmissionSoftware, Number: 2, SubmittedAt: &sub}}}},
 		pipelines: map[string]*domain.Pipeline{"mdl_3": {ModelID: "mdl_3", VendorOrg: "v3", Stage: domain.StageMP, Position: domain.StageMP,
 			Rectifications: map[string]time.Time{"spc_1": at.Add(-time.Hour)}}},
@@ -155,4 +168,41 @@ func TestSweepRaisesOnce(t *testing.T) {
 	assert.Zero(t, res.Raised, "raised once")
 	assert.Empty(t, res.Swept)
 	assert.Len(t, q.messages, 1)
+}
+
+// Every held-decision queue is swept against its own SLA: Pay Score go-live acceptance after
+// three working days (not before; across a holiday), Pay Score application review after a week.
+// Each overdue review is raised once, with its queue's title and due date.
+func TestSweepEveryReviewQueueAgainstItsSLA(t *testing.T) {
+	friday := time.Date(2026, 9, 18, 2, 0, 0, 0, time.UTC) // Friday 18 September 2026, 10:00 Shanghai
+	q := &fakeQueues{queued: map[string][]store.Page[store.Queued]{
+		store.PayScoreAcceptanceQueue.Key: {{Items: []store.Queued{{ID: "psa_acc", Since: friday}}}},
+		store.PayScoreReviewQueue.Key:     {{Items: []store.Queued{{ID: "psa_app", Since: friday}}}},
+	}}
+	h := &handler{db: q, now: time.Now, out: &bytes.Buffer{}, newID: func(p string) string { return p + "_1" }}
+	sweep := func(at time.Time) Result {
+		res, err := h.handle(context.Background(), Event{ScheduledTime: at.Format(time.RFC3339)})
+		require.NoError(t, err)
+		return res
+	}
+	// Working days after Friday 18: Sunday 20 (a make-up working day), Monday 21, Tuesday 22.
+	res := sweep(time.Date(2026, 9, 22, 2, 30, 0, 0, time.UTC)) // Tuesday 10:30
+	assert.Zero(t, res.Overdue["payscore/acceptance"], "within its three working days")
+	assert.Zero(t, res.Raised)
+	res = sweep(time.Date(2026, 9, 23, 2, 30, 0, 0, time.UTC)) // Wednesday 10:30
+	assert.Equal(t, 1, res.Overdue["payscore/acceptance"])
+	assert.Zero(t, res.Overdue["payscore/application"], "a week is not over")
+	assert.Equal(t, 1, res.Raised)
+	alert := q.raised["review#PAYSCORE#acceptance#psa_acc#"+friday.Format(time.RFC3339Nano)]
+	assert.Equal(t, "Review overdue: Pay Score go-live acceptance psa_acc", alert.Subject)
+	assert.Equal(t, "payscore", alert.Entity, "the entity the reviewer opens")
+	assert.Equal(t, "psa_acc", alert.EntityID)
+	assert.Contains(t, alert.Body, "due 2026-09-22T16:00:00Z (3 working days)")
+
+	res = sweep(time.Date(2026, 9, 25, 2, 30, 0, 0, time.UTC)) // the next Friday
+	assert.Equal(t, 1, res.Overdue["payscore/acceptance"], "still overdue")
+	assert.Equal(t, 1, res.Overdue["payscore/application"])
+	assert.Equal(t, 1, res.Raised, "the acceptance was raised already; the application now")
+	assert.Contains(t, q.raised["review#PAYSCORE#application#psa_app#"+friday.Format(time.RFC3339Nano)].Body, "(one week)")
+	assert.Len(t, q.raised, 2)
 }
