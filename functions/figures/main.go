@@ -1,5 +1,5 @@
-// Command figures (FiguresFunction) serves the daily transaction figures: today a reviewer's
-// read of a device's daily series; the deployer views join it once devices are bound.
+// Command figures (FiguresFunction) serves the daily transaction figures to reviewers: a
+// device's daily series. The deployer views are in functions/bindings.
 package main
 
 import (

@@ -454,20 +454,7 @@ func TestBinding_ProvidersSeeExactlyTheirConfirmedDevicesFigures(t *testing.T) {
 				expect[sn] = f
 			}
 		}
-		r := p.Do("GET", "/deployer/figures?date="+date, nil)
-		require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
-		var day struct {
-			Items  []rollup.Figures
-			Totals struct {
-				Devices      int   `json:"devices"`
-				SuccessCount int64 `json:"success_count"`
-			}
-		}
-		require.NoError(t, json.Unmarshal(r.Raw, &day))
-		got := map[string]rollup.Figures{}
-		for _, f := range day.Items {
-			got[f.DeviceSN] = f
-		}
+		got, day := readDay(t, p, date)
 		assert.Equal(t, expect, got, "provider %s sees exactly its confirmed devices' figures", number)
 		var sum int64
 		for _, f := range expect {
@@ -476,16 +463,19 @@ func TestBinding_ProvidersSeeExactlyTheirConfirmedDevicesFigures(t *testing.T) {
 		assert.Equal(t, len(expect), day.Totals.Devices)
 		assert.Equal(t, sum, day.Totals.SuccessCount)
 
-		// The CSV export has the same devices.
-		csvResp := p.Do("GET", "/deployer/figures?format=csv&date="+date, nil)
+		// The CSV export has the same devices, a page at a time (the cursor in X-Next-Cursor).
+		csvResp := p.Do("GET", "/deployer/figures?format=csv&limit=100&date="+date, nil)
 		require.Equal(t, http.StatusOK, csvResp.Status)
 		rows, err := csv.NewReader(bytes.NewReader(csvResp.Raw)).ReadAll()
 		require.NoError(t, err)
-		assert.Len(t, rows, len(expect)+1)
+		assert.Len(t, rows, min(len(expect), 100)+1)
+		for _, row := range rows[1:] {
+			assert.Contains(t, expect, row[0])
+		}
 
 		// A confirmed device's series through its own route equals the independent figure.
 		sn := confirmed[number][0]
-		r = p.Do("GET", "/deployer/devices/"+sn+"/figures?from="+date+"&to="+date, nil)
+		r := p.Do("GET", "/deployer/devices/"+sn+"/figures?from="+date+"&to="+date, nil)
 		require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
 		var series struct{ Items []rollup.Figures }
 		require.NoError(t, json.Unmarshal(r.Raw, &series))
@@ -493,11 +483,171 @@ func TestBinding_ProvidersSeeExactlyTheirConfirmedDevicesFigures(t *testing.T) {
 			assert.Equal(t, []rollup.Figures{f}, series.Items)
 		}
 	}
+	// The stored provider totals of the day equal the sums of the independent figures, and the
+	// listing of confirmed devices shows each one's yesterday (the day) and 30-day sums.
+	views := map[string][]byte{} // what each provider sees, to compare after the re-runs
+	for k, p := range []*cloudtest.Client{p1, p2} {
+		number := w.numbers[k]
+		expect := expectedTotals(date, number, confirmed[number], want)
+		r := p.Do("GET", "/deployer/totals?from="+date+"&to="+date, nil)
+		require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
+		var tr struct{ Days []store.ProviderTotals }
+		require.NoError(t, json.Unmarshal(r.Raw, &tr))
+		assert.Equal(t, []store.ProviderTotals{expect}, tr.Days, "provider %s's totals of the day", number)
+
+		rows := listDeviceFigures(t, p)
+		assert.Equal(t, sorted(confirmed[number]), slices.Sorted(maps.Keys(rows)), "provider %s lists exactly its confirmed devices", number)
+		for sn, row := range rows {
+			f, traded := want[sn]
+			if !traded {
+				assert.Nil(t, row.Yesterday, sn)
+				assert.Zero(t, row.Last30Days.Days, sn)
+				continue
+			}
+			if assert.NotNil(t, row.Yesterday, sn) {
+				assert.Equal(t, f, *row.Yesterday, sn)
+			}
+			assert.Equal(t, 1, row.Last30Days.Days, sn)
+			assert.Equal(t, f.SuccessCount, row.Last30Days.SuccessCount, sn)
+			assert.Equal(t, f.FeePayers, row.Last30Days.FeePayers, sn)
+			assert.Equal(t, f.OverLimitCount > 0, row.OverLimit, sn)
+		}
+		views[number] = providerViews(t, p, date)
+	}
+
+	// The schedule firing again gives identical figures and totals.
+	require.NoError(t, c.FireSchedule(ctx, "DailyRollup"))
+	waitRollups(t, c, 2)
+	for k, p := range []*cloudtest.Client{p1, p2} {
+		assert.JSONEq(t, string(views[w.numbers[k]]), string(providerViews(t, p, date)), "the schedule fired twice")
+	}
+
+	// The vendor unbinds one of P1's devices; re-running the day gives identical figures and
+	// totals: the device was P1's when the day closed. P1 no longer sees the device itself.
+	lost := w.sns[3]
+	r := v.Do("DELETE", "/devices/"+lost+"/binding", nil)
+	require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
+	c.Clock.Advance(time.Hour)
+	out, err := c.Invoke(ctx, functionName(t, c, "StartRollupFunction"), []byte(`{"date":"`+date+`"}`))
+	require.NoError(t, err, string(out))
+	waitRollups(t, c, 3)
+	for k, p := range []*cloudtest.Client{p1, p2} {
+		assert.JSONEq(t, string(views[w.numbers[k]]), string(providerViews(t, p, date)), "the day re-run after an unbind")
+	}
+	assert.Equal(t, "binding_not_found", p1.Do("GET", "/deployer/devices/"+lost+"/figures", nil).Code())
+	assert.NotContains(t, listDeviceFigures(t, p1), lost)
+
 	// Denials: an assigned but unconfirmed device's figures, another provider's device.
-	r := p2.Do("GET", "/deployer/devices/"+w.sns[800]+"/figures", nil)
+	r = p2.Do("GET", "/deployer/devices/"+w.sns[800]+"/figures", nil)
 	assert.Equal(t, http.StatusForbidden, r.Status)
 	assert.Equal(t, "binding_not_confirmed", r.Code())
 	assert.Equal(t, "binding_not_found", p2.Do("GET", "/deployer/devices/"+w.sns[0]+"/figures", nil).Code())
 	assert.Equal(t, "binding_not_found", p1.Do("GET", "/deployer/devices/"+w.sns[600]+"/figures", nil).Code())
 	assert.Equal(t, "forbidden_role", v.Do("GET", "/deployer/figures", nil).Code())
+}
+
+// expectedTotals sums the independent figures of provider's confirmed devices that traded.
+func expectedTotals(date, provider string, sns []string, want map[string]rollup.Figures) store.ProviderTotals {
+	var figs []rollup.Figures
+	of := map[string]string{}
+	for _, sn := range sns {
+		if f, ok := want[sn]; ok {
+			figs = append(figs, f)
+			of[sn] = provider
+		}
+	}
+	return store.SumTotals(date, figs, of)[0]
+}
+
+type deviceRow struct {
+	SN         string          `json:"sn"`
+	Yesterday  *rollup.Figures `json:"yesterday"`
+	Last30Days struct {
+		Days         int   `json:"days"`
+		SuccessCount int64 `json:"success_count"`
+		FeePayers    int64 `json:"fee_payers"`
+	} `json:"last30Days"`
+	OverLimit bool `json:"overLimit"`
+}
+
+// listDeviceFigures reads every page (100 at most) of the provider's devices with figures.
+func listDeviceFigures(t *testing.T, cl *cloudtest.Client) map[string]deviceRow {
+	t.Helper()
+	out := map[string]deviceRow{}
+	cursor := ""
+	for pages := 0; ; pages++ {
+		require.Less(t, pages, 20)
+		path := "/deployer/device-figures?limit=100"
+		if cursor != "" {
+			path += "&cursor=" + cursor
+		}
+		r := cl.Do("GET", path, nil)
+		require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
+		var page struct {
+			Items []deviceRow
+			Next  string
+		}
+		require.NoError(t, json.Unmarshal(r.Raw, &page))
+		require.LessOrEqual(t, len(page.Items), 100)
+		for _, row := range page.Items {
+			out[row.SN] = row
+		}
+		if page.Next == "" {
+			return out
+		}
+		cursor = page.Next
+	}
+}
+
+// providerViews is what a provider reads of a day: its devices' figures and its totals.
+func providerViews(t *testing.T, cl *cloudtest.Client, date string) []byte {
+	t.Helper()
+	items, day := readDay(t, cl, date)
+	totals := cl.Do("GET", "/deployer/totals?from="+date+"&to="+date, nil)
+	require.Equal(t, http.StatusOK, totals.Status, string(totals.Raw))
+	b, err := json.Marshal(map[string]any{"items": items, "dayTotals": day.Totals, "totals": json.RawMessage(totals.Raw)})
+	require.NoError(t, err)
+	return b
+}
+
+type providerDay struct {
+	Items  []rollup.Figures
+	Next   string
+	Totals struct {
+		Devices      int   `json:"devices"`
+		SuccessCount int64 `json:"success_count"`
+	}
+}
+
+// readDay reads every page of the provider's day (100 at most a page): its devices' figures
+// by SN, and the day's totals.
+func readDay(t *testing.T, cl *cloudtest.Client, date string) (map[string]rollup.Figures, providerDay) {
+	t.Helper()
+	got := map[string]rollup.Figures{}
+	var first providerDay
+	cursor := ""
+	for pages := 0; ; pages++ {
+		require.Less(t, pages, 20)
+		path := "/deployer/figures?limit=100&date=" + date
+		if cursor != "" {
+			path += "&cursor=" + cursor
+		}
+		r := cl.Do("GET", path, nil)
+		require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
+		var day providerDay
+		require.NoError(t, json.Unmarshal(r.Raw, &day))
+		require.LessOrEqual(t, len(day.Items), 100)
+		if pages == 0 {
+			first = day
+		}
+		assert.Equal(t, first.Totals, day.Totals, "every page carries the day's totals")
+		for _, f := range day.Items {
+			assert.NotContains(t, got, f.DeviceSN, "a device on two pages")
+			got[f.DeviceSN] = f
+		}
+		if day.Next == "" {
+			return got, first
+		}
+		cursor = day.Next
+	}
 }

@@ -69,6 +69,15 @@ func listingOf(q *dynamodb.QueryInput) string {
 }
 
 func (db *DB) sealCursor(listing string, k map[string]types.AttributeValue) (string, error) {
+	return sealCursor(db.cursors, listing, k)
+}
+
+// openCursor returns the start key sealed in s for listing, or ErrInvalidCursor.
+func (db *DB) openCursor(listing, s string) (map[string]types.AttributeValue, error) {
+	return openCursor(db.cursors, listing, s)
+}
+
+func sealCursor(cursors cipher.AEAD, listing string, k map[string]types.AttributeValue) (string, error) {
 	var plain map[string]string
 	if err := attributevalue.UnmarshalMap(k, &plain); err != nil {
 		return "", fmt.Errorf("encode cursor: %w", err)
@@ -77,25 +86,24 @@ func (db *DB) sealCursor(listing string, k map[string]types.AttributeValue) (str
 	if err != nil {
 		return "", fmt.Errorf("encode cursor: %w", err)
 	}
-	nonce := make([]byte, db.cursors.NonceSize(), db.cursors.NonceSize()+len(b)+db.cursors.Overhead())
+	nonce := make([]byte, cursors.NonceSize(), cursors.NonceSize()+len(b)+cursors.Overhead())
 	if _, err := rand.Read(nonce); err != nil {
 		return "", fmt.Errorf("encode cursor: %w", err)
 	}
-	return base64.RawURLEncoding.EncodeToString(db.cursors.Seal(nonce, nonce, b, []byte(listing))), nil
+	return base64.RawURLEncoding.EncodeToString(cursors.Seal(nonce, nonce, b, []byte(listing))), nil
 }
 
-// openCursor returns the start key sealed in s for listing, or ErrInvalidCursor.
-func (db *DB) openCursor(listing, s string) (map[string]types.AttributeValue, error) {
+func openCursor(cursors cipher.AEAD, listing, s string) (map[string]types.AttributeValue, error) {
 	bad := domain.ErrInvalidCursor.Withf("the page cursor is not one this API returned for this listing; start again without it")
 	if len(s) > maxCursorLen {
 		return nil, bad
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(s)
-	n := db.cursors.NonceSize()
-	if err != nil || len(raw) < n+db.cursors.Overhead() {
+	n := cursors.NonceSize()
+	if err != nil || len(raw) < n+cursors.Overhead() {
 		return nil, bad
 	}
-	b, err := db.cursors.Open(nil, raw[:n], raw[n:], []byte(listing))
+	b, err := cursors.Open(nil, raw[:n], raw[n:], []byte(listing))
 	if err != nil {
 		return nil, bad
 	}

@@ -8,7 +8,7 @@ package store
 //	item                pk               sk             gsi1 (provider's devices of a day)
 //	device figures      DEV#<sn>         D#<date>       PROV#<provider>#D#<date>#<b> / <sn>   (gsi1 only when the device is
 //	                                                                                           confirmed to a provider that day)
-//	provider totals     PROV#<provider>  TOTAL#<date>   –
+//	provider totals     PROV#<provider>  TOTAL#<date>#<shard>/<n>   –   (one per merge shard with the provider's devices; totals.go)
 //
 // <b> is the SN's hash modulo FigureBuckets: a provider's day is spread over that many index
 // partitions, so the night's burst of one large provider's devices is not one hot key, and a
@@ -23,8 +23,10 @@ package store
 //     D#<from> and D#<to>: 30 days ≈ 12 KB = 1.5 RRU;
 //   - a provider's devices on a day (yesterday's view): Query gsi1 over the FigureBuckets
 //     keys of (provider, day), paged: ~0.05 RRU per device;
-//   - a provider's totals for a day or a month: Query pk=PROV#<provider>, sk begins_with
-//     TOTAL#<month>.
+//   - a provider's totals for a day or a range of days: Query pk=PROV#<provider>, sk between
+//     TOTAL#<from># and TOTAL#<to>#~, summing the shards' parts (totals.go: ≤ 16 items a day);
+//   - a page of a provider's devices with their last 30 days: one Query per device
+//     (DeviceWindows, totals.go), ~150 RRU per page of 100.
 //
 // Re-running a day replaces exactly that day's figures: the rollup puts every device it
 // computed and deletes the day's items of devices it no longer has (DeleteFigures; the list of
@@ -32,9 +34,11 @@ package store
 
 import (
 	"context"
+	"crypto/cipher"
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -53,13 +57,22 @@ const FigureBuckets = 8
 
 // Figures is the figures table.
 type Figures struct {
-	client *dynamodb.Client
-	table  string
+	client  *dynamodb.Client
+	table   string
+	cursors cipher.AEAD
 }
 
-// NewFigures returns the store of the figures table.
+// NewFigures returns the store of the figures table. Its page cursors are sealed with a
+// per-process secret unless WithCursorKey gives the function's.
 func NewFigures(client *dynamodb.Client, table string) *Figures {
-	return &Figures{client: client, table: table}
+	return &Figures{client: client, table: table, cursors: processSealer}
+}
+
+// WithCursorKey seals f's page cursors with secret (the CURSOR_KEY setting), as the entity
+// table's store does, so a cursor handed to a client works on the next invocation.
+func (f *Figures) WithCursorKey(secret string) *Figures {
+	f.cursors = newSealer([]byte(secret))
+	return f
 }
 
 // FiguresTableInput is the figures table's definition: the template's FiguresTable declares
@@ -232,10 +245,8 @@ func (f *Figures) writeBatch(ctx context.Context, batch []types.WriteRequest) er
 // oldest first; days without figures are absent. Invalid ("invalid_date_range") when the
 // range is malformed or longer than 366 days.
 func (f *Figures) DeviceSeries(ctx context.Context, sn, from, to string) ([]rollup.Figures, error) {
-	lo, _, err1 := rollup.ParseDate(from)
-	hi, _, err2 := rollup.ParseDate(to)
-	if err1 != nil || err2 != nil || hi < lo || (hi-lo)/86400 > 366 {
-		return nil, domain.Errorf(domain.Invalid, "invalid_date_range", "from and to are dates (YYYY-MM-DD), from not after to, at most 366 days apart")
+	if err := checkRange(from, to); err != nil {
+		return nil, err
 	}
 	var out []rollup.Figures
 	in := &dynamodb.QueryInput{
@@ -320,4 +331,72 @@ func unmarshalFigures(items []map[string]types.AttributeValue) ([]rollup.Figures
 
 func sortFigures(figs []rollup.Figures) {
 	slices.SortFunc(figs, func(a, b rollup.Figures) int { return strings.Compare(a.DeviceSN, b.DeviceSN) })
+}
+
+// ProviderDayPage is a page (at most limit ≤ 100) of the figures of the devices confirmed to
+// provider on date, bucket by bucket (SN order within a bucket). The cursor is sealed to this
+// provider's day. Requests: 1–FigureBuckets Query per page, ~0.05 RRU per device.
+func (f *Figures) ProviderDayPage(ctx context.Context, provider, date, cursor string, limit int) (Page[rollup.Figures], error) {
+	if strings.Contains(provider, "#") {
+		return Page[rollup.Figures]{}, domain.Errorf(domain.Invalid, "invalid_provider", "a provider number has no '#'")
+	}
+	if limit <= 0 || limit > 100 {
+		limit = 100
+	}
+	listing := "figures|gsi1|PROV#" + provider + "#D#" + date
+	bucket := 0
+	var start map[string]types.AttributeValue
+	if cursor != "" {
+		k, err := openCursor(f.cursors, listing, cursor)
+		if err != nil {
+			return Page[rollup.Figures]{}, err
+		}
+		b, _ := k["bucket"].(*types.AttributeValueMemberS)
+		n, perr := -1, error(nil)
+		if b != nil {
+			n, perr = strconv.Atoi(b.Value)
+		}
+		if perr != nil || n < 0 || n >= FigureBuckets {
+			return Page[rollup.Figures]{}, domain.ErrInvalidCursor.Withf("the page cursor is not one this API returned for this listing; start again without it")
+		}
+		bucket = n
+		delete(k, "bucket")
+		if len(k) > 0 {
+			start = k
+		}
+	}
+	page := Page[rollup.Figures]{Items: []rollup.Figures{}}
+	for bucket < FigureBuckets && len(page.Items) < limit {
+		out, err := f.client.Query(ctx, &dynamodb.QueryInput{
+			TableName: &f.table, IndexName: aws.String("gsi1"),
+			KeyConditionExpression:    aws.String("gsi1pk = :pk"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: providerDayKey(provider, date, bucket)}},
+			ExclusiveStartKey:         start,
+			Limit:                     aws.Int32(int32(limit - len(page.Items))),
+		})
+		if err != nil {
+			return Page[rollup.Figures]{}, fmt.Errorf("query provider %s day %s: %w", provider, date, err)
+		}
+		figs, err := unmarshalFigures(out.Items)
+		if err != nil {
+			return Page[rollup.Figures]{}, err
+		}
+		page.Items = append(page.Items, figs...)
+		start = out.LastEvaluatedKey
+		if len(start) == 0 {
+			bucket++
+		}
+	}
+	if bucket < FigureBuckets {
+		k := map[string]types.AttributeValue{"bucket": &types.AttributeValueMemberS{Value: strconv.Itoa(bucket)}}
+		for n, v := range start {
+			k[n] = v
+		}
+		next, err := sealCursor(f.cursors, listing, k)
+		if err != nil {
+			return Page[rollup.Figures]{}, err
+		}
+		page.Next = next
+	}
+	return page, nil
 }

@@ -63,7 +63,7 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, httpapi.Re
 	}
 	client := store.NewClient(c)
 	db := store.New(client, env["TABLE_NAME"], store.WithCursorKey(env["CURSOR_KEY"]))
-	h := &handler{db: db, figures: store.NewFigures(client, env["FIGURES_TABLE"]), binder: &binding.Binder{DB: db, Now: d.Now}, files: blob.New(blob.NewClient(c), env["BUCKET_NAME"]), now: d.Now}
+	h := &handler{db: db, figures: store.NewFigures(client, env["FIGURES_TABLE"]).WithCursorKey(env["CURSOR_KEY"]), binder: &binding.Binder{DB: db, Now: d.Now}, files: blob.New(blob.NewClient(c), env["BUCKET_NAME"]), now: d.Now}
 	return h.router().Handle, nil
 }
 
@@ -83,6 +83,8 @@ func (h *handler) router() httpapi.Router {
 		"POST /deployer/devices/decline":     h.decline,
 		"GET /deployer/devices/{sn}/figures": h.providerDeviceFigures,
 		"GET /deployer/figures":              h.providerFigures,
+		"GET /deployer/device-figures":       h.providerDevicesFigures,
+		"GET /deployer/totals":               h.providerTotals,
 	}
 }
 

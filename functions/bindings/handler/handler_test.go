@@ -92,8 +92,16 @@ func (fakeFigures) DeviceSeries(context.Context, string, string, string) ([]roll
 	panic("figures must not be read for a device the caller may not see")
 }
 
-func (fakeFigures) ProviderDay(context.Context, string, string) ([]rollup.Figures, error) {
-	return []rollup.Figures{}, nil
+func (fakeFigures) ProviderDayPage(context.Context, string, string, string, int) (store.Page[rollup.Figures], error) {
+	return store.Page[rollup.Figures]{Items: []rollup.Figures{}}, nil
+}
+
+func (fakeFigures) DeviceWindows(context.Context, []string, string, string) (map[string][]rollup.Figures, error) {
+	return map[string][]rollup.Figures{}, nil
+}
+
+func (fakeFigures) ProviderTotalsRange(context.Context, string, string, string) ([]store.ProviderTotals, error) {
+	return nil, nil
 }
 
 func confirmed(provider string) *domain.Binding {

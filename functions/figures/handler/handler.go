@@ -1,6 +1,7 @@
 // Package handler serves the daily (T+1) transaction figures the rollup writes. A reviewer
-// reads any device's daily series. Deployment providers will read their confirmed devices'
-// figures here once device binding exists; until then no partner role has a route.
+// reads any device's daily series. Deployment providers read their confirmed devices' figures
+// through the bindings function (functions/bindings/handler/figures.go), which holds the
+// binding their visibility depends on.
 package handler
 
 import (

@@ -5,8 +5,9 @@
 //     it is read, aggregated per device (shared/rollup) and written back as a partial under
 //     the run's work prefix. The Map's result for the object is only the partial's key.
 //   - merge: one shard of every partial listed by the Map's ResultWriter manifest, read with
-//     ranged GETs, merged exactly, and written to the figures table; devices the day had in
-//     an earlier run and no longer has are deleted, so a re-run replaces exactly the day.
+//     ranged GETs, merged exactly, and written to the figures table with the shard's part of
+//     each provider's totals of the day; devices (and providers' totals) the day had in an
+//     earlier run and no longer has are deleted, so a re-run replaces exactly the day.
 //
 // Both steps are idempotent: a retried aggregate overwrites its partial; a retried or
 // repeated merge writes the same figures.
@@ -62,13 +63,16 @@ type Result struct {
 	Partial string `json:"partial,omitempty"`
 	// Offsets are the partial's shard offsets (its header's): the merge reads its shard's
 	// byte range at once, without first reading every partial's header.
-	Offsets  []uint64                `json:"offsets,omitempty"`
-	Rows     int64                   `json:"rows"`
-	Shard    *int                    `json:"shard,omitempty"`
-	Devices  int                     `json:"devices"`
-	Deleted  int                     `json:"deleted,omitempty"`
-	Totals   []rollup.ProviderTotals `json:"providerTotals,omitempty"`
-	Partials int                     `json:"partials,omitempty"`
+	Offsets []uint64 `json:"offsets,omitempty"`
+	Rows    int64    `json:"rows"`
+	Shard   *int     `json:"shard,omitempty"`
+	Devices int      `json:"devices"`
+	Deleted int      `json:"deleted,omitempty"`
+	// Providers is how many providers' totals the shard wrote. The totals themselves go to the
+	// table, not into the result: 16 shards × 10^3 providers would pass the 256 KB a state's
+	// payload may carry.
+	Providers int `json:"providers,omitempty"`
+	Partials  int `json:"partials,omitempty"`
 }
 
 // Providers tells which deployment provider each device is confirmed to on a date (the
@@ -94,6 +98,7 @@ type objectStore interface {
 type figureStore interface {
 	PutFigures(ctx context.Context, figs []rollup.Figures, providerOf map[string]string, now time.Time) error
 	DeleteFigures(ctx context.Context, date string, sns []string) error
+	PutShardTotals(ctx context.Context, date string, shard, shards int, totals []store.ProviderTotals, stale []string) error
 }
 
 type handler struct {
@@ -338,10 +343,57 @@ func (h *handler) merge(ctx context.Context, e Event) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	totals := store.SumTotals(e.Date, figs, providerOf)
+	if err := h.replaceTotals(ctx, e, totals); err != nil {
+		return Result{}, err
+	}
 	shard := e.Shard
-	slog.InfoContext(ctx, "shard merged", "date", e.Date, "shard", e.Shard, "partials", len(keys), "devices", len(figs), "deleted", deleted)
-	return Result{Shard: &shard, Rows: rows, Devices: len(figs), Deleted: deleted, Partials: len(keys),
-		Totals: rollup.Totals(e.Date, figs, providerOf)}, nil
+	slog.InfoContext(ctx, "shard merged", "date", e.Date, "shard", e.Shard, "partials", len(keys), "devices", len(figs), "deleted", deleted,
+		"providers", len(totals))
+	return Result{Shard: &shard, Rows: rows, Devices: len(figs), Deleted: deleted, Partials: len(keys), Providers: len(totals)}, nil
+}
+
+// providersKey is the list of the providers a shard of the day wrote totals for.
+func providersKey(date string, shard, shards int) string {
+	return fmt.Sprintf("rollup/providers/dt=%s/shard-%03d-of-%03d.txt", date, shard, shards)
+}
+
+// replaceTotals makes the shard's part of the day's provider totals exactly totals, in the
+// order replaceDay keeps for devices: the list grows to old ∪ new, the totals are written and
+// the stale ones deleted, then the list becomes new.
+func (h *handler) replaceTotals(ctx context.Context, e Event, totals []store.ProviderTotals) error {
+	key := providersKey(e.Date, e.Shard, e.Shards)
+	prev, err := h.readList(ctx, key)
+	if err != nil {
+		return err
+	}
+	now := make([]string, len(totals))
+	has := make(map[string]bool, len(totals))
+	for i, t := range totals {
+		now[i], has[t.Provider] = t.Provider, true
+	}
+	var stale []string
+	for _, p := range prev {
+		if !has[p] {
+			stale = append(stale, p)
+		}
+	}
+	// Before any write the list holds every provider that may have a part: a run that dies
+	// half-way leaves no part the next run does not know of.
+	union := append(slices.Clone(now), stale...)
+	slices.Sort(union)
+	if !slices.Equal(prev, union) {
+		if err := h.writeList(ctx, key, union); err != nil {
+			return err
+		}
+	}
+	if err := h.figures.PutShardTotals(ctx, e.Date, e.Shard, e.Shards, totals, stale); err != nil {
+		return err
+	}
+	if len(stale) > 0 {
+		return h.writeList(ctx, key, now)
+	}
+	return nil
 }
 
 // replaceDay makes the shard's figures of the day exactly figs. The shard's device list in

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"github.com/facepay/platform/shared/lambdafn/eventstest"
 	"github.com/facepay/platform/shared/rollup"
 	"github.com/facepay/platform/shared/rollup/rolluptest"
+	"github.com/facepay/platform/shared/store"
 )
 
 // fakeS3 is the handler's object store: objects by key, with ranged GETs.
@@ -58,8 +60,11 @@ func (f *fakeS3) PutObject(_ context.Context, in *s3.PutObjectInput, _ ...func(*
 
 // fakeFigures is the figures table: SN → the day's figures.
 type fakeFigures struct {
-	mu   sync.Mutex
-	figs map[string]rollup.Figures
+	mu     sync.Mutex
+	figs   map[string]rollup.Figures
+	totals map[string]store.ProviderTotals // provider/shard/shards → the shard's part
+	// failTotals makes PutShardTotals write, then fail (a merge that dies half-way).
+	failTotals bool
 }
 
 func (f *fakeFigures) PutFigures(_ context.Context, figs []rollup.Figures, _ map[string]string, _ time.Time) error {
@@ -69,6 +74,38 @@ func (f *fakeFigures) PutFigures(_ context.Context, figs []rollup.Figures, _ map
 		f.figs[fg.DeviceSN] = fg
 	}
 	return nil
+}
+
+func (f *fakeFigures) PutShardTotals(_ context.Context, date string, shard, shards int, totals []store.ProviderTotals, stale []string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.totals == nil {
+		f.totals = map[string]store.ProviderTotals{}
+	}
+	for _, t := range totals {
+		f.totals[fmt.Sprintf("%s/%d/%d", t.Provider, shard, shards)] = t
+	}
+	for _, p := range stale {
+		delete(f.totals, fmt.Sprintf("%s/%d/%d", p, shard, shards))
+	}
+	if f.failTotals {
+		return errors.New("the Lambda timed out")
+	}
+	return nil
+}
+
+// dayTotals sums the shards' parts per provider, as the store's reader does.
+func (f *fakeFigures) dayTotals() map[string]store.ProviderTotals {
+	out := map[string]store.ProviderTotals{}
+	for _, t := range f.totals {
+		o, ok := out[t.Provider]
+		if !ok {
+			o = store.NewTotals(t.Provider, t.Date)
+		}
+		o.Add(t)
+		out[t.Provider] = o
+	}
+	return out
 }
 
 func (f *fakeFigures) DeleteFigures(_ context.Context, _ string, sns []string) error {
@@ -108,9 +145,15 @@ func runDay(t *testing.T, h *handler, s3 *fakeS3, run string, keys []string, wit
 	for k := range shards {
 		res, err := h.handle(context.Background(), Event{Step: "merge", Date: date, Run: run, Shards: shards, Shard: k,
 			Manifest: &Location{Bucket: "b", Key: prefix + "manifest.json"}})
+		if f, ok := h.figures.(*fakeFigures); ok && f.failTotals {
+			require.Error(t, err, "the merge fails when its totals fail")
+			continue
+		}
 		require.NoError(t, err)
 		assert.Equal(t, len(keys), res.Partials)
-		assert.Empty(t, res.Totals, "no binding: no provider totals")
+		if _, none := h.providers.(NoBinding); none {
+			assert.Zero(t, res.Providers, "no binding: no provider totals")
+		}
 	}
 }
 
@@ -141,6 +184,90 @@ func TestAggregateAndMergeReplaceTheDay(t *testing.T) {
 	require.Less(t, len(want2), len(want))
 	runDay(t, h, store, "run-2", names[:1], false)
 	assert.Equal(t, want2, figs.figs)
+}
+
+// fixedProviders confirms each SN in it to its provider, whatever the date.
+type fixedProviders map[string]string
+
+func (p fixedProviders) ConfirmedProviders(_ context.Context, _ string, sns []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, sn := range sns {
+		if v, ok := p[sn]; ok {
+			out[sn] = v
+		}
+	}
+	return out, nil
+}
+
+// The merge writes each shard's part of the providers' totals; summed they equal the totals
+// of the providers' devices' reference figures; the same run again changes nothing, and a
+// re-run after the day lost a provider's devices deletes that provider's totals.
+func TestMergeWritesProviderTotalsAndReplacesThem(t *testing.T) {
+	s3 := &fakeS3{objects: map[string][]byte{}}
+	figs := &fakeFigures{figs: map[string]rollup.Figures{}}
+	var bodies [][]byte
+	var names []string
+	require.NoError(t, rollup.Generate(rollup.GenConfig{Date: date, Devices: 300, Rows: 1200, Objects: 4, Seed: 3}, func(name string) (io.WriteCloser, error) {
+		names = append(names, rollup.DayPrefix(date)+name)
+		bodies = append(bodies, nil)
+		return &sink{dst: &bodies[len(bodies)-1]}, nil
+	}))
+	for i, n := range names {
+		s3.objects[n] = bodies[i]
+	}
+	want, err := rolluptest.Reference(date, bodies...)
+	require.NoError(t, err)
+	// P1 holds a third of the devices, P2 one device that trades only after the first object (so
+	// that a re-run without it loses P2), the rest nobody.
+	first, err := rolluptest.Reference(date, bodies[:1]...)
+	require.NoError(t, err)
+	providers := fixedProviders{}
+	for sn := range want {
+		if _, early := first[sn]; !early && len(providers) == 0 {
+			providers[sn] = "P2"
+		}
+	}
+	require.NotEmpty(t, providers, "a device trades only after the first object")
+	i := 0
+	for sn := range want {
+		if _, ok := providers[sn]; !ok && i%3 == 0 {
+			providers[sn] = "P1"
+		}
+		i++
+	}
+	h := &handler{s3: s3, bucket: "b", figures: figs, providers: providers, now: time.Now}
+	expect := func(day map[string]rollup.Figures) map[string]store.ProviderTotals {
+		var fs []rollup.Figures
+		for _, f := range day {
+			fs = append(fs, f)
+		}
+		out := map[string]store.ProviderTotals{}
+		for _, t := range store.SumTotals(date, fs, providers) {
+			out[t.Provider] = t
+		}
+		return out
+	}
+
+	runDay(t, h, s3, "run-1", names, true)
+	got := figs.dayTotals()
+	assert.Equal(t, expect(want), got)
+	assert.Contains(t, got, "P1")
+	assert.Contains(t, got, "P2")
+	runDay(t, h, s3, "run-2", names, true)
+	assert.Equal(t, got, figs.dayTotals(), "the same day again: identical totals")
+
+	runDay(t, h, s3, "run-3", names[:1], true)
+	assert.Equal(t, expect(first), figs.dayTotals())
+	assert.NotContains(t, figs.dayTotals(), "P2", "the re-run without P2's device deletes P2's totals")
+
+	// A run that writes P2's totals and dies before finishing, then a run without P2: P2's
+	// totals are gone all the same (the shard's provider list named P2 before the write).
+	figs.failTotals = true
+	runDay(t, h, s3, "run-4", names, true)
+	figs.failTotals = false
+	require.Contains(t, figs.dayTotals(), "P2")
+	runDay(t, h, s3, "run-5", names[:1], true)
+	assert.Equal(t, expect(first), figs.dayTotals())
 }
 
 func TestBadEventsAreRefused(t *testing.T) {

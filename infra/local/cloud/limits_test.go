@@ -78,7 +78,9 @@ func echoSize(_ context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIG
 // Lambda refuses a synchronous invocation whose event is above 6 MB, and the HTTP API any body
 // above 10 MB: both are 413 and the function never runs. Below the limits it runs.
 func TestGateway_PayloadLimits(t *testing.T) {
-	url, token, invoked := limitsAPI(t, 3*time.Second, 0, echoSize)
+	// A generous timeout: this is about sizes, and decoding a 5 MB event under -race on a loaded
+	// machine took more than 3 s (the function timed out before it ran).
+	url, token, invoked := limitsAPI(t, 60*time.Second, 0, echoSize)
 
 	status, body := post(t, url, token, "application/json", jsonBody(5<<20))
 	assert.Equal(t, http.StatusOK, status, body)
