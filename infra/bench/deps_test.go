@@ -17,7 +17,7 @@ func TestFunctionsLinkOnlyTheClientsTheyUse(t *testing.T) {
 	clients := map[string][]string{ // function → the service clients it uses
 		"applications":       {"dynamodb", "s3"},
 		"clear-test-devices": {"dynamodb"},
-		"devices":            {"dynamodb"},
+		"devices":            {"dynamodb", "s3"}, // s3 presigns export links; and Lambda Invoke (Event) of export-devices, through shared/invoke
 		"factory-authorizer": {"dynamodb"},
 		"pipeline":           {"dynamodb", "s3", "sfn"}, // s3: presigned uploads of spot-check reports
 		"evidence":           {"dynamodb", "s3", "sfn"},
@@ -38,6 +38,7 @@ func TestFunctionsLinkOnlyTheClientsTheyUse(t *testing.T) {
 		"figures":            {"dynamodb"},
 		"start-rollup":       {"sfn"},
 		"fee-statements":     {"dynamodb", "s3"},
+		"export-devices":     {"dynamodb", "s3"},
 	}
 	dirs, err := filepath.Glob("../../functions/*/main.go")
 	require.NoError(t, err)

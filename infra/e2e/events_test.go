@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	cleartestdevices "github.com/facepay/platform/functions/clear-test-devices/handler"
+	exportdevices "github.com/facepay/platform/functions/export-devices/handler"
 	feestatements "github.com/facepay/platform/functions/fee-statements/handler"
 	payscoretask "github.com/facepay/platform/functions/pay-score-task/handler"
 	pipelinetask "github.com/facepay/platform/functions/pipeline-task/handler"
@@ -58,6 +59,8 @@ func eventType(t *testing.T, codeURI string, hasRoutes bool) any {
 		return &startrollup.Event{}
 	case codeURI == "functions/fee-statements":
 		return &feestatements.Event{}
+	case codeURI == "functions/export-devices":
+		return &exportdevices.Event{}
 	case codeURI == "functions/factory-authorizer":
 		return &events.APIGatewayV2CustomAuthorizerV2Request{}
 	}

@@ -61,10 +61,11 @@ func applicantProbes(spec map[string]any) (map[string]probe, map[string]string) 
 		// Devices: SNs need a model code (409 before the release); the first call issues the
 		// factory code, the next ones answer factory_code_exists; no such device to re-register;
 		// a vendor token is not a device authorization code (the authorizer refuses).
-		"POST /models/{id}/serial-numbers":  {map[string]any{"vendorSerials": []string{"0000000001"}}, nil},
-		"POST /factory-code":                {nil, nil},
-		"POST /devices/{sn}/reregistration": {map[string]any{"reason": "probe"}, nil},
-		"POST /factory/checks":              {map[string]any{"devices": []map[string]any{{"sn": "00A000000000001AAAAAAAA"}}}, nil},
+		"POST /models/{id}/serial-numbers":          {map[string]any{"vendorSerials": []string{"0000000001"}}, nil},
+		"POST /factory-code":                        {nil, nil},
+		"POST /devices/{sn}/reregistration":         {map[string]any{"reason": "probe"}, nil},
+		"POST /devices/{sn}/software-mode-requests": {map[string]any{"softwareMode": "app", "reason": "probe"}, nil},
+		"POST /factory/checks":                      {map[string]any{"devices": []map[string]any{{"sn": "00A000000000001AAAAAAAA"}}}, nil},
 		// Binding: no such device (per-device errors in bulk answers); confirming and declining
 		// are the provider's (403 for a vendor).
 		"PUT /devices/{sn}/binding":      {map[string]any{"provider": "DP00000001"}, nil},
@@ -79,6 +80,7 @@ func applicantProbes(spec map[string]any) (map[string]probe, map[string]string) 
 		"POST /applications/{id}/withdraw": "withdrawing ends the review (it is what the applicant may do, not a read)",
 		"POST /factory-code/reset":         "every reset issues a new code (what the vendor may do, not a read)",
 		"POST /binding-imports":            "every call starts an import with a fresh upload link (what the vendor may do, not a read)",
+		"POST /devices/exports":            "every call starts an export, whose status then moves on its own (what the vendor may do, not a read)",
 	}
 	return probes, skipped
 }

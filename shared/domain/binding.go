@@ -107,6 +107,15 @@ func record(b, next *Binding, ch *Change) (*Binding, *Change, error) {
 		if len(b.History) >= MaxBindingChanges {
 			return nil, nil, Errorf(Conflict, "binding_history_full", "device %s changed binding %d times; ask the platform", b.SN, len(b.History))
 		}
+		// The history stays in time order: a change whose time was read before a racing change
+		// committed (the retry of a lost race, or another instance's clock) is dated at that
+		// change, never before it, or confirmation intervals would overlap.
+		if last := b.Since; ch.At.Before(last) {
+			ch.At, next.Since = last, last
+			if next.ConfirmedAt != nil {
+				next.ConfirmedAt = &last
+			}
+		}
 		next.History = append(slices.Clone(b.History), *ch)
 	} else {
 		next.History = []Change{*ch}

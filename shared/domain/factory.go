@@ -205,9 +205,11 @@ type Device struct {
 	PassedIn      Stage           `json:"passedIn,omitempty"` // the model's stage at the first pass (pvt or mp)
 	Registration  int             `json:"registration"`       // 1, +1 per re-registration after a mainboard swap
 	Conflict      *CameraConflict `json:"conflict,omitempty"`
-	Provider      string          `json:"provider,omitempty"` // deployment provider (filled by binding)
-	Fingerprint   string          `json:"-"`
-	Version       int             `json:"-"`
+	// PendingModeRequest is the software-mode change request waiting for a reviewer ("" when none):
+	// one at a time per device.
+	PendingModeRequest string `json:"pendingModeRequest,omitempty"`
+	Fingerprint        string `json:"-"`
+	Version            int    `json:"-"`
 }
 
 // CameraConflict is another camera SN reported for a passed SN: the vendor resolves it (a mainboard
@@ -367,7 +369,8 @@ type InventoryEntry struct {
 	CheckedAt    *time.Time   `json:"checkedAt,omitempty"`
 	Backfilled   bool         `json:"backfilled,omitempty"`
 	Conflict     bool         `json:"conflict,omitempty"`
-	Provider     string       `json:"provider,omitempty"`
+	Provider     string       `json:"provider,omitempty"`     // in a provider listing: the binding's provider
+	BindingState BindingState `json:"bindingState,omitempty"` // in a provider listing: assigned or confirmed
 	TestDevice   bool         `json:"testDevice"`
 	TestUntil    string       `json:"testUntil,omitempty"` // a test device's expected completion date
 }
@@ -376,7 +379,7 @@ type InventoryEntry struct {
 func (d *Device) Entry() InventoryEntry {
 	at := d.CheckedAt
 	return InventoryEntry{SN: d.SN, ModelID: d.ModelID, Status: string(d.Status), SoftwareMode: d.SoftwareMode, CameraSN: d.CameraSN,
-		CheckedAt: &at, Backfilled: d.Backfilled, Conflict: d.Conflict != nil, Provider: d.Provider}
+		CheckedAt: &at, Backfilled: d.Backfilled, Conflict: d.Conflict != nil}
 }
 
 // Entry is a test device's line in its vendor's inventory, marked as a test device.

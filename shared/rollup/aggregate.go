@@ -7,7 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
+	"math"
+	"math/bits"
 
 	"github.com/klauspost/compress/gzip"
 )
@@ -27,36 +28,27 @@ type Aggregator struct {
 	parts  [Partitions][]byte // compact records, see add
 	rows   int64
 
+	// reading: the decompressor writes its output window straight into lines (WriteTo), so
+	// the text is not copied into a read buffer first; a line cut by a write waits in carry
 	scan    scanner
 	rec     record
-	lineBuf []byte
-	br      *bufio.Reader
+	line    int64 // lines of the current stream so far
+	carry   []byte
+	err     error // the record error that stopped the stream
 	zr      *gzip.Reader
+	zin     *bufio.Reader // the compressed stream, read 256 KB a call (gzip's own is 4 KB)
+	copyBuf []byte
 
-	// Encode's scratch, kept between objects
-	slots []uint32
-	devs  []devAcc
-	pays  []payerRef
+	// per partition: its records, and a 1024-bit sketch of its SNs (linear counting) that
+	// tells Encode whether aggregating the partition would shrink it
+	nrec [Partitions]int32
+	seen [Partitions][16]uint64
+
+	pa partAgg // Encode's scratch, kept between objects
 }
 
 // MaxSNLength bounds device_sn: an SN is 23 characters (DOMAIN.md).
 const MaxSNLength = 64
-
-type devAcc struct {
-	sn     []byte // into a partition buffer
-	hash   uint64
-	c      Counts
-	npay   uint32
-	payEnd uint32
-}
-
-// payerRef is a SUCCESS payment's payer (into a partition buffer), its device, and whether
-// the payment counts for the fee.
-type payerRef struct {
-	id  []byte
-	dev uint32
-	fee bool
-}
 
 // NewAggregator returns an Aggregator for date (YYYY-MM-DD, Asia/Shanghai): records whose ts
 // falls outside that day are refused.
@@ -75,6 +67,8 @@ func (a *Aggregator) Reset(date string) error {
 	for i := range a.parts {
 		a.parts[i] = a.parts[i][:0]
 	}
+	clear(a.nrec[:])
+	clear(a.seen[:])
 	return nil
 }
 
@@ -84,11 +78,16 @@ func (a *Aggregator) Rows() int64 { return a.rows }
 // ReadGzip aggregates a gzip-compressed NDJSON stream, decompressing as it reads (an object
 // is never held whole).
 func (a *Aggregator) ReadGzip(r io.Reader) error {
+	if a.zin == nil {
+		a.zin = bufio.NewReaderSize(r, 256<<10)
+	} else {
+		a.zin.Reset(r)
+	}
 	var err error
 	if a.zr == nil {
-		a.zr, err = gzip.NewReader(r)
+		a.zr, err = gzip.NewReader(a.zin)
 	} else {
-		err = a.zr.Reset(r)
+		err = a.zr.Reset(a.zin)
 	}
 	if err != nil {
 		return fmt.Errorf("not a gzip stream: %w", err)
@@ -102,38 +101,80 @@ func (a *Aggregator) ReadGzip(r io.Reader) error {
 // Read aggregates an NDJSON stream. It fails on the first bad record, naming its line: a
 // day's figures are all right or not written.
 func (a *Aggregator) Read(r io.Reader) error {
-	if a.br == nil {
-		a.br = bufio.NewReaderSize(r, 256<<10)
-	} else {
-		a.br.Reset(r)
+	a.line, a.carry, a.err = 0, a.carry[:0], nil
+	if a.copyBuf == nil {
+		a.copyBuf = make([]byte, 64<<10)
 	}
-	br := a.br
-	for line := int64(1); ; line++ {
-		b, err := br.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			// A line longer than the buffer: gather it, within MaxLine.
-			a.lineBuf = append(a.lineBuf[:0], b...)
-			for errors.Is(err, bufio.ErrBufferFull) && len(a.lineBuf) <= MaxLine {
-				b, err = br.ReadSlice('\n')
-				a.lineBuf = append(a.lineBuf, b...)
-			}
-			if len(a.lineBuf) > MaxLine {
-				return fmt.Errorf("line %d: longer than %d bytes", line, MaxLine)
-			}
-			b = a.lineBuf
-		}
-		if len(b) > 0 {
-			if perr := a.add(b); perr != nil {
-				return fmt.Errorf("line %d: %w", line, perr)
-			}
-		}
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("line %d: %w", line, err)
-		}
+	// io.CopyBuffer hands the writer the decompressor's own window where the reader can
+	// write to (gzip.Reader.WriteTo), and reads into copyBuf otherwise.
+	_, err := io.CopyBuffer((*lineWriter)(a), r, a.copyBuf)
+	if a.err != nil {
+		return a.err
 	}
+	if err != nil {
+		return fmt.Errorf("line %d: %w", a.line+1, err)
+	}
+	if len(a.carry) > 0 { // the last line had no newline
+		if err := a.oneLine(a.carry); err != nil {
+			return err
+		}
+		a.carry = a.carry[:0]
+	}
+	return nil
+}
+
+// lineWriter is the Aggregator as the io.Writer its stream is copied to: it cuts what it is
+// given into lines and adds them.
+type lineWriter Aggregator
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	a := (*Aggregator)(w)
+	n := len(p)
+	if len(a.carry) > 0 {
+		nl := bytes.IndexByte(p, '\n')
+		end := nl + 1
+		if nl < 0 {
+			end = len(p)
+		}
+		if len(a.carry)+end > MaxLine {
+			a.err = fmt.Errorf("line %d: longer than %d bytes", a.line+1, MaxLine)
+			return 0, a.err
+		}
+		a.carry = append(a.carry, p[:end]...)
+		if nl < 0 {
+			return n, nil
+		}
+		if err := a.oneLine(a.carry); err != nil {
+			return 0, err
+		}
+		a.carry = a.carry[:0]
+		p = p[end:]
+	}
+	for {
+		nl := bytes.IndexByte(p, '\n')
+		if nl < 0 {
+			break
+		}
+		if err := a.oneLine(p[:nl+1]); err != nil {
+			return 0, err
+		}
+		p = p[nl+1:]
+	}
+	if len(p) > MaxLine {
+		a.err = fmt.Errorf("line %d: longer than %d bytes", a.line+1, MaxLine)
+		return 0, a.err
+	}
+	a.carry = append(a.carry, p...)
+	return n, nil
+}
+
+func (a *Aggregator) oneLine(b []byte) error {
+	a.line++
+	if err := a.add(b); err != nil {
+		a.err = fmt.Errorf("line %d: %w", a.line, err)
+		return a.err
+	}
+	return nil
 }
 
 // add checks a record and appends it to its partition as
@@ -159,7 +200,11 @@ func (a *Aggregator) add(line []byte) error {
 	case len(r.payer) == 0 || len(r.payer) > 255:
 		return fmt.Errorf("payer must be 1 to 255 characters")
 	}
-	p := &a.parts[snHash(r.sn)%Partitions]
+	h := snHash(r.sn)
+	pi := h % Partitions
+	a.nrec[pi]++
+	a.seen[pi][(h>>8)&15] |= 1 << ((h >> 12) & 63)
+	p := &a.parts[pi]
 	b := append(*p, byte(len(r.sn)))
 	b = append(b, r.sn...)
 	if r.status == StatusSuccess {
@@ -176,14 +221,32 @@ func (a *Aggregator) add(line []byte) error {
 
 // Partial file layout (little-endian), written by Aggregator.Encode:
 //
-//	magic "FPRP0001" | shards uint32 | rows uint64 | offsets [shards+1]uint64 | body
+//	magic "FPRP0003" | shards uint32 | rows uint64 | offsets [shards+1]uint64 | body
 //
-// The body holds the devices ordered by shard; offsets[k]..offsets[k+1] (from the file's
-// start) is shard k. A device: uvarint len + SN, 12 uvarints (success, success amount,
-// failed, timeout, refunded, over limit, SUCCESS per method), uvarint n, then n distinct
-// SUCCESS payers in byte order, each uvarint len + id + one byte (1 when the payer made a
-// fee-qualifying face payment).
-const partialMagic = "FPRP0001"
+// The body holds chunks ordered by shard; offsets[k]..offsets[k+1] (from the file's start)
+// is shard k (partitions k, k+shards, ...). A chunk is one partition of the object:
+// uvarint partition | form (1 byte) | length (uint32) | its bytes, in one of two forms:
+//
+//   - records (0): the partition's records as the Aggregator buffered them, each
+//     snLen(1) SN payerLen(1) payer kind(1: method<<4 | status) amount(uvarint), the payer
+//     for SUCCESS records only;
+//   - devices (1): its devices aggregated, each uvarint len + SN, 12 uvarints (success,
+//     success amount, failed, timeout, refunded, over limit, SUCCESS per method), uvarint n,
+//     then its n distinct SUCCESS payers, each len(1) id fee(1) (1 when the payer made a
+//     fee-qualifying face payment).
+//
+// Why two forms: the payment core cuts a day by time, so whether aggregating an object
+// pays depends on how many records a device has in it. A 5 M-row day over 10^5 devices in
+// 32 objects leaves ~1.5 records per device per object: aggregating would cost as much as
+// the merge and shrink nothing, so such partitions go as records and are aggregated once,
+// in the merge. Fewer devices, or bigger objects, leave many records per device: those
+// partitions go aggregated, and the partial is a fraction of the records.
+const partialMagic = "FPRP0003"
+
+const (
+	formRecords = 0
+	formDevices = 1
+)
 
 // HeaderSize is the size of a partial's header for shards shards: what a shard merge reads
 // first, to find its byte range.
@@ -204,148 +267,105 @@ func (a *Aggregator) EncodeTo(dst []byte, shards int) []byte {
 		size += len(a.parts[i])
 	}
 	hs := HeaderSize(shards)
-	// A partial is about its records' size; a device's counters can make it larger (a
-	// device seen once costs ~15 bytes more than its record): room for that, no regrowth.
-	out := slices.Grow(dst[:0], hs+size+size/2+1024)[:hs]
+	// A partial is at most its records and 7 bytes a partition; the room is reserved with
+	// make, not slices.Grow, which would zero it all first.
+	out := dst[:0]
+	if need := hs + size + 7*Partitions; cap(out) < need {
+		out = make([]byte, 0, need)
+	}
+	out = out[:hs]
 	copy(out, partialMagic)
 	binary.LittleEndian.PutUint32(out[8:], uint32(shards))
 	binary.LittleEndian.PutUint64(out[12:], uint64(a.rows))
 	for k := range shards {
 		binary.LittleEndian.PutUint64(out[20+8*k:], uint64(len(out)))
-		// a device's partition is hash % Partitions and its shard hash % shards: shard k
-		// is partitions k, k+shards, k+2*shards, ...
 		for p := k; p < Partitions; p += shards {
-			out = a.encodePartition(out, a.parts[p])
+			part := a.parts[p]
+			if len(part) == 0 {
+				continue
+			}
+			out = binary.AppendUvarint(out, uint64(p))
+			if !a.dense(p) {
+				out = append(out, formRecords)
+				out = binary.LittleEndian.AppendUint32(out, uint32(len(part)))
+				out = append(out, part...)
+				continue
+			}
+			out = append(out, formDevices, 0, 0, 0, 0)
+			at := len(out)
+			out = a.encodeDevices(out, part)
+			binary.LittleEndian.PutUint32(out[at-4:], uint32(len(out)-at))
 		}
 	}
 	binary.LittleEndian.PutUint64(out[20+8*shards:], uint64(len(out)))
 	return out
 }
 
-// encodePartition aggregates one partition's records and appends its devices to out.
-func (a *Aggregator) encodePartition(out, part []byte) []byte {
-	if len(part) == 0 {
-		return out
+// dense reports whether partition p has at least denseRatio records per device, by the
+// linear counting estimate of its distinct SNs: then aggregating it shrinks the partial and
+// the merge's work.
+func (a *Aggregator) dense(p int) bool {
+	set := 0
+	for _, w := range a.seen[p] {
+		set += bits.OnesCount64(w)
 	}
-	if a.slots == nil {
-		a.slots = make([]uint32, 1<<10)
+	const m = 16 * 64
+	if set == m {
+		return false // saturated: thousands of devices; a partition holds a few hundred
 	}
-	a.devs, a.pays = a.devs[:0], a.pays[:0]
-	clear(a.slots)
-	for i := 0; i < len(part); {
-		n := int(part[i])
-		sn := part[i+1 : i+1+n]
-		i += 1 + n
-		pn := int(part[i])
-		payer := part[i+1 : i+1+pn]
-		i += 1 + pn
-		kind := part[i]
-		amount, m := binary.Uvarint(part[i+1:])
-		i += 1 + m
-		di := a.device(sn)
-		d := &a.devs[di]
-		method, status := int(kind>>4), int(kind&15)
-		if method == MethodFace && amount > FaceLimitFen {
-			d.c.OverLimit++
-		}
-		switch status {
-		case StatusSuccess:
-			d.c.Success++
-			d.c.SuccessAmountFen += int64(amount)
-			d.c.ByMethod[method]++
-			d.npay++
-			a.pays = append(a.pays, payerRef{id: payer, dev: di, fee: method == MethodFace && amount >= FeeMinFen})
-		case StatusFailed:
-			d.c.Failed++
-		case StatusTimeout:
-			d.c.Timeout++
-		case StatusRefunded:
-			d.c.Refunded++
-		}
-	}
-	// Payers grouped by device (a counting sort), then each device's sorted to count them once.
-	var at uint32
-	for i := range a.devs {
-		at += a.devs[i].npay
-		a.devs[i].payEnd = at
-	}
-	grouped := slices.Grow(a.pays[len(a.pays):], len(a.pays))[:len(a.pays)]
-	for _, p := range a.pays {
-		d := &a.devs[p.dev]
-		d.payEnd--
-		grouped[d.payEnd] = p
-	}
-	for i := range a.devs {
-		d := &a.devs[i]
+	devices := m * math.Log(m/float64(m-set))
+	return float64(a.nrec[p]) >= denseRatio*devices
+}
+
+// denseRatio is where aggregating a partition starts to pay. Measured on the README's day
+// (2.6 records per device per object, and nearly every (device, payer) pair once in an
+// object, so aggregating only saves SN repeats): the records form was as fast or faster
+// (BenchmarkDay, 1.04/1.12/0.97 against 1.0/1.02/0.96 M rows per CPU-second); a device
+// with more records than this in one object repeats its payers and its SN enough to
+// aggregate.
+const denseRatio = 4
+
+// encodeDevices aggregates one partition's records and appends its devices.
+func (a *Aggregator) encodeDevices(out, part []byte) []byte {
+	pa := &a.pa
+	pa.reset()
+	pa.count1(part)
+	pa.runs()
+	pa.place1(part, 0)
+	for i := range pa.devs {
+		d := &pa.devs[i]
 		out = binary.AppendUvarint(out, uint64(len(d.sn)))
 		out = append(out, d.sn...)
 		for _, v := range d.c.values() {
 			out = binary.AppendUvarint(out, uint64(v))
 		}
-		ps := grouped[d.payEnd : d.payEnd+d.npay]
-		if len(ps) > 1 {
-			slices.SortFunc(ps, func(x, y payerRef) int { return bytes.Compare(x.id, y.id) })
-		}
+		nAt := len(out)
+		out = append(out, 0, 0, 0, 0, 0) // the count, written when known (uvarint, ≤ 5 bytes)
 		n := 0
-		for j := range ps {
-			if j == 0 || !bytes.Equal(ps[j].id, ps[j-1].id) {
-				n++
-			}
-		}
-		out = binary.AppendUvarint(out, uint64(n))
-		for j := 0; j < len(ps); {
-			p := ps[j].id
-			fee := false
-			for ; j < len(ps) && bytes.Equal(ps[j].id, p); j++ {
-				fee = fee || ps[j].fee
-			}
-			out = binary.AppendUvarint(out, uint64(len(p)))
-			out = append(out, p...)
+		pa.distinct(d, func(id string, fee bool) {
+			out = append(out, byte(len(id)))
+			out = append(out, id...)
 			if fee {
 				out = append(out, 1)
 			} else {
 				out = append(out, 0)
 			}
-		}
+			n++
+		})
+		out = putCount(out, nAt, n)
 	}
-	a.pays = grouped[:0] // keep the larger buffer
 	return out
 }
 
-// device returns the index of sn's accumulator in the partition's table, adding one.
-func (a *Aggregator) device(sn []byte) uint32 {
-	h := snHash(sn)
-	for {
-		mask := uint64(len(a.slots) - 1)
-		for i := (h >> 8) & mask; ; i = (i + 1) & mask {
-			s := a.slots[i]
-			if s == 0 {
-				if 2*(len(a.devs)+1) > len(a.slots) {
-					a.grow()
-					break
-				}
-				idx := uint32(len(a.devs))
-				a.devs = append(a.devs, devAcc{sn: sn, hash: h})
-				a.slots[i] = idx + 1
-				return idx
-			}
-			if d := &a.devs[s-1]; d.hash == h && bytes.Equal(d.sn, sn) {
-				return s - 1
-			}
-		}
+// putCount writes n as a uvarint into the 5 bytes reserved at out[at:], closing the gap.
+func putCount(out []byte, at, n int) []byte {
+	var tmp [binary.MaxVarintLen32]byte
+	w := binary.PutUvarint(tmp[:], uint64(n))
+	copy(out[at:], tmp[:w])
+	if w < 5 {
+		out = append(out[:at+w], out[at+5:]...)
 	}
-}
-
-func (a *Aggregator) grow() {
-	a.slots = make([]uint32, 2*len(a.slots))
-	mask := uint64(len(a.slots) - 1)
-	for idx := range a.devs {
-		i := (a.devs[idx].hash >> 8) & mask
-		for a.slots[i] != 0 {
-			i = (i + 1) & mask
-		}
-		a.slots[i] = uint32(idx) + 1
-	}
+	return out
 }
 
 func (c *Counts) values() [6 + numMethods]int64 {

@@ -9,174 +9,151 @@ import (
 	"unsafe"
 )
 
-// Merger adds up partials (or one shard of each) into exact per-device figures. Payer ids
-// are kept as strings pointing into the partials' bytes (no copy): callers must not change
-// a slice after handing it to Add.
+// Merger adds up partials (or one shard of each) into exact per-device figures. It keeps
+// slices of the bodies it is given (no copy) and the figures' SNs point into them: callers
+// must not change a slice after handing it to Add.
 type Merger struct {
-	date  string
-	slots []uint32 // open-addressing table of devs indexes + 1, keyed by SN hash
-	devs  []mergeDev
-	pays  []mergedPayer
+	date   string
+	chunks [Partitions][]chunk // each partition's chunks of every partial
+	pa     partAgg
 }
 
-type mergeDev struct {
-	sn    string
-	hash  uint64
-	c     Counts
-	parts uint32
-	npay  uint32
-	end   uint32
+type chunk struct {
+	form byte
+	b    []byte
 }
 
-type mergedPayer struct {
-	id  string
-	dev uint32
-	fee bool
-}
-
-// NewMerger returns a Merger for the figures of date. sizeHint is the bytes it will be
-// given (0 if unknown), to size its tables once.
+// NewMerger returns a Merger for the figures of date. sizeHint (the bytes it will be given)
+// is no longer needed: the Merger aggregates one partition at a time in reused tables.
 func NewMerger(date string, sizeHint int) *Merger {
-	m := &Merger{date: date, slots: make([]uint32, 1<<10)}
-	if sizeHint > 0 {
-		m.pays = make([]mergedPayer, 0, sizeHint/32)   // a payer takes at least ~30 bytes of a partial
-		m.devs = make([]mergeDev, 0, sizeHint/(32*40)) // a device is seen in many partials
-		for len(m.slots) < 2*cap(m.devs) {
-			m.slots = make([]uint32, 2*len(m.slots))
-		}
-	}
-	return m
+	return &Merger{date: date}
 }
 
 var errCorrupt = errors.New("corrupt rollup partial")
 
-// Add merges a partial's device records: one shard's byte range, or a whole body.
+// Add takes a partial's chunks: one shard's byte range, or a whole body. It checks them
+// whole, so Figures reads them without bounds checks of its own.
 func (m *Merger) Add(body []byte) error {
-	i := 0
-	uv := func() (uint64, error) {
-		v, n := binary.Uvarint(body[i:])
-		if n <= 0 {
-			return 0, errCorrupt
+	for i := 0; i < len(body); {
+		p, w := binary.Uvarint(body[i:])
+		if w <= 0 || p >= Partitions || len(body)-i-w < 5 {
+			return fmt.Errorf("%w: chunk header", errCorrupt)
 		}
-		i += n
-		return v, nil
-	}
-	str := func() (string, error) {
-		n, err := uv()
-		if err != nil || n == 0 || n > uint64(len(body)-i) {
-			return "", errCorrupt
+		i += w
+		form := body[i]
+		n := binary.LittleEndian.Uint32(body[i+1:])
+		i += 5
+		if uint64(n) > uint64(len(body)-i) {
+			return fmt.Errorf("%w: chunk length", errCorrupt)
 		}
-		s := unsafe.String(&body[i], int(n))
+		c := chunk{form: form, b: body[i : i+int(n)]}
 		i += int(n)
-		return s, nil
-	}
-	var vals [6 + numMethods]int64
-	for i < len(body) {
-		sn, err := str()
-		if err != nil {
-			return fmt.Errorf("%w: device", errCorrupt)
+		var ok bool
+		switch form {
+		case formRecords:
+			ok = checkRecords(c.b)
+		case formDevices:
+			ok = checkDevices(c.b)
 		}
-		for k := range vals {
-			v, err := uv()
-			if err != nil {
-				return err
-			}
-			vals[k] = int64(v)
+		if !ok {
+			return fmt.Errorf("%w: partition %d", errCorrupt, p)
 		}
-		var c Counts
-		c.setValues(&vals)
-		di := m.device(sn)
-		d := &m.devs[di]
-		d.c.add(&c)
-		d.parts++
-		n, err := uv()
-		if err != nil || n > uint64(len(body)-i) {
-			return fmt.Errorf("%w: payer count", errCorrupt)
-		}
-		d.npay += uint32(n)
-		for range n {
-			id, err := str()
-			if err != nil || i >= len(body) {
-				return fmt.Errorf("%w: payer", errCorrupt)
-			}
-			m.pays = append(m.pays, mergedPayer{id: id, dev: di, fee: body[i] == 1})
-			i++
-		}
+		m.chunks[p] = append(m.chunks[p], c)
 	}
 	return nil
 }
 
-func (m *Merger) device(sn string) uint32 {
-	h := snHash(unsafe.Slice(unsafe.StringData(sn), len(sn)))
-	for {
-		mask := uint64(len(m.slots) - 1)
-		for i := (h >> 8) & mask; ; i = (i + 1) & mask {
-			s := m.slots[i]
-			if s == 0 {
-				if 2*(len(m.devs)+1) > len(m.slots) {
-					m.grow()
-					break
-				}
-				m.devs = append(m.devs, mergeDev{sn: sn, hash: h})
-				m.slots[i] = uint32(len(m.devs))
-				return uint32(len(m.devs) - 1)
-			}
-			if d := &m.devs[s-1]; d.hash == h && d.sn == sn {
-				return s - 1
-			}
+func checkRecords(b []byte) bool {
+	for i := 0; i < len(b); {
+		n := int(b[i])
+		if n == 0 || n > MaxSNLength || len(b)-i < n+4 {
+			return false
 		}
+		i += 1 + n
+		pn := int(b[i])
+		if len(b)-i < pn+3 {
+			return false
+		}
+		i += 1 + pn
+		kind := b[i]
+		if int(kind>>4) >= numMethods || int(kind&15) >= numStatuses || (pn > 0) != (int(kind&15) == StatusSuccess) {
+			return false
+		}
+		_, w := binary.Uvarint(b[i+1:])
+		if w <= 0 {
+			return false
+		}
+		i += 1 + w
 	}
+	return true
 }
 
-func (m *Merger) grow() {
-	m.slots = make([]uint32, 2*len(m.slots))
-	mask := uint64(len(m.slots) - 1)
-	for idx := range m.devs {
-		i := (m.devs[idx].hash >> 8) & mask
-		for m.slots[i] != 0 {
-			i = (i + 1) & mask
+func checkDevices(b []byte) bool {
+	for i := 0; i < len(b); {
+		n, w := binary.Uvarint(b[i:])
+		if w <= 0 || n == 0 || n > MaxSNLength || uint64(len(b)-i-w) < n {
+			return false
 		}
-		m.slots[i] = uint32(idx) + 1
+		i += w + int(n)
+		for range 6 + numMethods {
+			_, w := binary.Uvarint(b[i:])
+			if w <= 0 {
+				return false
+			}
+			i += w
+		}
+		np, w := binary.Uvarint(b[i:])
+		if w <= 0 || np > uint64(len(b)-i-w)/3 {
+			return false
+		}
+		i += w
+		for range np {
+			if len(b)-i < 3 || b[i] == 0 || len(b)-i < int(b[i])+2 || b[i+1+int(b[i])] > 1 {
+				return false
+			}
+			i += 2 + int(b[i])
+		}
 	}
+	return true
 }
-
-// Devices is the number of devices merged so far.
-func (m *Merger) Devices() int { return len(m.devs) }
 
 // Figures returns the merged figures, one per device, ordered by SN.
 func (m *Merger) Figures() []Figures {
-	// Payers grouped by device (a counting sort).
-	var at uint32
-	for i := range m.devs {
-		at += m.devs[i].npay
-		m.devs[i].end = at
-	}
-	grouped := make([]mergedPayer, len(m.pays))
-	for _, p := range m.pays {
-		d := &m.devs[p.dev]
-		d.end--
-		grouped[d.end] = p
-	}
-	out := make([]Figures, 0, len(m.devs))
-	for i := range m.devs {
-		d := &m.devs[i]
-		ps := grouped[d.end : d.end+d.npay]
-		if d.parts > 1 {
-			// Each part's payers are distinct already; across parts they repeat.
-			slices.SortFunc(ps, func(x, y mergedPayer) int { return cmp.Compare(x.id, y.id) })
+	var out []Figures
+	pa := &m.pa
+	for p := range m.chunks {
+		cs := m.chunks[p]
+		if len(cs) == 0 {
+			continue
 		}
-		var distinct, fee int64
-		for j := 0; j < len(ps); {
-			id, f := ps[j].id, false
-			for ; j < len(ps) && ps[j].id == id; j++ {
-				f = f || ps[j].fee
-			}
-			distinct++
-			if f {
-				fee++
+		pa.reset()
+		for _, c := range cs {
+			if c.form == formRecords {
+				pa.count1(c.b)
+			} else {
+				pa.countDevs(c.b)
 			}
 		}
-		out = append(out, figuresOf(d.sn, m.date, &d.c, distinct, fee))
+		pa.runs()
+		r := 0
+		for _, c := range cs {
+			if c.form == formRecords {
+				r = pa.place1(c.b, r)
+			} else {
+				r = pa.placeDevs(c.b, r)
+			}
+		}
+		for i := range pa.devs {
+			d := &pa.devs[i]
+			var distinct, fees int64
+			pa.distinct(d, func(_ string, fee bool) {
+				distinct++
+				if fee {
+					fees++
+				}
+			})
+			out = append(out, figuresOf(unsafe.String(&d.sn[0], len(d.sn)), m.date, &d.c, distinct, fees))
+		}
 	}
 	slices.SortFunc(out, func(x, y Figures) int { return cmp.Compare(x.DeviceSN, y.DeviceSN) })
 	return out

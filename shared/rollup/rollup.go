@@ -8,7 +8,8 @@
 // device, so a device's transactions are spread over many objects and its distinct payers
 // cannot be added up from per-object counts. Each partial therefore holds, per device, its
 // counters and its distinct SUCCESS payers (each flagged when it made a fee-qualifying face
-// payment). A partial is laid out by device shard (a stable hash of the SN), with an offset
+// payment), or, where a device has too few records in the object for that to shrink
+// anything, its records as they are (aggregate.go, the partial layout). A partial is laid out by device shard (a stable hash of the SN), with an offset
 // table in its header, so a merge of shard k reads only its byte range of every partial
 // (S3 range GETs): the merge fans out over shards, each merging exactly its devices, and the
 // Map's own result stays one small pointer per object.

@@ -19,10 +19,11 @@ import (
 // Production devices (10^7–10^8 items, written 500 at a time): their own item design in the
 // shared table, with real attributes instead of the JSON envelope.
 //
-//	item            pk                          sk                      gsi1 (sparse)                          gsi2 (sparse)
-//	device          DEV#<sn[0:5]>#<shard>       D#<sn>                  PROV#<provider>#<shard> / <sn>          DEVATTN#<sn[0:5]>#<status> / <sn>
-//	device history  DEV#<sn[0:5]>#<shard>       H#<sn>#<at>#<seq>       –                                      –
-//	PVT pass mark   MODEL#<id>                  FACTORY#PVTPASS         –                                      –
+//	item            pk                          sk                      gsi1          gsi2 (sparse)
+//	device          DEV#<sn[0:5]>#<shard>       D#<sn>                  –             DEVATTN#<sn[0:5]>#<status> / <sn>
+//	device history  DEV#<sn[0:5]>#<shard>       H#<sn>#<at>#<seq>       –             –
+//	PVT pass mark   MODEL#<id>                  FACTORY#PVTPASS         –             –
+//	mode request    MODEREQ#<id>                META                    –             QUEUE#MODEREQ#pending / <requested>#<id> (while pending; moderequests.go)
 //
 // sn[0:5] is the SN's vendor code, system type and model code: one model's devices. shard is
 // FNV-1a(sn) mod 16, so the key is computed from the SN alone (the runtime check and the
@@ -31,10 +32,20 @@ import (
 // and DynamoDB's 1000 WCU/s per partition is far away). The inventory of a model reads its 16
 // partitions in turn (one sealed cursor carries the shard and the position in it).
 //
-// Index entries are written only for what needs them: gsi1 when a deployment provider is set
-// (the binding issue fills it), gsi2 while a device is not simply passed (failed, special,
-// re-registered, or carrying a camera-SN conflict): the short "needs attention" listing. A new
-// passed device therefore writes no index entry at all.
+// Index entries are written only for what needs them: gsi2 while a device is not simply passed
+// (failed, special, re-registered, or carrying a camera-SN conflict): the short "needs
+// attention" listing. A new passed device therefore writes no index entry at all.
+//
+// The deployment provider is not an attribute of the device item: the binding item beside it
+// (bindings.go) is the one record of it, and its gsi1 entry BIND#<provider>#<shard> /
+// <state>#<sn> already orders a provider's devices by SN, which starts with the vendor's code
+// and the model's five characters. A vendor's inventory of one provider reads that range
+// (begins_with <state>#<vendor code or sn[0:5]>, assigned and confirmed, 16 shards each) and
+// then the page's devices in one BatchGetItem. So a binding change writes nothing more (keeping
+// a provider attribute and index key on the device in step would make every assignment and
+// confirmation a two-item transaction, 2 WCU per KB on each item, and put the vendor's binding
+// writes in contention with the factory check's on the device's version), and a listing page
+// costs one BatchGetItem more than a model's page.
 //
 // Access patterns and their cost (item ≤ 1 KB, checked by TestDeviceItemFitsOneKB):
 //
@@ -44,7 +55,10 @@ import (
 //	closed-loop query, runtime check  1 GetItem (0.5 RCU eventually consistent)
 //	inventory page (≤ 100)            1–16 Query on the model's shards (0.5 RCU per 4 KB read)
 //	devices needing attention          Query gsi2 DEVATTN#<sn[0:5]>#<status>
-//	a vendor's devices of a provider  Query gsi1 PROV#<provider>#<shard> (16), begins_with <vendor code> (an SN starts with it)
+//	a vendor's devices of a provider  1–32 Query gsi1 BIND#<provider>#<shard>, begins_with <state>#<vendor code | sn[0:5]>
+//	                                  (0.5 RCU per 4 KB of binding items) + 1 BatchGetItem of the page's devices (0.5 RCU each)
+//	software-mode change request      1 TransactWriteItems: the request (2 WCU + 1 for its gsi2 queue entry) and the device's pending mark (2 WCU)
+//	its decision                      1 TransactWriteItems: the request, the device (new mode, mark cleared), a history item on approval
 //
 // Races: every device write is conditional (attribute_not_exists for a new device, the version
 // read for a known one). Two stations reporting the same new SN at once: one transaction
@@ -78,8 +92,6 @@ func deviceKey(sn string) map[string]types.AttributeValue { return key(devicePK(
 type deviceItem struct {
 	PK             string   `dynamodbav:"pk"`
 	SK             string   `dynamodbav:"sk"`
-	GSI1PK         string   `dynamodbav:"gsi1pk,omitempty"`
-	GSI1SK         string   `dynamodbav:"gsi1sk,omitempty"`
 	GSI2PK         string   `dynamodbav:"gsi2pk,omitempty"`
 	GSI2SK         string   `dynamodbav:"gsi2sk,omitempty"`
 	Org            string   `dynamodbav:"org"`
@@ -104,7 +116,7 @@ type deviceItem struct {
 	Registration   int      `dynamodbav:"reg"`
 	ConflictCamera string   `dynamodbav:"xcam,omitempty"`
 	ConflictAt     int64    `dynamodbav:"xat,omitempty"`
-	Provider       string   `dynamodbav:"prov,omitempty"`
+	ModeRequest    string   `dynamodbav:"mreq,omitempty"`
 	Fingerprint    string   `dynamodbav:"fp,omitempty"`
 	Version        int      `dynamodbav:"ver"`
 }
@@ -129,7 +141,7 @@ func toDeviceItem(d *domain.Device) deviceItem {
 		BluetoothMAC: d.BluetoothMAC, IMEI: d.IMEI, AppVersion: d.AppVersion, Result: string(d.Result),
 		Errors: d.Errors, Station: d.Station, CheckedAt: unix(d.CheckedAt), ReceivedAt: unix(d.ReceivedAt),
 		Backfilled: d.Backfilled, Checks: d.Checks, PassedIn: string(d.PassedIn), Registration: d.Registration,
-		Provider: d.Provider, Fingerprint: d.Fingerprint}
+		ModeRequest: d.PendingModeRequest, Fingerprint: d.Fingerprint}
 	if len(it.Errors) == 0 {
 		it.Errors = nil
 	}
@@ -138,9 +150,6 @@ func toDeviceItem(d *domain.Device) deviceItem {
 	}
 	if c := d.Conflict; c != nil {
 		it.ConflictCamera, it.ConflictAt = c.CameraSN, c.At.Unix()
-	}
-	if d.Provider != "" {
-		it.GSI1PK, it.GSI1SK = fmt.Sprintf("PROV#%s#%x", d.Provider, DeviceShard(d.SN)), d.SN
 	}
 	if attn := attention(d); attn != "" {
 		it.GSI2PK, it.GSI2SK = "DEVATTN#"+d.SN[:5]+"#"+attn, d.SN
@@ -165,7 +174,7 @@ func (it deviceItem) device() *domain.Device {
 		BluetoothMAC: it.BluetoothMAC, IMEI: it.IMEI, AppVersion: it.AppVersion, Result: domain.CheckResult(it.Result),
 		Errors: it.Errors, Station: it.Station, CheckedAt: fromUnix(it.CheckedAt), ReceivedAt: fromUnix(it.ReceivedAt),
 		Backfilled: it.Backfilled, Checks: it.Checks, PassedIn: domain.Stage(it.PassedIn), Registration: it.Registration,
-		Provider: it.Provider, Fingerprint: it.Fingerprint, Version: it.Version}
+		PendingModeRequest: it.ModeRequest, Fingerprint: it.Fingerprint, Version: it.Version}
 	if d.Errors == nil {
 		d.Errors = []string{}
 	}

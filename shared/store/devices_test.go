@@ -74,15 +74,15 @@ func checked(t *testing.T, prev *domain.Device, sn, camera, station string) stor
 func TestDeviceItemFitsOneKB(t *testing.T) {
 	long := func(c byte, n int) string { return strings.Repeat(string(c), n) }
 	first := t0
-	// The bounds: org ids at most 100 characters (safeID), model ids 20 (ids.New), provider
-	// ids 64 (the binding's limit), the tool's errors 6 of at most 32 characters.
+	// The bounds: org ids at most 100 characters (safeID), model ids 20 (ids.New), a pending
+	// mode request id 24 (ids.New), the tool's errors 6 of at most 32 characters.
 	d := &domain.Device{SN: sn(1), VendorOrg: long('o', 100), ModelID: long('m', 20), Status: domain.DeviceReregistered,
 		SoftwareMode: domain.ModeSDK, CameraSN: long('C', 32), WiredMAC: "00:1A:2B:3C:4D:5E", WirelessMAC: "00:1A:2B:3C:4D:5F",
 		BluetoothMAC: "00:1A:2B:3C:4D:60", IMEI: "490154203237518", AppVersion: long('9', 32), Result: domain.CheckFail,
 		Errors:  []string{long('e', 32), long('e', 32), long('e', 32), long('e', 32), long('e', 32), long('e', 32), "model_not_accepted", "camera_sn_empty"},
 		Station: long('s', 40), CheckedAt: t0, ReceivedAt: t0, Backfilled: true,
 		Checks: 99999, FirstPassedAt: &first, PassedIn: domain.StagePVT, Registration: 99,
-		Conflict: &domain.CameraConflict{CameraSN: long('C', 32), At: t0}, Provider: long('p', 64), Fingerprint: long('f', 16), Version: 99999}
+		Conflict: &domain.CameraConflict{CameraSN: long('C', 32), At: t0}, PendingModeRequest: long('r', 24), Fingerprint: long('f', 16), Version: 99999}
 	av, err := store.DeviceAttributes(d)
 	require.NoError(t, err)
 	size := store.ItemSize(av)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -15,7 +16,8 @@ import (
 
 // InventoryQuery selects a vendor's devices: of one model (Model), optionally by status
 // ("passed", "failed", "special", "reregistered", "conflict", or "test" for the model's test
-// devices only), or of one deployment provider (Provider, every model).
+// devices only), or of one deployment provider (Provider: the devices the vendor assigned to it,
+// waiting for its confirmation or confirmed; every model, or Model's only; Status filters them).
 type InventoryQuery struct {
 	Org      string
 	ModelID  string // as asked (the listing a cursor belongs to)
@@ -26,16 +28,25 @@ type InventoryQuery struct {
 	VendorCode string
 	Cursor     string
 	Limit      int
+	// Export lets an export's worker read pages of up to ExportPage (the API's stay ≤ 100).
+	Export bool
 }
+
+// ExportPage is the page size of an export's reads: a tenth of the requests for a large
+// inventory (a provider listing's page then reads its devices in ten BatchGetItem of 100).
+const ExportPage = 1000
 
 // Inventory returns one page (at most 100) of the query. A listing reads its sources in turn
 // — the model's test devices first (marked), then the model's 16 shards, or the provider's 16
 // gsi1 shards, or the one "needs attention" partition of a status — and its sealed cursor
 // carries the source and the position in it, so pages never repeat or skip a device.
 func (db *DB) Inventory(ctx context.Context, q InventoryQuery) (Page[domain.InventoryEntry], error) {
-	limit := q.Limit
-	if limit <= 0 || limit > 100 {
-		limit = 100
+	limit, most := q.Limit, 100
+	if q.Export {
+		most = ExportPage
+	}
+	if limit <= 0 || limit > most {
+		limit = most
 	}
 	listing := q.listing()
 	src, offset := 0, 0
@@ -57,6 +68,7 @@ func (db *DB) Inventory(ctx context.Context, q InventoryQuery) (Page[domain.Inve
 	}
 	sources := db.inventorySources(q)
 	page := Page[domain.InventoryEntry]{Items: []domain.InventoryEntry{}}
+	var bound []domain.InventoryEntry // a provider listing's bindings, completed from their devices below
 	for src < len(sources) && len(page.Items) < limit {
 		s := sources[src]
 		if s.test {
@@ -81,6 +93,15 @@ func (db *DB) Inventory(ctx context.Context, q InventoryQuery) (Page[domain.Inve
 			return page, fmt.Errorf("inventory: %w", err)
 		}
 		for _, av := range out.Items {
+			if s.bindings {
+				var it bindingItem
+				if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+					return page, fmt.Errorf("unmarshal binding: %w", err)
+				}
+				bound = append(bound, domain.InventoryEntry{SN: strings.TrimPrefix(it.SK, "B#"), Provider: it.Provider, BindingState: domain.BindingState(it.State)})
+				page.Items = append(page.Items, domain.InventoryEntry{}) // counts toward the page; replaced below
+				continue
+			}
 			var it deviceItem
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 				return page, fmt.Errorf("unmarshal device: %w", err)
@@ -90,6 +111,13 @@ func (db *DB) Inventory(ctx context.Context, q InventoryQuery) (Page[domain.Inve
 		if start = out.LastEvaluatedKey; len(start) == 0 {
 			src, start = src+1, nil
 		}
+	}
+	if q.Provider != "" {
+		items, err := db.boundEntries(ctx, bound, q.Status)
+		if err != nil {
+			return page, err
+		}
+		page.Items = items
 	}
 	if src < len(sources) {
 		k := map[string]types.AttributeValue{}
@@ -113,7 +141,32 @@ func (q InventoryQuery) listing() string {
 	if id == "" && q.Model != nil {
 		id = q.Model.ID
 	}
-	return "inventory|" + q.Org + "|" + q.Status + "|" + q.Provider + "|" + id
+	return fmt.Sprintf("inventory|%s|%s|%s|%s|%t", q.Org, q.Status, q.Provider, id, q.Export)
+}
+
+// ResolveInventory reads what q's filters name: with a provider, the vendor's code (and the
+// model when one is named), else the model. The model must be q.Org's: another vendor's is
+// "model_not_found", like an unknown one; "vendor_not_approved" without a vendor code.
+func (db *DB) ResolveInventory(ctx context.Context, q *InventoryQuery) error {
+	if q.Provider != "" {
+		v, err := db.Vendor(ctx, q.Org)
+		if err != nil {
+			return err
+		}
+		q.VendorCode = v.Code
+		if q.ModelID == "" {
+			return nil
+		}
+	}
+	m, err := db.Model(ctx, q.ModelID)
+	if err != nil {
+		return err
+	}
+	if m.VendorOrg != q.Org {
+		return domain.Errorf(domain.NotFound, "model_not_found", "model %s does not exist", q.ModelID)
+	}
+	q.Model = m
+	return nil
 }
 
 // CheckInventoryCursor returns ErrInvalidCursor unless q's cursor (if any) is one this
@@ -136,8 +189,36 @@ func cursorInt(k map[string]types.AttributeValue, name string) int {
 }
 
 type inventorySource struct {
-	test  bool
-	query *dynamodb.QueryInput
+	test     bool
+	bindings bool // the query reads binding items (a provider listing)
+	query    *dynamodb.QueryInput
+}
+
+// boundEntries completes a provider listing's bindings with their devices (one BatchGetItem
+// for a page of 100, eventually consistent), keeping those with status (all when "").
+func (db *DB) boundEntries(ctx context.Context, bound []domain.InventoryEntry, status string) ([]domain.InventoryEntry, error) {
+	sns := make([]string, len(bound))
+	for i, b := range bound {
+		sns[i] = b.SN
+	}
+	devs, err := db.Devices(ctx, sns, false)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]domain.InventoryEntry, 0, len(bound))
+	for _, b := range bound {
+		d := devs[b.SN]
+		if d == nil { // a binding is made only for an existing device; nothing to list without it
+			continue
+		}
+		e := d.Entry()
+		if status != "" && e.Status != status && (status != "conflict" || !e.Conflict) {
+			continue
+		}
+		e.Provider, e.BindingState = b.Provider, b.BindingState
+		out = append(out, e)
+	}
+	return out, nil
 }
 
 func (db *DB) inventorySources(q InventoryQuery) []inventorySource {
@@ -163,8 +244,19 @@ func (db *DB) inventorySources(q InventoryQuery) []inventorySource {
 		return inventorySource{query: in}
 	}
 	if q.Provider != "" {
-		for shard := range DeviceShards {
-			out = append(out, eq("gsi1", fmt.Sprintf("PROV#%s#%x", q.Provider, shard), q.VendorCode, nil))
+		// The binding items' gsi1 (BIND#<provider>#<shard> / <state>#<sn>): an SN starts with its
+		// vendor's code, and with its model's five characters, so the vendor's (or the model's)
+		// devices of the provider are one begins_with range per state and shard.
+		prefix := q.VendorCode
+		if q.Model != nil && q.Model.ModelCode != "" {
+			prefix = q.Model.VendorCode + q.Model.OS.SystemTypeLetter() + q.Model.ModelCode
+		}
+		for _, state := range []domain.BindingState{domain.BindingAssigned, domain.BindingConfirmed} {
+			for shard := range DeviceShards {
+				s := eq("gsi1", providerShardPK(q.Provider, shard), string(state)+"#"+prefix, nil)
+				s.bindings = true
+				out = append(out, s)
+			}
 		}
 		return out
 	}

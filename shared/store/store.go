@@ -20,7 +20,8 @@
 //	camera count  MODEL#<id> | VENDOR#<org>  TESTCAM#COUNT  –                           –   (cameras given; conditions hold 2 per model, 4 per vendor)
 //	test device   TESTDEV#<sn>        META               ORG#<org> / TESTDEV#<model>#<sn>   TESTDEV#ACTIVE / <clearAt>#<sn>   (while active: the daily clearing)
 //	history       <entity pk>         HIST#<at>#<seq>    –                                  –
-//	device        DEV#<sn[0:5]>#<shard>  D#<sn>          PROV#<provider>#<shard> / <sn>     DEVATTN#<sn[0:5]>#<status> / <sn>   (real attributes, both sparse; devices.go)
+//	device        DEV#<sn[0:5]>#<shard>  D#<sn>          –                                  DEVATTN#<sn[0:5]>#<status> / <sn>   (real attributes, sparse; devices.go;
+//	                                                                                            its deployment provider is the binding item's, listed on the binding's gsi1)
 //	device hist.  DEV#<sn[0:5]>#<shard>  H#<sn>#<at>#<seq>  –                               –
 //	PVT pass mark MODEL#<id>          FACTORY#PVTPASS    –                                  –   (a device passed the factory check in PVT: the MP gate)
 //	factory code  VENDOR#<org>        FACTORYCODE        –                                  –   (the current device authorization code: id, SHA-256, expiry)
@@ -42,6 +43,9 @@
 //	                                                                                            gsi1 while assigned or confirmed; bindings.go)
 //	deployer      DEPLOYER#<number> | DEPLOYERORG#<org>  META  –                            –   (provider number ↔ organisation, given at the release)
 //	bind. import  BINDIMPORT#<id>     META               –                                  –   (a vendor's CSV import: status, totals)
+//	mode request  MODEREQ#<id>        META               –                                  QUEUE#MODEREQ#pending / <requested>#<id>   (a vendor's software-mode change
+//	                                                                                            request; queued while pending; moderequests.go)
+//	inv. export   EXPORT#<id>         META               –                                  –   (an asynchronous inventory CSV export: filters, status, lease, rows; exports.go)
 //
 // Binding cost (bindings.go, measured by shared/binding TestBindings_BulkAssignCost): a bulk
 // assignment of 500 new devices is 510 requests — 5 BatchGetItem for the devices, 5 for the

@@ -13,8 +13,10 @@ import (
 	"time"
 
 	"github.com/facepay/platform/shared/awsx"
+	"github.com/facepay/platform/shared/blob"
 	"github.com/facepay/platform/shared/domain"
 	"github.com/facepay/platform/shared/httpapi"
+	"github.com/facepay/platform/shared/invoke"
 	"github.com/facepay/platform/shared/lambdafn"
 	"github.com/facepay/platform/shared/store"
 )
@@ -36,6 +38,13 @@ type deviceStore interface {
 	Vendor(ctx context.Context, org string) (domain.Vendor, error)
 	CheckInventoryCursor(q store.InventoryQuery) error
 	Inventory(ctx context.Context, q store.InventoryQuery) (store.Page[domain.InventoryEntry], error)
+	Binding(ctx context.Context, sn string) (*domain.Binding, error)
+	ResolveInventory(ctx context.Context, q *store.InventoryQuery) error
+	SaveExport(ctx context.Context, e *domain.InventoryExport) error
+	Export(ctx context.Context, id string) (*domain.InventoryExport, error)
+	ModeRequest(ctx context.Context, id string) (*domain.ModeChangeRequest, error)
+	SaveModeRequest(ctx context.Context, r *domain.ModeChangeRequest, w store.DeviceWrite) error
+	PendingModeRequests(ctx context.Context, cursor string, limit int) (store.Page[domain.ModeChangeRequest], error)
 }
 
 type handler struct {
@@ -44,11 +53,20 @@ type handler struct {
 	rnd     func(n int) int
 	pvt     sync.Map // model id → true once its PVT pass is marked (the mark is idempotent; this saves the write)
 	runtime *standings
+	exports exportDeps
 }
 
-// New builds the function from its environment (TABLE_NAME, CURSOR_KEY).
+// exportDeps are what the inventory exports need besides the table.
+type exportDeps struct {
+	starter  exportStarter
+	function string // EXPORT_FUNCTION: ExportDevicesFunction's name
+	files    downloads
+}
+
+// New builds the function from its environment (TABLE_NAME, CURSOR_KEY, BUCKET_NAME,
+// EXPORT_FUNCTION).
 func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, httpapi.Request) (httpapi.Response, error), error) {
-	env, err := d.Require("TABLE_NAME", "CURSOR_KEY")
+	env, err := d.Require("TABLE_NAME", "CURSOR_KEY", "BUCKET_NAME", "EXPORT_FUNCTION")
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +75,9 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, httpapi.Re
 		return nil, err
 	}
 	db := store.New(store.NewClient(c), env["TABLE_NAME"], store.WithCursorKey(env["CURSOR_KEY"]))
-	return newHandler(db, d.Now).router().Handle, nil
+	h := newHandler(db, d.Now)
+	h.exports = exportDeps{starter: invoke.NewClient(c), function: env["EXPORT_FUNCTION"], files: blob.New(blob.NewClient(c), env["BUCKET_NAME"])}
+	return h.router().Handle, nil
 }
 
 func newHandler(db deviceStore, now func() time.Time) *handler {
@@ -86,6 +106,13 @@ func (h *handler) router() httpapi.Router {
 		"GET /devices/{sn}":                     h.vendorDevice,
 		"POST /devices/{sn}/reregistration":     h.reregister,
 		"GET /devices/{sn}/payment-eligibility": h.paymentEligibility,
+		"POST /devices/exports":                 h.startExport,
+		"GET /devices/exports/{id}":             h.exportStatus,
+
+		"POST /devices/{sn}/software-mode-requests":        h.requestModeChange,
+		"GET /software-mode-requests/{id}":                 h.modeRequest,
+		"GET /admin/software-mode-requests":                h.pendingModeRequests,
+		"POST /admin/software-mode-requests/{id}/decision": h.decideModeRequest,
 	}
 }
 

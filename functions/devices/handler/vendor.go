@@ -102,11 +102,14 @@ func (h *handler) getFactoryCode(ctx context.Context, c domain.Caller, req httpa
 // VendorDevice is a device as its vendor sees it: the inspection record and its history.
 type VendorDevice struct {
 	InspectionRecord
-	FirstPassedAt any             `json:"firstPassedAt,omitempty"`
-	PassedIn      domain.Stage    `json:"passedIn,omitempty"`
-	Registration  int             `json:"registration"`
-	Provider      string          `json:"provider,omitempty"`
-	History       []domain.Change `json:"history"`
+	FirstPassedAt any                 `json:"firstPassedAt,omitempty"`
+	PassedIn      domain.Stage        `json:"passedIn,omitempty"`
+	Registration  int                 `json:"registration"`
+	Provider      string              `json:"provider,omitempty"`     // the deployment provider assigned or confirmed
+	BindingState  domain.BindingState `json:"bindingState,omitempty"` // assigned or confirmed
+	// PendingModeRequest is the software-mode change request waiting for a reviewer.
+	PendingModeRequest string          `json:"pendingModeRequest,omitempty"`
+	History            []domain.Change `json:"history"`
 }
 
 // vendorDevice answers GET /devices/{sn} for the device's vendor.
@@ -126,9 +129,17 @@ func (h *handler) deviceView(ctx context.Context, d *domain.Device) (httpapi.Res
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	v := VendorDevice{InspectionRecord: recordOf(d), PassedIn: d.PassedIn, Registration: d.Registration, Provider: d.Provider, History: hist}
-	if hist == nil {
-		v.History = []domain.Change{}
+	// A reviewer's change (an approved software-mode request) says "reviewer", never who.
+	v := VendorDevice{InspectionRecord: recordOf(d), PassedIn: d.PassedIn, Registration: d.Registration, History: domain.OwnerHistory(hist),
+		PendingModeRequest: d.PendingModeRequest}
+	// The provider is the binding's (one GetItem; bindings.go keeps it, not the device item).
+	switch b, err := h.db.Binding(ctx, d.SN); {
+	case err == nil:
+		if b.State == domain.BindingAssigned || b.State == domain.BindingConfirmed {
+			v.Provider, v.BindingState = b.Provider, b.State
+		}
+	case domain.KindOf(err) != domain.NotFound:
+		return httpapi.Response{}, err
 	}
 	if d.FirstPassedAt != nil {
 		v.FirstPassedAt = d.FirstPassedAt
@@ -171,7 +182,8 @@ func (h *handler) reregister(ctx context.Context, c domain.Caller, req httpapi.R
 }
 
 // inventory lists the vendor's devices of one model (GET /devices?modelId=&status=&provider=),
-// at most 100 a page; the model's test devices come first, marked.
+// at most 100 a page; the model's test devices come first, marked. With provider, the devices
+// the vendor assigned to that deployment provider (waiting or confirmed), of one model or all.
 func (h *handler) inventory(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
 	if err := c.Require(domain.RoleVendor); err != nil {
 		return httpapi.Response{}, err
@@ -180,29 +192,16 @@ func (h *handler) inventory(ctx context.Context, c domain.Caller, req httpapi.Re
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	q := store.InventoryQuery{Org: c.Org, Cursor: httpapi.Query(req, "cursor", ""), Limit: limit,
+	q := store.InventoryQuery{Org: c.Org, Cursor: httpapi.Query(req, "cursor", ""), Limit: limit, ModelID: httpapi.Query(req, "modelId", ""),
 		Status: httpapi.Query(req, "status", ""), Provider: strings.TrimSpace(httpapi.Query(req, "provider", ""))}
-	switch domain.DeviceStatus(q.Status) {
-	case "", domain.DevicePassed, domain.DeviceFailed, domain.DeviceSpecial, domain.DeviceReregistered, "conflict", "test":
-	default:
-		return httpapi.Response{}, domain.Errorf(domain.Invalid, "invalid_status", "status %q is not one of passed, failed, special, reregistered, conflict, test", q.Status)
+	if err := domain.ValidateInventoryFilter(q.Status, q.Provider); err != nil {
+		return httpapi.Response{}, err
 	}
-	q.ModelID = httpapi.Query(req, "modelId", "")
 	if err := h.db.CheckInventoryCursor(q); err != nil {
 		return httpapi.Response{}, err // a cursor is checked before anything is read
 	}
-	if q.Provider != "" {
-		v, err := h.db.Vendor(ctx, c.Org)
-		if err != nil {
-			return httpapi.Response{}, err
-		}
-		q.VendorCode = v.Code
-	} else {
-		m, err := h.vendorModel(ctx, c, q.ModelID)
-		if err != nil {
-			return httpapi.Response{}, err
-		}
-		q.Model = m
+	if err := h.db.ResolveInventory(ctx, &q); err != nil {
+		return httpapi.Response{}, err
 	}
 	page, err := h.db.Inventory(ctx, q)
 	if err != nil {

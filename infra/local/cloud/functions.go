@@ -6,6 +6,7 @@ import (
 	cleartestdevicesfn "github.com/facepay/platform/functions/clear-test-devices/handler"
 	devicesfn "github.com/facepay/platform/functions/devices/handler"
 	evidencefn "github.com/facepay/platform/functions/evidence/handler"
+	exportdevicesfn "github.com/facepay/platform/functions/export-devices/handler"
 	factoryauthfn "github.com/facepay/platform/functions/factory-authorizer/handler"
 	feestatementsfn "github.com/facepay/platform/functions/fee-statements/handler"
 	feefn "github.com/facepay/platform/functions/fee/handler"
@@ -53,4 +54,5 @@ var Functions = map[string]lambdafn.Factory{
 	"functions/figures":            lambdafn.Of(figuresfn.New),
 	"functions/start-rollup":       lambdafn.Of(startrollupfn.New),
 	"functions/fee-statements":     lambdafn.Of(feestatementsfn.New),
+	"functions/export-devices":     lambdafn.Of(exportdevicesfn.New),
 }
