@@ -405,7 +405,34 @@ func TestFee_MonthlyStatementsFromTheDailyRollup(t *testing.T) {
 			assert.Equal(t, fee.DayCounted, l.Days[15].Status)
 		}
 	}
-	st2, _ := statementOf(t, p2, "2026-12", 0)
+	st2, rows2 := statementOf(t, p2, "2026-12", 0)
+	// Neither provider sees the other's figures of the moved device: on its not_confirmed days
+	// a line has no units (null in JSON, an empty CSV cell); P1 had real units on December 1–9.
+	_, rows1 := statementOf(t, p1, "2026-12", 0)
+	for k, st := range []fee.Statement{st1, st2} {
+		rows := [][][]string{rows1, rows2}[k]
+		for _, l := range st.Lines {
+			if l.SN != s.moved {
+				continue
+			}
+			var row []string
+			for _, r := range rows {
+				if r[4] == s.moved {
+					row = r
+				}
+			}
+			require.NotNil(t, row)
+			notConfirmed := 0
+			for i, d := range l.Days {
+				if d.Status == fee.DayNotConfirmed {
+					notConfirmed++
+					assert.Zero(t, d.Units, "%s sees no units on %s", st.Provider, d.Date)
+					assert.Empty(t, row[5+i], "%s's CSV has no units on %s", st.Provider, d.Date)
+				}
+			}
+			assert.Greater(t, notConfirmed, 0)
+		}
+	}
 	reasons := map[string]int{}
 	for _, l := range st2.Lines {
 		if s.index[l.SN] >= 900 {

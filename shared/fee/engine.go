@@ -1,6 +1,7 @@
 package fee
 
 import (
+	"encoding/json"
 	"cmp"
 	"slices"
 	"time"
@@ -71,11 +72,33 @@ const (
 	ReasonTotalCapReached   = "total_cap_reached"
 )
 
-// Day is one day of a line: the device's fee units that day and whether they count here.
+// Day is one day of a line: the device's fee units that day and whether they count here. On a
+// day the device was not confirmed to this provider its units are another provider's figures
+// (or nobody's): the line has none (0 here, null in JSON, an empty cell in CSV), and the status
+// says why. On days it was confirmed here but not signed up, or outside its window, the units
+// are shown: they are this provider's own device's figures.
 type Day struct {
 	Date   Date   `json:"date"`
 	Units  int64  `json:"units"`
 	Status string `json:"status"`
+}
+
+// MarshalJSON writes units as null on a day the device was not confirmed to the provider.
+func (d Day) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Date   Date   `json:"date"`
+		Units  *int64 `json:"units"`
+		Status string `json:"status"`
+	}{d.Date, shownUnits(d.Units, d.Status), d.Status})
+}
+
+// shownUnits is what a statement shows of a day's units: none (nil) on a day the device was
+// not confirmed to its provider.
+func shownUnits(u int64, status string) *int64 {
+	if status == DayNotConfirmed {
+		return nil
+	}
+	return &u
 }
 
 // Line is one device in one provider's statement.
@@ -220,7 +243,7 @@ func deviceLines(p Policy, rate ratio, m Month, days []Date, ends []time.Time, d
 			day := Day{Date: d, Units: dev.Units[d], Status: DayCounted}
 			switch {
 			case owner[i] != l.provider:
-				day.Status = DayNotConfirmed
+				day.Status, day.Units = DayNotConfirmed, 0 // another provider's (or nobody's) figures: never shown here
 			case !inWindow:
 				day.Status = DayOutsideWindow
 			case !signedUp(l.provider, d, ends[i], dev, fromDates):

@@ -1,6 +1,9 @@
 package fee
 
 import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -144,11 +147,32 @@ func TestComputeDefaultScheme(t *testing.T) {
 
 	// Day by day for the moved device: A holds Oct 1–15, B Oct 16–31, B's Oct 16 unsigned.
 	moved := lineOf(t, b, "MOVED")
-	assert.Equal(t, Day{Date: "2026-10-15", Units: 4, Status: DayNotConfirmed}, moved.Days[14])
+	assert.Equal(t, Day{Date: "2026-10-15", Units: 0, Status: DayNotConfirmed}, moved.Days[14], "A's day: B sees no units")
 	assert.Equal(t, Day{Date: "2026-10-16", Units: 4, Status: DayNotSignedUp}, moved.Days[15])
 	assert.Equal(t, Day{Date: "2026-10-17", Units: 4, Status: DayCounted}, moved.Days[16])
 	assert.Equal(t, DayCounted, lineOf(t, a, "MOVED").Days[14].Status)
 	assert.Equal(t, DayNotConfirmed, lineOf(t, a, "MOVED").Days[15].Status)
+	// Neither provider sees the other's figures: no units on its not_confirmed days, in
+	// JSON (null) and CSV (an empty cell), while its own days show theirs.
+	for _, s := range []Statement{a, b} {
+		for _, d := range lineOf(t, s, "MOVED").Days {
+			if d.Status == DayNotConfirmed {
+				assert.Zero(t, d.Units, "%s %s", s.Provider, d.Date)
+			}
+		}
+	}
+	js, err := json.Marshal(moved.Days[14:16])
+	require.NoError(t, err)
+	assert.JSONEq(t, `[{"date":"2026-10-15","units":null,"status":"not_confirmed"},{"date":"2026-10-16","units":4,"status":"not_signed_up"}]`, string(js))
+	cs, err := CSV(b)
+	require.NoError(t, err)
+	rows, err := csv.NewReader(bytes.NewReader(cs)).ReadAll()
+	require.NoError(t, err)
+	for _, row := range rows {
+		if row[4] == "MOVED" {
+			assert.Equal(t, []string{"", "4", "4"}, row[5+14:5+17], "Oct 15 (A's) empty; Oct 16 and 17 B's own")
+		}
+	}
 	assert.Len(t, moved.Days, 31)
 
 	assert.Equal(t, []string{"LATESIGN", "MIDMONTH", "MONTHCAP", "MOVED", "MOVEDCAP", "OLD"}, sns(a))

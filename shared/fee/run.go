@@ -96,10 +96,12 @@ type Store interface {
 	// RecordFeeEarnings keeps what each device of s earns from s's provider in s's month, and
 	// forgets devices s no longer lists.
 	RecordFeeEarnings(ctx context.Context, s Statement) error
-	// FeeEarnedBefore returns what each of sns earned in the months before m, from every provider.
+	// FeeEarnedBefore returns what each of sns earned in the months before m, from every
+	// provider (the total cap is the device's): read by key, a batch of devices per request.
 	FeeEarnedBefore(ctx context.Context, m Month, sns []string) (map[string]Fen, error)
-	// FeeEnrolments returns the sign-ups of each of sns.
-	FeeEnrolments(ctx context.Context, sns []string) (map[string][]Enrolment, error)
+	// FeeSignUps returns every sign-up provider made and every sign-up of each of others (the
+	// devices that had another provider during the month), by SN: per provider, not per device.
+	FeeSignUps(ctx context.Context, provider string, others []string) (map[string][]Enrolment, error)
 }
 
 // Objects keeps statement files (the artifacts bucket).
@@ -198,7 +200,7 @@ func (r Runner) provider(ctx context.Context, now time.Time, pol PolicyRecord, p
 	if err != nil {
 		return nil, err
 	}
-	enrolled, err := r.Store.FeeEnrolments(ctx, sns)
+	enrolled, err := r.Store.FeeSignUps(ctx, provider, othersInMonth(devices, provider, m))
 	if err != nil {
 		return nil, err
 	}
@@ -306,4 +308,23 @@ func (r Runner) save(ctx context.Context, s Statement, policyRevision int) error
 		return err
 	}
 	return r.Store.SaveFeeStatement(ctx, rec, policyRevision)
+}
+
+// othersInMonth returns the devices that were confirmed to another provider than provider at
+// some time during m: their sign-ups to that provider decide their other days, which share the
+// caps in day order.
+func othersInMonth(devices map[string]DeviceMonth, provider string, m Month) []string {
+	// a day's margin either side for the business zone: reading one device too many is harmless
+	start, end := m.first().AddDate(0, 0, -1), m.AddMonths(1).first().AddDate(0, 0, 1)
+	var out []string
+	for sn, d := range devices {
+		for _, c := range d.Confirmations {
+			if c.Provider != provider && c.From.Before(end) && (c.Until.IsZero() || c.Until.After(start)) {
+				out = append(out, sn)
+				break
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }

@@ -119,6 +119,17 @@ func Diff(before, after []Line) []Change {
 	return out
 }
 
+// MarshalJSON writes the units of a side whose status is not_confirmed as null (see Day).
+func (c DayChange) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Date         Date   `json:"date"`
+		UnitsBefore  *int64 `json:"unitsBefore"`
+		UnitsAfter   *int64 `json:"unitsAfter"`
+		StatusBefore string `json:"statusBefore"`
+		StatusAfter  string `json:"statusAfter"`
+	}{c.Date, shownUnits(c.UnitsBefore, c.StatusBefore), shownUnits(c.UnitsAfter, c.StatusAfter), c.StatusBefore, c.StatusAfter})
+}
+
 func dayChanges(before, after []Day) []DayChange {
 	var out []DayChange
 	for i := range min(len(before), len(after)) {
@@ -145,9 +156,10 @@ func JSON(s Statement) ([]byte, error) {
 
 // CSV renders s as a table, one row per device then a total row. Columns: the statement's
 // provider, month, version and policy version; the SN; the units of each day of the month
-// (column named by the date); how many days had each status; the counted units, gross amount,
-// what each cap cut, the amount (fen, and yuan to the fen), earned before and in total; the cap
-// effects and the reason when the device earns nothing.
+// (column named by the date; empty on a day the device was not confirmed to the provider); how
+// many days had each status; the counted units, gross amount, what each cap cut, the amount
+// (fen, and yuan to the fen), earned before and in total; the cap effects and the reason when
+// the device earns nothing.
 func CSV(s Statement) ([]byte, error) {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
@@ -165,7 +177,11 @@ func CSV(s Statement) ([]byte, error) {
 		row := append(slices.Clone(base), l.SN)
 		count := map[string]int{}
 		for _, d := range l.Days {
-			row = append(row, strconv.FormatInt(d.Units, 10))
+			if d.Status == DayNotConfirmed { // another provider's day: no units here (see Day)
+				row = append(row, "")
+			} else {
+				row = append(row, strconv.FormatInt(d.Units, 10))
+			}
 			count[d.Status]++
 		}
 		row = append(row, strconv.Itoa(count[DayCounted]), strconv.Itoa(count[DayNotConfirmed]),

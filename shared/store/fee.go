@@ -24,7 +24,7 @@ import (
 //	fee statement  FEESTMT#<provider>#<month> V#<nnnn>                   one item per version (fee.StatementRecord: header and file keys)
 //	                 gsi1 FEESTMTS#<provider> / <month>#V#<nnnn> (a provider's statements)   gsi2 FEEMONTH#<month> / <provider>#V#<nnnn> (a month's, reviewers)
 //	fee sign-up    FEEDEV#<sn>                SIGNUP#<provider>#<confirmed from>   (fee.Enrolment)   gsi1 FEESIGNUPS#<provider> / <sn>#<confirmed from>
-//	fee earning    FEEDEV#<sn>                EARN#<month>#<provider>    real attributes amountFen, statementVersion (no JSON envelope)
+//	fee earnings   FEEDEV#<sn>                EARNED                     one item per device: a number attribute EARN#<month>#<provider> (fen) per month and provider
 //
 // A policy version is edited only while no statement has used it: the edit's condition is
 // `version = :read AND attribute_not_exists(usedAt)`, and saving a statement sets usedAt in
@@ -32,9 +32,10 @@ import (
 // either the edit lands first (the statement's write fails and the run recomputes) or the
 // statement does (the edit fails with fee_policy_in_use).
 //
-// A device's sign-ups and earnings share its partition: the monthly run reads both with one
-// query each per device (what it earned before a month is the sum of its EARN items before
-// that month, across providers).
+// Per provider-month the monthly run reads the sign-ups with one Query (paged) on gsi1
+// FEESIGNUPS#<provider> plus one Query per device that had another provider during the month,
+// and what its n devices earned before with ceil(n/100) BatchGetItem on the EARNED items (the
+// total cap is the device's, across providers); it writes n UpdateItem (the month's earnings).
 
 const feePolicyPK = "FEEPOLICY"
 
@@ -346,48 +347,71 @@ func (db *DB) FeeEnrolmentsByProvider(ctx context.Context, provider, cursor stri
 	return query[fee.Enrolment](ctx, db, q, cursor, limit)
 }
 
+// FeeSignUps returns the sign-ups the monthly run needs for provider's month: every sign-up
+// provider made (its sign-ups index, one Query per MB, about 4,000 sign-ups) and every sign-up
+// of each of others (a device that had another provider during the month: its partition, one
+// consistent Query each), by SN. The index is eventually consistent: a sign-up written within
+// the last second may be missing; the month is recomputed at the next month's run.
+func (db *DB) FeeSignUps(ctx context.Context, provider string, others []string) (map[string][]fee.Enrolment, error) {
+	out, err := db.FeeEnrolmentsByProviderAll(ctx, provider)
+	if err != nil {
+		return nil, err
+	}
+	whole, err := perDevice(ctx, others, db.FeeEnrolmentsOf)
+	if err != nil {
+		return nil, err
+	}
+	for sn, es := range whole {
+		out[sn] = es
+	}
+	return out, nil
+}
+
 // FeeEnrolments returns the sign-ups of each of sns (a query per device, a few at a time).
 func (db *DB) FeeEnrolments(ctx context.Context, sns []string) (map[string][]fee.Enrolment, error) {
 	return perDevice(ctx, sns, db.FeeEnrolmentsOf)
 }
 
-// earnItem is one device's earning from one provider in one month: real attributes, so the
-// monthly run sums them without decoding envelopes.
-type earnItem struct {
-	PK               string `dynamodbav:"pk"`
-	SK               string `dynamodbav:"sk"`
-	AmountFen        int64  `dynamodbav:"amountFen"`
-	StatementVersion int    `dynamodbav:"statementVersion"`
-}
+// A device's earnings are one item (FEEDEV#<sn> / EARNED) with one number attribute per month
+// and provider it earned from, named EARN#<month>#<provider>: what it earned before a month,
+// across providers, is one key, so the monthly run reads 100 devices per BatchGetItem.
+const earnedSK = "EARNED"
 
-func earnSK(m fee.Month, provider string) string { return "EARN#" + string(m) + "#" + provider }
+func earnAttr(m fee.Month, provider string) string { return "EARN#" + string(m) + "#" + provider }
 
-// RecordFeeEarnings writes what each device of s earns from s's provider in s's month, and
-// deletes the earnings of devices an earlier version listed and s does not. Writing the same
-// statement again writes the same items: it is safe to repeat after a crash.
+// RecordFeeEarnings writes what each device of s earns from s's provider in s's month (one
+// UpdateItem per device, 8 at a time), and removes the figure of devices an earlier version
+// listed and s does not. Writing the same statement again writes the same values: it is safe to
+// repeat after a crash.
 func (db *DB) RecordFeeEarnings(ctx context.Context, s fee.Statement) error {
-	var reqs []types.WriteRequest
+	amounts := make(map[string]*fee.Fen, len(s.Lines))
 	for _, l := range s.Lines {
-		av, err := attributevalue.MarshalMap(earnItem{PK: feeDevicePK(l.SN), SK: earnSK(s.Month, s.Provider),
-			AmountFen: l.AmountFen, StatementVersion: s.Version})
-		if err != nil {
-			return fmt.Errorf("marshal earning: %w", err)
-		}
-		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: av}})
+		amounts[l.SN] = &l.AmountFen
 	}
 	for _, c := range s.Changes {
-		if c.Kind == fee.ChangeRemoved {
-			reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: key(feeDevicePK(c.SN), earnSK(s.Month, s.Provider))}})
+		if _, listed := amounts[c.SN]; c.Kind == fee.ChangeRemoved && !listed {
+			amounts[c.SN] = nil
 		}
 	}
-	for len(reqs) > 0 {
-		n := min(len(reqs), 25) // BatchWriteItem's limit
-		if err := db.batchWrite(ctx, reqs[:n]); err != nil {
-			return err
-		}
-		reqs = reqs[n:]
+	sns := make([]string, 0, len(amounts))
+	for sn := range amounts {
+		sns = append(sns, sn)
 	}
-	return nil
+	_, err := perDevice(ctx, sns, func(ctx context.Context, sn string) (struct{}, error) {
+		in := &dynamodb.UpdateItemInput{TableName: &db.table, Key: key(feeDevicePK(sn), earnedSK),
+			ExpressionAttributeNames: map[string]string{"#a": earnAttr(s.Month, s.Provider)}}
+		if a := amounts[sn]; a != nil {
+			in.UpdateExpression = aws.String("SET #a = :v")
+			in.ExpressionAttributeValues = map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: strconv.FormatInt(*a, 10)}}
+		} else {
+			in.UpdateExpression = aws.String("REMOVE #a")
+		}
+		if _, err := db.client.UpdateItem(ctx, in); err != nil {
+			return struct{}{}, fmt.Errorf("record earning of %s: %w", sn, err)
+		}
+		return struct{}{}, nil
+	})
+	return err
 }
 
 // batchWrite writes reqs, resending what DynamoDB leaves unprocessed (throttling) with backoff.
@@ -412,38 +436,42 @@ func (db *DB) batchWrite(ctx context.Context, reqs []types.WriteRequest) error {
 	return nil
 }
 
-// FeeEarnedBefore returns what each of sns earned before month m, from every provider.
+// FeeEarnedBefore returns what each of sns earned before month m, from every provider: their
+// earnings items, 100 per BatchGetItem (strongly consistent: the run has just recorded the
+// month before).
 func (db *DB) FeeEarnedBefore(ctx context.Context, m fee.Month, sns []string) (map[string]fee.Fen, error) {
-	sums, err := perDevice(ctx, sns, func(ctx context.Context, sn string) (fee.Fen, error) {
-		q := &dynamodb.QueryInput{TableName: &db.table, ConsistentRead: aws.Bool(true),
-			KeyConditionExpression: aws.String("pk = :pk AND sk BETWEEN :from AND :to"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":pk":   &types.AttributeValueMemberS{Value: feeDevicePK(sn)},
-				":from": &types.AttributeValueMemberS{Value: "EARN#"},
-				":to":   &types.AttributeValueMemberS{Value: "EARN#" + string(m)}, // EARN#<m>#<provider> sorts after it
-			},
-			ProjectionExpression: aws.String("amountFen"),
+	out := make(map[string]fee.Fen, len(sns))
+	for _, sn := range sns {
+		if strings.Contains(sn, "#") {
+			return nil, domain.Errorf(domain.Invalid, "invalid_sn", "SN %q is not valid", sn)
 		}
-		var sum fee.Fen
-		for {
-			out, err := db.client.Query(ctx, q)
+		out[sn] = 0
+	}
+	keyOf := func(sn string) map[string]types.AttributeValue { return key(feeDevicePK(sn), earnedSK) }
+	err := db.batchGet(ctx, sns, keyOf, true, func(av map[string]types.AttributeValue) error {
+		pk, _ := av["pk"].(*types.AttributeValueMemberS)
+		if pk == nil {
+			return fmt.Errorf("earnings item without pk")
+		}
+		sn := strings.TrimPrefix(pk.Value, "FEEDEV#")
+		for name, v := range av {
+			rest, ok := strings.CutPrefix(name, "EARN#")
+			if !ok || len(rest) < 7 || fee.Month(rest[:7]) >= m {
+				continue
+			}
+			n, ok := v.(*types.AttributeValueMemberN)
+			if !ok {
+				return fmt.Errorf("earning %s of %s is not a number", name, sn)
+			}
+			amount, err := strconv.ParseInt(n.Value, 10, 64)
 			if err != nil {
-				return 0, fmt.Errorf("query earnings of %s: %w", sn, err)
+				return fmt.Errorf("earning %s of %s: %w", name, sn, err)
 			}
-			for _, av := range out.Items {
-				var e earnItem
-				if err := attributevalue.UnmarshalMap(av, &e); err != nil {
-					return 0, fmt.Errorf("unmarshal earning: %w", err)
-				}
-				sum += e.AmountFen
-			}
-			if len(out.LastEvaluatedKey) == 0 {
-				return sum, nil
-			}
-			q.ExclusiveStartKey = out.LastEvaluatedKey
+			out[sn] += amount
 		}
+		return nil
 	})
-	return sums, err
+	return out, err
 }
 
 // perDevice runs f for each of sns, eight at a time, and collects the results by SN.

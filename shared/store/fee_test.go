@@ -148,6 +148,17 @@ func TestFeeEnrolments(t *testing.T) {
 	assert.Len(t, many["SN1"], 2)
 	assert.Len(t, many["SN2"], 1)
 	assert.Empty(t, many["SN3"])
+
+	// The monthly run's read: provider A's sign-ups from its index, and every sign-up of a
+	// device that had another provider (SN1 had B).
+	run, err := db.FeeSignUps(ctx, "A", []string{"SN1"})
+	require.NoError(t, err)
+	assert.Len(t, run["SN1"], 2, "SN1 had B too: its partition")
+	assert.Len(t, run["SN2"], 1)
+	onlyA, err := db.FeeSignUps(ctx, "A", nil)
+	require.NoError(t, err)
+	require.Len(t, onlyA["SN1"], 1, "A's index holds A's sign-ups only")
+	assert.Equal(t, "A", onlyA["SN1"][0].Provider)
 }
 
 // Earnings: what a device earned before a month sums every provider's earlier months; a later
