@@ -187,6 +187,14 @@ func (r Runner) RunFor(ctx context.Context, now time.Time, providers []string, m
 // computed, whole, in their own turn, and agree on the shared devices' lines because Compute
 // is a function of each device's input.
 func (r Runner) provider(ctx context.Context, now time.Time, pol PolicyRecord, provider string, m Month) (*Outcome, error) {
+	// How long each read took is logged: the run's time is its reads, per provider.
+	began := time.Now()
+	var took []any
+	step := func(name string) {
+		took = append(took, name, time.Since(began).Milliseconds())
+		began = time.Now()
+	}
+	defer func() { slog.InfoContext(ctx, "fee statement run (ms per step)", append([]any{"provider", provider, "month", m}, took...)...) }()
 	devices, err := r.Source.ProviderMonth(ctx, provider, m, pol.Policy.ValidPayment)
 	if err != nil {
 		return nil, fmt.Errorf("devices and figures: %w", err)
@@ -196,14 +204,17 @@ func (r Runner) provider(ctx context.Context, now time.Time, pol PolicyRecord, p
 		sns = append(sns, sn)
 	}
 	slices.Sort(sns)
+	step("source")
 	earned, err := r.Store.FeeEarnedBefore(ctx, m, sns)
 	if err != nil {
 		return nil, err
 	}
+	step("earnedBefore")
 	enrolled, err := r.Store.FeeSignUps(ctx, provider, othersInMonth(devices, provider, m))
 	if err != nil {
 		return nil, err
 	}
+	step("signUps")
 	in := Input{Policy: pol.Policy, Month: m, Devices: make([]DeviceInput, 0, len(sns))}
 	for _, sn := range sns {
 		d := DeviceInput{SN: sn, Units: devices[sn].Units, Confirmations: devices[sn].Confirmations, EarnedBeforeFen: earned[sn]}
@@ -216,9 +227,11 @@ func (r Runner) provider(ctx context.Context, now time.Time, pol PolicyRecord, p
 	if err != nil {
 		return nil, err
 	}
+	step("compute")
 	for _, s := range computed {
 		if s.Provider == provider {
 			o, err := r.keep(ctx, s, pol.Revision, now)
+			step("keep")
 			return &o, err
 		}
 	}

@@ -17,6 +17,8 @@ package store
 //	                                        figures of the month, +1 per MB) + ceil(k/100) BatchGetItem (the
 //	                                        bindings of devices that left) + j Query (a moved device's month)
 //	the providers                           1 GetItem (provider numbers are allocated in sequence)
+//	what n devices earned before a month    ceil(n/100) BatchGetItem (EARNED items: store/fee.go)
+//	a provider's sign-ups                   1 Query on gsi1 FEESIGNUPS#<provider> (+1 per MB) + j Query
 //
 // Read units: about 0.05 RRU per device and day of figures (eventually consistent, ~400-byte
 // items), so 1.5 RRU per device-month, plus 0.05 per binding.

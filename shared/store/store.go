@@ -38,7 +38,8 @@
 //	fee policy    FEEPOLICY           V#<nnnnnn>         –                                  –   (a fee policy version; usedAt once a statement used it: fee.go)
 //	fee statement FEESTMT#<provider>#<month>  V#<nnnn>   FEESTMTS#<provider> / <month>#V#<nnnn>   FEEMONTH#<month> / <provider>#V#<nnnn>   (header; lines in S3)
 //	fee sign-up   FEEDEV#<sn>         SIGNUP#<provider>#<confirmed from>   FEESIGNUPS#<provider> / <sn>#<confirmed from>   –
-//	fee earning   FEEDEV#<sn>         EARN#<month>#<provider>   –                           –   (amountFen: what the device earned from the provider that month)
+//	fee earnings  FEEDEV#<sn>         EARNED             –                                  –   (one per device: a number attribute EARN#<month>#<provider> per month and
+//	                                                                                            provider it earned from; the monthly run reads 100 devices per BatchGetItem; fee.go)
 //	binding       DEV#<sn[0:5]>#<shard>  B#<sn>          BIND#<provider>#<shard> / <state>#<sn>  –   (a device's deployment provider with its history;
 //	                                                                                            gsi1 while assigned or confirmed; bindings.go)
 //	deployer      DEPLOYER#<number> | DEPLOYERORG#<org>  META  –                            –   (provider number ↔ organisation, given at the release)
