@@ -62,7 +62,7 @@ func TestReadmeWalkthroughsRunVerbatim(t *testing.T) {
 		}, [2]string{}},
 		{"fee walkthrough", "### Fee walkthrough", "\n### The policy format", []string{
 			`{"version":1,"revision":1}`, `"fee_policy_retroactive"`, `"forbidden_role"`, `{"revision":2}`,
-			`{"version":1,"scheme":"comparable","used":false}`, `{"items":[]}`, `"fee_statement_not_found"`,
+			`{"version":1,"scheme":"comparable","used":false}`, `"deployer_not_approved"`,
 		}, [2]string{}},
 		// Last: it moves the virtual clock half a year on.
 		{"walkthrough and pipeline", "## Walkthrough", "## Evidence uploads", []string{
