@@ -5,8 +5,9 @@ package handler
 
 import (
 	"context"
+	"maps"
 	"net/http"
-	"sort"
+	"slices"
 	"strconv"
 	"time"
 
@@ -145,24 +146,30 @@ func (h *handler) application(ctx context.Context, c domain.Caller, req httpapi.
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	item := reviewItem[*domain.Application]{Item: a, Decision: a.Decision, History: hist, Downloads: map[string]blob.Download{}}
-	slots := make([]string, 0, len(a.Attachments))
-	for s := range a.Attachments {
-		slots = append(slots, s)
+	downloads, err := h.downloads(ctx, a.Attachments)
+	if err != nil {
+		return httpapi.Response{}, err
 	}
-	sort.Strings(slots)
-	for _, s := range slots {
-		att := a.Attachments[s]
+	item := reviewItem[*domain.Application]{Item: a, Decision: a.Decision, History: hist, Downloads: downloads}
+	return httpapi.JSON(http.StatusOK, item), nil
+}
+
+// downloads presigns a download of every received attachment, so a reviewer opens the files
+// the applicant sent.
+func (h *handler) downloads(ctx context.Context, attachments map[string]*domain.Attachment) (map[string]blob.Download, error) {
+	out := map[string]blob.Download{}
+	for _, s := range slices.Sorted(maps.Keys(attachments)) {
+		att := attachments[s]
 		if att.Status != domain.AttachmentReceived {
 			continue
 		}
 		d, err := h.files.PresignDownload(ctx, att.Key, att.VersionID, att.FileName, h.now())
 		if err != nil {
-			return httpapi.Response{}, err
+			return nil, err
 		}
-		item.Downloads[s] = d
+		out[s] = d
 	}
-	return httpapi.JSON(http.StatusOK, item), nil
+	return out, nil
 }
 
 type decisionRequest struct {

@@ -3,9 +3,7 @@ package handler
 import (
 	"context"
 	"net/http"
-	"sort"
 
-	"github.com/facepay/platform/shared/blob"
 	"github.com/facepay/platform/shared/domain"
 	"github.com/facepay/platform/shared/httpapi"
 	"github.com/facepay/platform/shared/store"
@@ -51,23 +49,11 @@ func (h *handler) payScore(ctx context.Context, c domain.Caller, req httpapi.Req
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	item := reviewItem[*domain.PayScoreApplication]{Item: p, Decision: p.Decision, History: hist, Downloads: map[string]blob.Download{}}
-	slots := make([]string, 0, len(p.Attachments))
-	for s := range p.Attachments {
-		slots = append(slots, s)
+	downloads, err := h.downloads(ctx, p.Attachments)
+	if err != nil {
+		return httpapi.Response{}, err
 	}
-	sort.Strings(slots)
-	for _, s := range slots {
-		att := p.Attachments[s]
-		if att.Status != domain.AttachmentReceived {
-			continue
-		}
-		d, err := h.files.PresignDownload(ctx, att.Key, att.VersionID, att.FileName, h.now())
-		if err != nil {
-			return httpapi.Response{}, err
-		}
-		item.Downloads[s] = d
-	}
+	item := reviewItem[*domain.PayScoreApplication]{Item: p, Decision: p.Decision, History: hist, Downloads: downloads}
 	return httpapi.JSON(http.StatusOK, item), nil
 }
 
