@@ -44,7 +44,8 @@ type Aggregator struct {
 	nrec [Partitions]int32
 	seen [Partitions][16]uint64
 
-	pa partAgg // Encode's scratch, kept between objects
+	pa           partAgg // Encode's scratch, kept between objects
+	order, start []uint32
 }
 
 // MaxSNLength bounds device_sn: an SN is 23 characters (DOMAIN.md).
@@ -329,9 +330,8 @@ const denseRatio = 4
 func (a *Aggregator) encodeDevices(out, part []byte) []byte {
 	pa := &a.pa
 	pa.reset()
-	pa.count1(part)
-	pa.runs()
-	pa.place1(part, 0)
+	pa.addRecords(part)
+	a.order, a.start = pa.byDevice(a.order, a.start)
 	for i := range pa.devs {
 		d := &pa.devs[i]
 		out = binary.AppendUvarint(out, uint64(len(d.sn)))
@@ -339,31 +339,18 @@ func (a *Aggregator) encodeDevices(out, part []byte) []byte {
 		for _, v := range d.c.values() {
 			out = binary.AppendUvarint(out, uint64(v))
 		}
-		nAt := len(out)
-		out = append(out, 0, 0, 0, 0, 0) // the count, written when known (uvarint, ≤ 5 bytes)
-		n := 0
-		pa.distinct(d, func(id string, fee bool) {
+		out = binary.AppendUvarint(out, uint64(d.distinct))
+		for _, j := range a.order[a.start[i]:a.start[i+1]] {
+			r := pa.vals[j]
+			id := pa.id(r)
 			out = append(out, byte(len(id)))
 			out = append(out, id...)
-			if fee {
+			if r.in&feeBit != 0 {
 				out = append(out, 1)
 			} else {
 				out = append(out, 0)
 			}
-			n++
-		})
-		out = putCount(out, nAt, n)
-	}
-	return out
-}
-
-// putCount writes n as a uvarint into the 5 bytes reserved at out[at:], closing the gap.
-func putCount(out []byte, at, n int) []byte {
-	var tmp [binary.MaxVarintLen32]byte
-	w := binary.PutUvarint(tmp[:], uint64(n))
-	copy(out[at:], tmp[:w])
-	if w < 5 {
-		out = append(out[:at+w], out[at+5:]...)
+		}
 	}
 	return out
 }

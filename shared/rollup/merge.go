@@ -129,30 +129,14 @@ func (m *Merger) Figures() []Figures {
 		pa.reset()
 		for _, c := range cs {
 			if c.form == formRecords {
-				pa.count1(c.b)
+				pa.addRecords(c.b)
 			} else {
-				pa.countDevs(c.b)
-			}
-		}
-		pa.runs()
-		r := 0
-		for _, c := range cs {
-			if c.form == formRecords {
-				r = pa.place1(c.b, r)
-			} else {
-				r = pa.placeDevs(c.b, r)
+				pa.addDevices(c.b)
 			}
 		}
 		for i := range pa.devs {
 			d := &pa.devs[i]
-			var distinct, fees int64
-			pa.distinct(d, func(_ string, fee bool) {
-				distinct++
-				if fee {
-					fees++
-				}
-			})
-			out = append(out, figuresOf(unsafe.String(&d.sn[0], len(d.sn)), m.date, &d.c, distinct, fees))
+			out = append(out, figuresOf(unsafe.String(&d.sn[0], len(d.sn)), m.date, &d.c, int64(d.distinct), int64(d.fee)))
 		}
 	}
 	slices.SortFunc(out, func(x, y Figures) int { return cmp.Compare(x.DeviceSN, y.DeviceSN) })

@@ -2,57 +2,75 @@ package rollup
 
 import (
 	"bytes"
-	"cmp"
 	"encoding/binary"
-	"slices"
-	"unsafe"
 )
 
 // partAgg aggregates the devices of one partition (1/Partitions of the SNs): few enough that
 // its tables stay in cache. The Aggregator runs one over an object's partition when the
 // partition has several records per device, and the Merger over a partition's chunks of
 // every partial. Its input comes in two forms (see the partial layout): records, as the
-// Aggregator buffered them, and devices, as it encoded them. Two passes over the input: the
-// counters and each device's payer count, then each payer put straight into its device's
-// run (a counting sort by device), hashed so a device's run is sorted as integers.
+// Aggregator buffered them, and devices, as it encoded them.
+//
+// One pass over the input: each record's counters go to its device, and each SUCCESS payer
+// into a hash set of (device, payer) pairs, so distinct payers are counted as they arrive:
+// no per-device payer lists, no sorting. The set is keyed by a hash; equal keys are checked
+// against the device and the payer's id, so a hash collision cannot merge two payers:
+// exact, not probable.
 type partAgg struct {
-	slots  []uint32 // open-addressing table of devs indexes + 1, keyed by SN hash
-	devs   []devAcc
-	recDev []uint32 // the device of each payer group, in input order (pass 1 → pass 2)
-	pays   []payer
+	slots []uint32 // open-addressing table of devs indexes + 1, keyed by SN hash
+	devs  []devAcc
+
+	// in are the inputs added since reset; the set refers to a payer id by (input, offset of
+	// its length byte), so it holds no pointers for the GC to scan
+	in   [][]byte
+	keys []uint64 // the (device, payer) set: a mixed hash, 0 for an empty slot
+	vals []payRef // the pair in keys' slot
+	npay int      // pairs in the set
 }
 
 type devAcc struct {
-	sn     []byte // into the input
-	hash   uint64
-	c      Counts
-	npay   uint32
-	payEnd uint32
+	sn       []byte // into the input
+	hash     uint64
+	c        Counts
+	distinct uint32 // distinct SUCCESS payers
+	fee      uint32 // of which with a fee-qualifying face payment
 }
 
-// payer is one of a device's payers: its hash, its id (into the input) and whether its
-// payment counts for the fee (for a merged one: any of them did).
-type payer struct {
-	h   uint64
-	id  string
-	fee bool
+// payRef is one distinct (device, payer) pair of the set.
+type payRef struct {
+	dev uint32
+	in  uint32 // input index; feeBit when the payer made a fee-qualifying payment
+	off uint32 // offset in the input of the id's length byte
 }
+
+const feeBit = 1 << 31
 
 func (pa *partAgg) reset() {
 	if pa.slots == nil {
 		pa.slots = make([]uint32, 1<<10)
+		pa.keys = make([]uint64, 1<<12)
+		pa.vals = make([]payRef, 1<<12)
 	}
 	clear(pa.slots)
-	pa.devs, pa.recDev = pa.devs[:0], pa.recDev[:0]
+	if pa.npay > 0 {
+		clear(pa.keys)
+	}
+	clear(pa.in)
+	pa.devs, pa.in, pa.npay = pa.devs[:0], pa.in[:0], 0
 }
 
-// count1 is pass 1 over records: snLen(1) sn payerLen(1) payer kind(1) amount(uvarint).
-func (pa *partAgg) count1(recs []byte) {
+// addRecords adds records: snLen(1) sn payerLen(1) payer kind(1) amount(uvarint). The input
+// was checked (checkRecords) or written by the Aggregator.
+func (pa *partAgg) addRecords(recs []byte) {
+	in := uint32(len(pa.in))
+	pa.in = append(pa.in, recs)
 	for i := 0; i < len(recs); {
 		n := int(recs[i])
 		sn := recs[i+1 : i+1+n]
 		i += 1 + n
-		i += 1 + int(recs[i])
+		pOff := i
+		pn := int(recs[i])
+		i += 1 + pn
 		kind := recs[i]
 		amount, m := binary.Uvarint(recs[i+1:])
 		i += 1 + m
@@ -67,8 +85,7 @@ func (pa *partAgg) count1(recs []byte) {
 			d.c.Success++
 			d.c.SuccessAmountFen += int64(amount)
 			d.c.ByMethod[method]++
-			d.npay++
-			pa.recDev = append(pa.recDev, di)
+			pa.addPayer(di, in, uint32(pOff), method == MethodFace && amount >= FeeMinFen)
 		case StatusFailed:
 			d.c.Failed++
 		case StatusTimeout:
@@ -79,9 +96,11 @@ func (pa *partAgg) count1(recs []byte) {
 	}
 }
 
-// countDevs is pass 1 over device entries: uvarint len + SN, 12 uvarint counters, uvarint
-// n, n payers (len(1) id fee(1)). The input was checked (checkDevices).
-func (pa *partAgg) countDevs(ents []byte) {
+// addDevices adds device entries: uvarint len + SN, 12 uvarint counters, uvarint n, n payers
+// (len(1) id fee(1)). The input was checked (checkDevices).
+func (pa *partAgg) addDevices(ents []byte) {
+	in := uint32(len(pa.in))
+	pa.in = append(pa.in, ents)
 	var vals [6 + numMethods]int64
 	for i := 0; i < len(ents); {
 		n, w := binary.Uvarint(ents[i:])
@@ -96,122 +115,112 @@ func (pa *partAgg) countDevs(ents []byte) {
 		var c Counts
 		c.setValues(&vals)
 		di := pa.device(sn)
-		d := &pa.devs[di]
-		d.c.add(&c)
+		pa.devs[di].c.add(&c)
 		np, w := binary.Uvarint(ents[i:])
 		i += w
-		for range np {
-			i += 2 + int(ents[i])
-		}
-		if np > 0 {
-			d.npay += uint32(np)
-			pa.recDev = append(pa.recDev, di)
-		}
-	}
-}
-
-// runs ends pass 1: each device's run of pays.
-func (pa *partAgg) runs() {
-	var at uint32
-	for i := range pa.devs {
-		at += pa.devs[i].npay
-		pa.devs[i].payEnd = at
-	}
-	if cap(pa.pays) < int(at) {
-		pa.pays = make([]payer, at, 2*at)
-	}
-	pa.pays = pa.pays[:at]
-}
-
-// place1 is pass 2 over records; r is the next recDev index, returned advanced.
-func (pa *partAgg) place1(recs []byte, r int) int {
-	for i := 0; i < len(recs); {
-		i += 1 + int(recs[i])
-		pn := int(recs[i])
-		id := recs[i+1 : i+1+pn]
-		i += 1 + pn
-		kind := recs[i]
-		amount, m := binary.Uvarint(recs[i+1:])
-		i += 1 + m
-		if int(kind&15) != StatusSuccess {
-			continue
-		}
-		d := &pa.devs[pa.recDev[r]]
-		r++
-		d.payEnd--
-		pa.pays[d.payEnd] = payer{h: payerHash(id), id: unsafe.String(&id[0], len(id)),
-			fee: int(kind>>4) == MethodFace && amount >= FeeMinFen}
-	}
-	return r
-}
-
-// placeDevs is pass 2 over device entries.
-func (pa *partAgg) placeDevs(ents []byte, r int) int {
-	for i := 0; i < len(ents); {
-		n, w := binary.Uvarint(ents[i:])
-		i += w + int(n)
-		for range 6 + numMethods {
-			_, w := binary.Uvarint(ents[i:])
-			i += w
-		}
-		np, w := binary.Uvarint(ents[i:])
-		i += w
-		if np == 0 {
-			continue
-		}
-		d := &pa.devs[pa.recDev[r]]
-		r++
 		for range np {
 			l := int(ents[i])
-			id := ents[i+1 : i+1+l]
-			d.payEnd--
-			pa.pays[d.payEnd] = payer{h: payerHash(id), id: unsafe.String(&id[0], l), fee: ents[i+1+l] == 1}
+			pa.addPayer(di, in, uint32(i), ents[i+1+l] == 1)
 			i += 2 + l
 		}
 	}
-	return r
 }
 
-// distinct sorts d's payers and calls f once per distinct payer, with whether any of its
-// payments counted for the fee. Sorted by hash; the same hash is the same payer unless the
-// ids differ (a collision), and then that run is ordered by id as well: exact, not probable.
-func (pa *partAgg) distinct(d *devAcc, f func(id string, fee bool)) {
-	ps := pa.pays[d.payEnd : d.payEnd+d.npay]
-	sortByHash(ps)
-	for j := 0; j < len(ps); {
-		k := j + 1
-		for k < len(ps) && ps[k].h == ps[j].h {
-			k++
+// id is the payer id a payRef points at.
+func (pa *partAgg) id(r payRef) []byte {
+	b := pa.in[r.in&^feeBit]
+	return b[r.off+1 : r.off+1+uint32(b[r.off])]
+}
+
+// addPayer adds device di's payer whose length byte is at pa.in[in][off].
+func (pa *partAgg) addPayer(di, in, off uint32, fee bool) {
+	if 2*(pa.npay+1) > len(pa.keys) {
+		pa.growSet()
+	}
+	b := pa.in[in]
+	id := b[off+1 : off+1+uint32(b[off])]
+	key := pairKey(payerHash(id), di)
+	d := &pa.devs[di]
+	mask := uint64(len(pa.keys) - 1)
+	for i := key & mask; ; i = (i + 1) & mask {
+		k := pa.keys[i]
+		if k == 0 {
+			pa.keys[i] = key
+			r := payRef{dev: di, in: in, off: off}
+			if fee {
+				r.in |= feeBit
+				d.fee++
+			}
+			pa.vals[i] = r
+			pa.npay++
+			d.distinct++
+			return
 		}
-		run := ps[j:k]
-		for s := 1; s < len(run); s++ {
-			if run[s].id != run[0].id {
-				slices.SortFunc(run, func(x, y payer) int { return cmp.Compare(x.id, y.id) })
-				break
+		if k == key {
+			if r := &pa.vals[i]; r.dev == di && bytes.Equal(pa.id(*r), id) {
+				if fee && r.in&feeBit == 0 {
+					r.in |= feeBit
+					d.fee++
+				}
+				return
 			}
 		}
-		for s := 0; s < len(run); {
-			id, fee := run[s].id, false
-			for ; s < len(run) && run[s].id == id; s++ {
-				fee = fee || run[s].fee
-			}
-			f(id, fee)
-		}
-		j = k
 	}
 }
 
-// sortByHash orders payers by hash: insertion sort for a few, pdqsort past that.
-func sortByHash(ps []payer) {
-	if len(ps) > 24 {
-		slices.SortFunc(ps, func(x, y payer) int { return cmp.Compare(x.h, y.h) })
-		return
+// pairKey mixes a payer's hash with its device's index in the partition; never 0 (empty).
+func pairKey(ph uint64, di uint32) uint64 {
+	k := (ph ^ uint64(di)*0x9E3779B97F4A7C15) * 0xBF58476D1CE4E5B9
+	k ^= k >> 32
+	if k == 0 {
+		k = 1
 	}
-	for i := 1; i < len(ps); i++ {
-		for j := i; j > 0 && ps[j].h < ps[j-1].h; j-- {
-			ps[j], ps[j-1] = ps[j-1], ps[j]
+	return k
+}
+
+func (pa *partAgg) growSet() {
+	keys, vals := pa.keys, pa.vals
+	pa.keys = make([]uint64, 2*len(keys))
+	pa.vals = make([]payRef, 2*len(vals))
+	mask := uint64(len(pa.keys) - 1)
+	for j, k := range keys {
+		if k == 0 {
+			continue
 		}
+		i := k & mask
+		for pa.keys[i] != 0 {
+			i = (i + 1) & mask
+		}
+		pa.keys[i], pa.vals[i] = k, vals[j]
 	}
+}
+
+// byDevice returns the set's pairs grouped by device, in device order (a counting sort):
+// order[start[d]:start[d+1]] are device d's, as indexes into vals.
+func (pa *partAgg) byDevice(order []uint32, start []uint32) ([]uint32, []uint32) {
+	start = append(start[:0], 0)
+	var at uint32
+	for i := range pa.devs {
+		at += pa.devs[i].distinct
+		start = append(start, at)
+	}
+	if cap(order) < int(at) {
+		order = make([]uint32, at)
+	}
+	order = order[:at]
+	fill := start[:len(start)-1]
+	for i, k := range pa.keys {
+		if k == 0 {
+			continue
+		}
+		d := pa.vals[i].dev
+		order[fill[d]] = uint32(i)
+		fill[d]++
+	}
+	// fill[d] now is where device d's pairs end, i.e. the next device's start: shift back
+	copy(start[1:], fill)
+	start[0] = 0
+	return order, start
 }
 
 // payerHashMask is all ones; a test narrows it to force collisions.
