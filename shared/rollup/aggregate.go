@@ -269,10 +269,12 @@ func (a *Aggregator) EncodeTo(dst []byte, shards int) []byte {
 	}
 	hs := HeaderSize(shards)
 	// A partial is at most its records and 7 bytes a partition; the room is reserved with
-	// make, not slices.Grow, which would zero it all first.
+	// make, not slices.Grow, which would zero it all first, and in huge pages where the
+	// kernel has them: first-touch faults were the biggest cost of writing a partial.
 	out := dst[:0]
 	if need := hs + size + 7*Partitions; cap(out) < need {
 		out = make([]byte, 0, need)
+		adviseHuge(out)
 	}
 	out = out[:hs]
 	copy(out, partialMagic)

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package rollup
+
+func adviseHuge([]byte) {}
