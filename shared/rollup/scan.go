@@ -304,76 +304,150 @@ func statusIndex(v []byte) int {
 
 // parseFast reads a line laid out exactly as the payment core writes it (the fields in the
 // documented order, no spaces, no escapes) in one pass with no key dispatch. It reports
-// false on anything else, and the general parser takes the line.
-func parseFast(line []byte, r *record) bool {
-	if bytes.IndexByte(line, '\\') >= 0 {
+// false on anything else, and the general parser takes the line. It is the hot loop's
+// parser: keys are compared as constants (the compiler turns each into a few word loads),
+// and method and status are matched as they stand rather than cut out and looked up.
+//
+// An escape anywhere sends the line to the general parser: it could hide a quote from the
+// quote searches below, and escaped ids must be decoded. escapeFree says the caller has
+// already looked (the line splitter searches each decompressed window once, not each line).
+func parseFast(line []byte, r *record, escapeFree bool) bool {
+	if !escapeFree && bytes.IndexByte(line, '\\') >= 0 {
 		return false
 	}
-	i := 0
-	lit := func(s string) bool {
-		if len(line)-i < len(s) || string(line[i:i+len(s)]) != s {
-			return false
-		}
-		i += len(s)
-		return true
+	const (
+		kTxn      = `{"txn_id":"`
+		kSN       = `","device_sn":"`
+		kMerchant = `","merchant_id":"`
+		kPayer    = `","payer":"`
+		kAmount   = `","amount_fen":`
+		kMethod   = `,"method":"`
+		kStatus   = `,"status":"`
+		kTS       = `,"ts":`
+	)
+	if len(line) < len(kTxn) || string(line[:len(kTxn)]) != kTxn {
+		return false
 	}
-	str := func() ([]byte, bool) {
-		q := bytes.IndexByte(line[i:], '"')
-		if q < 0 {
-			return nil, false
+	i := len(kTxn)
+	// str returns the index of the quote closing the string that starts at i, or -1.
+	str := func(i int) int {
+		if q := bytes.IndexByte(line[i:], '"'); q >= 0 {
+			return i + q
 		}
-		v := line[i : i+q]
-		i += q + 1
-		return v, true
+		return -1
 	}
-	num := func() (int64, bool) {
-		start := i
-		var n int64
-		for i < len(line) && line[i] >= '0' && line[i] <= '9' && i-start < 18 {
-			n = n*10 + int64(line[i]-'0')
-			i++
-		}
-		return n, i > start
+	if i = str(i); i < 0 || len(line)-i < len(kSN) || string(line[i:i+len(kSN)]) != kSN {
+		return false
 	}
+	i += len(kSN)
+	q := str(i)
+	if q < 0 || len(line)-q < len(kMerchant) || string(line[q:q+len(kMerchant)]) != kMerchant {
+		return false
+	}
+	r.sn = line[i:q]
+	if i = str(q + len(kMerchant)); i < 0 || len(line)-i < len(kPayer) || string(line[i:i+len(kPayer)]) != kPayer {
+		return false
+	}
+	i += len(kPayer)
+	if q = str(i); q < 0 || len(line)-q < len(kAmount) || string(line[q:q+len(kAmount)]) != kAmount {
+		return false
+	}
+	r.payer = line[i:q]
 	var ok bool
-	var v []byte
-	if !lit(`{"txn_id":"`) {
+	if r.amount, i, ok = digits(line, q+len(kAmount)); !ok || len(line)-i < len(kMethod) || string(line[i:i+len(kMethod)]) != kMethod {
 		return false
 	}
-	if _, ok = str(); !ok || !lit(`,"device_sn":"`) {
+	if r.method, i = methodAt(line, i+len(kMethod)); r.method < 0 || len(line)-i < len(kStatus) || string(line[i:i+len(kStatus)]) != kStatus {
 		return false
 	}
-	if r.sn, ok = str(); !ok || !lit(`,"merchant_id":"`) {
+	if r.status, i = statusAt(line, i+len(kStatus)); r.status < 0 || len(line)-i < len(kTS) || string(line[i:i+len(kTS)]) != kTS {
 		return false
 	}
-	if _, ok = str(); !ok || !lit(`,"payer":"`) {
+	if r.ts, i, ok = digits(line, i+len(kTS)); !ok || i >= len(line) || line[i] != '}' {
 		return false
 	}
-	if r.payer, ok = str(); !ok || !lit(`,"amount_fen":`) {
-		return false
-	}
-	if r.amount, ok = num(); !ok || !lit(`,"method":"`) {
-		return false
-	}
-	if v, ok = str(); !ok || !lit(`,"status":"`) {
-		return false
-	}
-	if r.method = methodIndex(v); r.method < 0 {
-		return false
-	}
-	if v, ok = str(); !ok || !lit(`,"ts":`) {
-		return false
-	}
-	if r.status = statusIndex(v); r.status < 0 {
-		return false
-	}
-	if r.ts, ok = num(); !ok || !lit("}") {
-		return false
-	}
-	for ; i < len(line); i++ {
+	for i++; i < len(line); i++ {
 		if !isWS(line[i]) {
 			return false
 		}
 	}
 	return true
+}
+
+// digits reads 1 to 18 decimal digits at b[i] (a JSON integer as the payment core writes
+// it: no sign, no fraction), returning the value and the index after them.
+func digits(b []byte, i int) (int64, int, bool) {
+	start := i
+	var n int64
+	for ; i < len(b); i++ {
+		c := b[i] - '0'
+		if c > 9 {
+			break
+		}
+		n = n*10 + int64(c)
+	}
+	return n, i, i > start && i-start <= 18
+}
+
+// methodAt matches the method value at b[i] with its closing quote, returning its index and
+// the index after the quote (-1 when it is none of them). The first byte picks the one
+// candidate to compare (with a constant, which the compiler compares in word loads).
+func methodAt(b []byte, i int) (int, int) {
+	rest := b[i:]
+	if len(rest) < 10 { // the longest value, QUICK_PAY", and more follows in a valid line
+		return -1, i
+	}
+	switch rest[0] {
+	case 'F':
+		if string(rest[:5]) == `FACE"` {
+			return MethodFace, i + 5
+		}
+	case 'Q':
+		if string(rest[:10]) == `QUICK_PAY"` {
+			return MethodQuickPay, i + 10
+		}
+		if string(rest[:8]) == `QR_CODE"` {
+			return MethodQRCode, i + 8
+		}
+	case 'J':
+		if string(rest[:6]) == `JSAPI"` {
+			return MethodJSAPI, i + 6
+		}
+	case 'I':
+		if string(rest[:7]) == `IN_APP"` {
+			return MethodInApp, i + 7
+		}
+	case 'H':
+		if string(rest[:3]) == `H5"` {
+			return MethodH5, i + 3
+		}
+	}
+	return -1, i
+}
+
+// statusAt is methodAt for the status.
+func statusAt(b []byte, i int) (int, int) {
+	rest := b[i:]
+	if len(rest) < 9 { // REFUNDED"
+		return -1, i
+	}
+	switch rest[0] {
+	case 'S':
+		if string(rest[:8]) == `SUCCESS"` {
+			return StatusSuccess, i + 8
+		}
+	case 'F':
+		if string(rest[:7]) == `FAILED"` {
+			return StatusFailed, i + 7
+		}
+	case 'T':
+		if string(rest[:8]) == `TIMEOUT"` {
+			return StatusTimeout, i + 8
+		}
+	case 'R':
+		if string(rest[:9]) == `REFUNDED"` {
+			return StatusRefunded, i + 9
+		}
+	}
+	return -1, i
 }

@@ -38,7 +38,7 @@ func BenchmarkParse(b *testing.B) {
 		var r record
 		for b.Loop() {
 			for _, l := range lines {
-				if !parseFast(l, &r) {
+				if !parseFast(l, &r, false) {
 					b.Fatal("not the payment core's layout")
 				}
 			}
