@@ -184,6 +184,9 @@ func rollupFiles(date string, files []string, workers int) ([]rollup.Figures, in
 		if err := a.Reset(date); err != nil {
 			return err
 		}
+		if st, err := f.Stat(); err == nil {
+			a.Reserve(st.Size()) // as the Lambda does with the object's size
+		}
 		if err := a.ReadGzip(f); err != nil {
 			return fmt.Errorf("%s: %w", files[i], err)
 		}
@@ -214,7 +217,11 @@ func rollupFiles(date string, files []string, workers int) ([]rollup.Figures, in
 	}); err != nil {
 		return nil, 0, err
 	}
-	var all []rollup.Figures
+	n := 0
+	for _, f := range shardFigs {
+		n += len(f)
+	}
+	all := make([]rollup.Figures, 0, n)
 	for _, f := range shardFigs {
 		all = append(all, f...)
 	}

@@ -52,6 +52,7 @@ func BenchmarkDay(b *testing.B) {
 		rows = 0
 		for i, obj := range objs {
 			_ = a.Reset(date)
+			a.Reserve(int64(len(obj))) // as the Lambda does with the object's size
 			if err := a.ReadGzip(bytes.NewReader(obj)); err != nil {
 				b.Fatal(err)
 			}

@@ -230,3 +230,39 @@ func TestYesterdayIsTheShanghaiDayBefore(t *testing.T) {
 	_, _, err := rollup.ParseDate("2026-02-30")
 	assert.Error(t, err)
 }
+
+// Reserve only sizes the partition buffers: an object bigger than reserved (partitions
+// outgrow their share of the slab) or smaller gives the same figures, with one Aggregator
+// reused across objects as a warm Lambda does.
+func TestReserveKeepsFiguresEqual(t *testing.T) {
+	cfg := rollup.GenConfig{Date: "2026-11-27", Devices: 300, Rows: 20000, Objects: 4, Seed: 9}
+	objs := genDay(t, cfg)
+	want, err := rolluptest.Reference(cfg.Date, objs...)
+	require.NoError(t, err)
+	for _, scale := range []int64{0, 1, 50} { // size/50: far too small; size: enough; 50×: far too big
+		a, err := rollup.NewAggregator(cfg.Date)
+		require.NoError(t, err)
+		var parts [][]byte
+		for _, o := range objs {
+			require.NoError(t, a.Reset(cfg.Date))
+			if scale == 0 {
+				a.Reserve(int64(len(o)) / 50)
+			} else {
+				a.Reserve(int64(len(o)) * scale)
+			}
+			require.NoError(t, a.ReadGzip(bytes.NewReader(o)))
+			parts = append(parts, a.Encode(1))
+		}
+		m := rollup.NewMerger(cfg.Date, 0)
+		for _, p := range parts {
+			body, err := rollup.ShardOfPartial(p, 0)
+			require.NoError(t, err)
+			require.NoError(t, m.Add(body))
+		}
+		got := m.Figures()
+		require.Len(t, got, len(want), "scale %d", scale)
+		for _, f := range got {
+			assert.Equal(t, want[f.DeviceSN], f, "scale %d", scale)
+		}
+	}
+}

@@ -179,6 +179,9 @@ func (h *handler) aggregate(ctx context.Context, e Event) (Result, error) {
 	if err := w.a.Reset(e.Date); err != nil {
 		return Result{}, err
 	}
+	if obj.ContentLength != nil {
+		w.a.Reserve(*obj.ContentLength)
+	}
 	if err := w.a.ReadGzip(obj.Body); err != nil {
 		return Result{}, fmt.Errorf("s3://%s/%s: %w", h.bucket, e.Key, err)
 	}
