@@ -194,7 +194,9 @@ func (r Runner) provider(ctx context.Context, now time.Time, pol PolicyRecord, p
 		took = append(took, name, time.Since(began).Milliseconds())
 		began = time.Now()
 	}
-	defer func() { slog.InfoContext(ctx, "fee statement run (ms per step)", append([]any{"provider", provider, "month", m}, took...)...) }()
+	defer func() {
+		slog.InfoContext(ctx, "fee statement run (ms per step)", append([]any{"provider", provider, "month", m}, took...)...)
+	}()
 	devices, err := r.Source.ProviderMonth(ctx, provider, m, pol.Policy.ValidPayment)
 	if err != nil {
 		return nil, fmt.Errorf("devices and figures: %w", err)
