@@ -48,12 +48,11 @@ func deckStatus(t *testing.T, v *cloudtest.Client, appID string) any {
 	return deck["status"]
 }
 
-// S3 invokes process-upload asynchronously: a failing notification is retried twice (one and
-// then two minutes later, on the virtual clock), then lands in FailedEventsQueue with the event
-// and the error; the replay re-delivers it by the same path and the upload is received.
-func TestFailures_UploadNotificationRetriedDeadLetteredAndReplayed(t *testing.T) {
-	c := cloudtest.Start(t, tuesday)
-	v := cloudtest.As(t, c, vendor(1))
+// uploadWithFailingNotification opens an application, asks for a business licence upload it
+// never sends (its ticket is dropped once its URL expired an hour ago), and uploads the deck
+// with the next three process-upload runs set to fail. It returns the application's id.
+func uploadWithFailingNotification(t *testing.T, c *cloud.Cloud, v *cloudtest.Client) string {
+	t.Helper()
 	r := v.Do("POST", "/applications", map[string]any{
 		"partnerType": "device_vendor", "company": map[string]any{"name": "Vendor One Ltd"},
 		"agreementAccepted": true, "survey": map[string]string{"plannedModels": "2", "annualVolume": "5000"},
@@ -61,8 +60,6 @@ func TestFailures_UploadNotificationRetriedDeadLetteredAndReplayed(t *testing.T)
 	require.Equal(t, http.StatusCreated, r.Status, string(r.Raw))
 	appID := r.Body["id"].(string)
 
-	// A second upload is asked for and never sent: its ticket is dropped once its URL expired
-	// an hour ago.
 	r = v.Do("PUT", "/applications/"+appID+"/attachments/business_licence", map[string]any{
 		"fileName": "licence.pdf", "contentType": "application/pdf", "size": len(minimalPDF), "sha256": cloudtest.SHA256(minimalPDF),
 	})
@@ -75,6 +72,16 @@ func TestFailures_UploadNotificationRetriedDeadLetteredAndReplayed(t *testing.T)
 	require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
 	status, body := cloudtest.Put(t, r.Body["upload"].(map[string]any), minimalPDF)
 	require.Equal(t, http.StatusOK, status, body)
+	return appID
+}
+
+// S3 invokes process-upload asynchronously: a failing notification is retried twice (one and
+// then two minutes later, on the virtual clock), then lands in FailedEventsQueue with the event
+// and the error; the replay re-delivers it by the same path and the upload is received.
+func TestFailures_UploadNotificationRetriedDeadLetteredAndReplayed(t *testing.T) {
+	c := cloudtest.Start(t, tuesday)
+	v := cloudtest.As(t, c, vendor(1))
+	appID := uploadWithFailingNotification(t, c, v)
 	c.WaitNotifications()
 
 	assert.Equal(t, "pending", deckStatus(t, v, appID), "the first attempt failed")
@@ -202,27 +209,7 @@ func historyActions(t *testing.T, v *cloudtest.Client, appID string) map[string]
 func TestFailures_SweepSettlesALostUploadExactlyOnce(t *testing.T) {
 	c := cloudtest.Start(t, tuesday)
 	v := cloudtest.As(t, c, vendor(1))
-	r := v.Do("POST", "/applications", map[string]any{
-		"partnerType": "device_vendor", "company": map[string]any{"name": "Vendor One Ltd"},
-		"agreementAccepted": true, "survey": map[string]string{"plannedModels": "2", "annualVolume": "5000"},
-	})
-	require.Equal(t, http.StatusCreated, r.Status, string(r.Raw))
-	appID := r.Body["id"].(string)
-
-	// A second upload is asked for and never sent: its ticket is dropped once its URL expired
-	// an hour ago.
-	r = v.Do("PUT", "/applications/"+appID+"/attachments/business_licence", map[string]any{
-		"fileName": "licence.pdf", "contentType": "application/pdf", "size": len(minimalPDF), "sha256": cloudtest.SHA256(minimalPDF),
-	})
-	require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
-
-	require.NoError(t, c.FailNext("ProcessUploadFunction", 3))
-	r = v.Do("PUT", "/applications/"+appID+"/attachments/deck", map[string]any{
-		"fileName": "deck.pdf", "contentType": "application/pdf", "size": len(minimalPDF), "sha256": cloudtest.SHA256(minimalPDF),
-	})
-	require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
-	status, body := cloudtest.Put(t, r.Body["upload"].(map[string]any), minimalPDF)
-	require.Equal(t, http.StatusOK, status, body)
+	appID := uploadWithFailingNotification(t, c, v)
 	cloudtest.Eventually(t, "the notification's first attempt", func() bool { return c.FaultsLeft("ProcessUploadFunction") == 2 })
 	c.WaitNotifications()
 	c.Clock.Advance(time.Minute)

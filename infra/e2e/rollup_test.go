@@ -158,8 +158,7 @@ func waitRollups(t *testing.T, c *cloud.Cloud, n int) []sfntypes.ExecutionListIt
 			arn = sm.ARN
 		}
 	}
-	client := sfn.New(sfn.Options{Region: "us-east-1", BaseEndpoint: aws.String(c.SFNURL), HTTPClient: awsx.HTTPClient(),
-		Credentials: credentials.NewStaticCredentialsProvider("x", "x", "")})
+	client := sfnClient(c)
 	deadline := time.Now().Add(90 * time.Second)
 	for {
 		c.Clock.Settle()
@@ -186,6 +185,25 @@ func waitRollups(t *testing.T, c *cloud.Cloud, n int) []sfntypes.ExecutionListIt
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+func sfnClient(c *cloud.Cloud) *sfn.Client {
+	return sfn.New(sfn.Options{Region: "us-east-1", BaseEndpoint: aws.String(c.SFNURL), HTTPClient: awsx.HTTPClient(),
+		Credentials: credentials.NewStaticCredentialsProvider("x", "x", "")})
+}
+
+// executionOutput returns the top-level fields of x's output, each as its JSON text.
+func executionOutput(t *testing.T, c *cloud.Cloud, x sfntypes.ExecutionListItem) map[string]string {
+	t.Helper()
+	d, err := sfnClient(c).DescribeExecution(context.Background(), &sfn.DescribeExecutionInput{ExecutionArn: x.ExecutionArn})
+	require.NoError(t, err)
+	var fields map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal([]byte(aws.ToString(d.Output)), &fields), aws.ToString(d.Output))
+	out := map[string]string{}
+	for k, v := range fields {
+		out[k] = string(v)
+	}
+	return out
 }
 
 func assertFigures(t *testing.T, figures *store.Figures, date string, want map[string]rollup.Figures) {

@@ -1,8 +1,8 @@
 package fee
 
 import (
-	"encoding/json"
 	"cmp"
+	"encoding/json"
 	"slices"
 	"time"
 

@@ -181,6 +181,32 @@ func (r Runner) RunFor(ctx context.Context, now time.Time, providers []string, m
 	return out, nil
 }
 
+// Restate recomputes the stated months from day's through the last one over at now, oldest
+// first, after day's figures changed (a day rolled up late, or again): day's month changes,
+// and each month after it counts that month's earnings toward the device's total cap. Months
+// without statements are left to the monthly run (a month's last day is rolled up at 02:00 on
+// the 1st, its first statements made at 04:00). It returns the months it recomputed.
+func (r Runner) Restate(ctx context.Context, now time.Time, day Date) ([]Month, []Outcome, error) {
+	if err := day.Validate("rolledUp"); err != nil {
+		return nil, nil, err
+	}
+	var months []Month
+	for m := day.Month(); m < MonthOf(now); m = m.AddMonths(1) {
+		stated, err := r.Store.FeeStatementsOfMonth(ctx, m)
+		if err != nil {
+			return nil, nil, fmt.Errorf("statements of %s: %w", m, err)
+		}
+		if len(stated) > 0 {
+			months = append(months, m)
+		}
+	}
+	if len(months) == 0 {
+		return nil, nil, nil
+	}
+	out, err := r.RunFor(ctx, now, nil, months...)
+	return months, out, err
+}
+
 // provider computes and keeps provider's statement of m (nil: no device of its on any day).
 // The computation covers every provider of its devices (a moved device's lines depend on each
 // other through the caps); only provider's statement is kept: the other providers' are
@@ -194,7 +220,9 @@ func (r Runner) provider(ctx context.Context, now time.Time, pol PolicyRecord, p
 		took = append(took, name, time.Since(began).Milliseconds())
 		began = time.Now()
 	}
-	defer func() { slog.InfoContext(ctx, "fee statement run (ms per step)", append([]any{"provider", provider, "month", m}, took...)...) }()
+	defer func() {
+		slog.InfoContext(ctx, "fee statement run (ms per step)", append([]any{"provider", provider, "month", m}, took...)...)
+	}()
 	devices, err := r.Source.ProviderMonth(ctx, provider, m, pol.Policy.ValidPayment)
 	if err != nil {
 		return nil, fmt.Errorf("devices and figures: %w", err)

@@ -207,6 +207,61 @@ func TestRunOnTheEngines(t *testing.T) {
 	assert.Contains(t, rows[3], "63.00")
 }
 
+// A day rolled up after its month was stated restates that month and every stated month after
+// it (their total caps count its earnings); months without statements are the monthly run's.
+func TestRestateAfterALateDay(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.NewDB(t)
+	objects := newObjects(t)
+	require.NoError(t, db.CreateFeePolicy(ctx, &fee.PolicyRecord{Policy: fee.DefaultPolicy("2026-01"), CreatedAt: at("2026-01-01 00:00")}, nil))
+	b := bindings{"X": {{Provider: "A", From: at("2026-06-01 09:00")}}} // its window opens in July
+	f := figures{"X": days("2026-07-01", "2026-08-31", 30)}             // 1500 fen a day: 30000 (the monthly cap) in July and August
+	for d, n := range days("2026-09-01", "2026-09-29", 10) {            // September 30 is late
+		f["X"][d] = n
+	}
+	for d, n := range days("2026-10-01", "2026-10-31", 30) {
+		f["X"][d] = n
+	}
+	require.NoError(t, db.CreateFeeEnrolment(ctx, fee.Enrolment{Provider: "A", SN: "X", Date: "2026-06-01", ConfirmedFrom: b["X"][0].From}))
+	run := fee.Runner{Source: source{f, b}, Store: db, Objects: objects}
+	now := at("2026-11-05 10:00")
+	_, err := run.Run(ctx, now, "2026-07", "2026-08", "2026-09", "2026-10")
+	require.NoError(t, err)
+	// September 29 × 500 = 14500; October 30000 cut to the 25500 left of the 100000 total.
+	assert.Equal(t, fee.Fen(14500), lineOf(t, readStatement(t, objects, db, "A", "2026-09"), "X").AmountFen)
+	assert.Equal(t, fee.Fen(25500), lineOf(t, readStatement(t, objects, db, "A", "2026-10"), "X").AmountFen)
+
+	f["X"]["2026-09-30"] = 40
+	months, out, err := run.Restate(ctx, now.Add(time.Hour), "2026-09-30")
+	require.NoError(t, err)
+	assert.Equal(t, []fee.Month{"2026-09", "2026-10"}, months)
+	assert.Equal(t, []fee.Outcome{
+		{Provider: "A", Month: "2026-09", Version: 2, New: true, TotalFen: 16500},
+		{Provider: "A", Month: "2026-10", Version: 2, New: true, TotalFen: 23500},
+	}, out, "September gains 2000; October's total cap leaves 2000 less")
+
+	// Again: nothing changes. A day of a month with no statements restates the stated ones
+	// after it, identically; a day of a month not over restates nothing.
+	months, out, err = run.Restate(ctx, now.Add(2*time.Hour), "2026-09-30")
+	require.NoError(t, err)
+	assert.Equal(t, []fee.Month{"2026-09", "2026-10"}, months)
+	for _, o := range out {
+		assert.False(t, o.New, "%s unchanged", o.Month)
+	}
+	months, out, err = run.Restate(ctx, now.Add(2*time.Hour), "2026-06-15")
+	require.NoError(t, err)
+	assert.Equal(t, []fee.Month{"2026-07", "2026-08", "2026-09", "2026-10"}, months)
+	for _, o := range out {
+		assert.False(t, o.New, "%s unchanged", o.Month)
+	}
+	months, out, err = run.Restate(ctx, now.Add(2*time.Hour), "2026-11-04")
+	require.NoError(t, err)
+	assert.Empty(t, months)
+	assert.Empty(t, out)
+	_, _, err = run.Restate(ctx, now, "2026-09-31")
+	assert.Equal(t, domain.Invalid, domain.KindOf(err))
+}
+
 func readStatement(t *testing.T, objects *blob.Store, db *store.DB, provider string, m fee.Month) fee.Statement {
 	t.Helper()
 	h, err := db.LatestFeeStatement(context.Background(), provider, m)

@@ -8,6 +8,10 @@
 // Redelivery changes nothing: the months come from the schedule's time, not the clock, and a
 // statement equal to the stored one is not written again. An operator re-runs months (after
 // a day's figures were re-run) or some providers by naming them in the event.
+//
+// The rollup's state machine calls it after every day it rolls up (RolledUp): when that day's
+// month already has statements (the day came late, or was rolled up again), the month and
+// the stated months after it are recomputed at once, a new version where anything changed.
 package handler
 
 import (
@@ -24,11 +28,13 @@ import (
 )
 
 // Event is the schedule's input; Months (YYYY-MM) and Providers (numbers) narrow an
-// operator's run (none: the months due at the scheduled time, every provider).
+// operator's run (none: the months due at the scheduled time, every provider). RolledUp is
+// the rollup's: the day whose figures were just written.
 type Event struct {
 	ScheduledTime string      `json:"scheduledTime,omitempty"`
 	Months        []fee.Month `json:"months,omitempty"`
 	Providers     []string    `json:"providers,omitempty"`
+	RolledUp      fee.Date    `json:"rolledUp,omitempty"`
 }
 
 // Result is what the run did, per provider and month.
@@ -39,6 +45,7 @@ type Result struct {
 
 type runner interface {
 	RunFor(ctx context.Context, now time.Time, providers []string, months ...fee.Month) ([]fee.Outcome, error)
+	Restate(ctx context.Context, now time.Time, day fee.Date) ([]fee.Month, []fee.Outcome, error)
 }
 
 type handler struct {
@@ -64,6 +71,9 @@ func New(ctx context.Context, d lambdafn.Deps) (func(context.Context, Event) (Re
 }
 
 func (h *handler) handle(ctx context.Context, e Event) (Result, error) {
+	if e.RolledUp != "" {
+		return h.restate(ctx, e)
+	}
 	at, err := lambdafn.ScheduledTime(e.ScheduledTime, h.now())
 	if err != nil {
 		return Result{}, domain.Errorf(domain.Invalid, "invalid_scheduled_time", "%v", err)
@@ -104,4 +114,32 @@ func (h *handler) handle(ctx context.Context, e Event) (Result, error) {
 	}
 	slog.InfoContext(ctx, "fee statements", "months", months, "statements", len(out), "newVersions", made)
 	return Result{Months: months, Outcomes: out}, nil
+}
+
+func (h *handler) restate(ctx context.Context, e Event) (Result, error) {
+	if len(e.Months) > 0 || len(e.Providers) > 0 {
+		return Result{}, domain.Errorf(domain.Invalid, "rolled_up_alone", "rolledUp restates every provider's stated months from that day's on; it takes no months or providers")
+	}
+	if err := e.RolledUp.Validate("rolledUp"); err != nil {
+		return Result{}, err
+	}
+	months, out, err := h.run.Restate(ctx, h.now(), e.RolledUp)
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{Months: months, Outcomes: out}
+	if res.Months == nil {
+		res.Months = []fee.Month{}
+	}
+	if res.Outcomes == nil {
+		res.Outcomes = []fee.Outcome{}
+	}
+	made := 0
+	for _, o := range out {
+		if o.New {
+			made++
+		}
+	}
+	slog.InfoContext(ctx, "fee statements restated after a rollup", "day", e.RolledUp, "months", months, "newVersions", made)
+	return res, nil
 }

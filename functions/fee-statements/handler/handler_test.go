@@ -19,6 +19,12 @@ import (
 type fakeRunner struct {
 	providers []string
 	months    []fee.Month
+	restated  fee.Date
+}
+
+func (f *fakeRunner) Restate(_ context.Context, _ time.Time, day fee.Date) ([]fee.Month, []fee.Outcome, error) {
+	f.restated = day
+	return []fee.Month{day.Month()}, []fee.Outcome{{Provider: "DP00000002", Month: day.Month(), Version: 2, New: true}}, nil
 }
 
 func (f *fakeRunner) RunFor(_ context.Context, _ time.Time, providers []string, months ...fee.Month) ([]fee.Outcome, error) {
@@ -65,5 +71,32 @@ func TestOperatorRunsAreChecked(t *testing.T) {
 		_, err := h.handle(context.Background(), e)
 		assert.Equal(t, domain.Invalid, domain.KindOf(err), name)
 		assert.Nil(t, r.months, "%s: nothing ran", name)
+	}
+}
+
+// The rollup's call after each day: the sample is what its state machine sends.
+func TestRollupRestatesItsDay(t *testing.T) {
+	raw, err := os.ReadFile("../../../events/fee-statements/rolled-up.json")
+	require.NoError(t, err)
+	var e Event
+	require.NoError(t, json.Unmarshal(raw, &e))
+	r := &fakeRunner{}
+	h := &handler{run: r, now: func() time.Time { return now }}
+	out, err := h.handle(context.Background(), e)
+	require.NoError(t, err)
+	assert.Equal(t, fee.Date("2026-10-31"), r.restated)
+	assert.Equal(t, []fee.Month{"2026-10"}, out.Months)
+	assert.Nil(t, r.months, "not the schedule's months")
+	require.Len(t, out.Outcomes, 1)
+
+	for name, e := range map[string]Event{
+		"with months":    {RolledUp: "2026-10-31", Months: []fee.Month{"2026-10"}},
+		"with providers": {RolledUp: "2026-10-31", Providers: []string{"DP00000002"}},
+		"bad day":        {RolledUp: "2026-10-32"},
+	} {
+		r.restated = ""
+		_, err := h.handle(context.Background(), e)
+		assert.Equal(t, domain.Invalid, domain.KindOf(err), name)
+		assert.Empty(t, r.restated, "%s: nothing ran", name)
 	}
 }

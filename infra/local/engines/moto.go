@@ -71,7 +71,7 @@ func StartMoto(ctx context.Context, opts MotoOptions) (*Moto, error) {
 	proc, port, err := startEngine(ctx, 0, func(port int) (*process, string, error) {
 		args := []string{"-H", "127.0.0.1", "-p", strconv.Itoa(port)}
 		if python != "" {
-			// moto_server with its transactions fixed (motopatch.py): same server, same arguments.
+			// moto_server with its transactions and queries fixed (motopatch.py): same server, same arguments.
 			p, err := startProcess("moto_server", python, append([]string{"-c", motoPatch}, args...), childEnv(nil), opts.Log)
 			return p, fmt.Sprintf("http://127.0.0.1:%d/moto-api/", port), err
 		}
@@ -112,7 +112,7 @@ func patchedMoto() string {
 		if p, err := exec.LookPath("python3"); err == nil {
 			patchPython = p
 		} else {
-			slog.Warn("moto_server runs without the transaction fix: no python3 on PATH", "err", err)
+			slog.Warn("moto_server runs without its fixes (motopatch.py): no python3 on PATH", "err", err)
 		}
 	})
 	return patchPython
