@@ -88,8 +88,7 @@ func (a *Aggregator) Reserve(gzipBytes int64) {
 	if share <= a.share {
 		return
 	}
-	slab := make([]byte, share*Partitions)
-	adviseHuge(slab)
+	slab := hugeBuffer(share * Partitions)[:share*Partitions]
 	for i := range a.parts {
 		a.parts[i] = slab[i*share : i*share : (i+1)*share]
 	}
@@ -299,8 +298,7 @@ func (a *Aggregator) EncodeTo(dst []byte, shards int) []byte {
 	// kernel has them: first-touch faults were the biggest cost of writing a partial.
 	out := dst[:0]
 	if need := hs + size + 7*Partitions; cap(out) < need {
-		out = make([]byte, 0, need)
-		adviseHuge(out)
+		out = hugeBuffer(need)
 	}
 	out = out[:hs]
 	copy(out, partialMagic)
