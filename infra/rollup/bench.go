@@ -196,17 +196,22 @@ func rollupFiles(date string, files []string, workers int) ([]rollup.Figures, in
 		return nil, 0, err
 	}
 	shardFigs := make([][]rollup.Figures, benchShards)
+	// A merge worker is a warm Lambda too: its Merger reset and reused from shard to shard.
+	mergers := make(chan *rollup.Merger, workers)
+	for range workers {
+		mergers <- rollup.NewMerger(date, 0)
+	}
 	if err := parallel(benchShards, workers, func(k int) error {
 		bodies := make([][]byte, len(partials))
-		total := 0
 		for i, p := range partials {
 			var err error
 			if bodies[i], err = rollup.ShardOfPartial(p, k); err != nil {
 				return err
 			}
-			total += len(bodies[i])
 		}
-		m := rollup.NewMerger(date, total)
+		m := <-mergers
+		defer func() { mergers <- m }()
+		m.Reset(date)
 		for _, b := range bodies {
 			if err := m.Add(b); err != nil {
 				return err

@@ -29,6 +29,18 @@ func NewMerger(date string, sizeHint int) *Merger {
 	return &Merger{date: date}
 }
 
+// Reset empties the Merger for another shard or day, keeping its tables: a warm Lambda
+// merging again reuses them instead of growing fresh ones (fresh memory is first-touch page
+// faults, ~1.3 MB of tables a shard of the README's day). The Merger lets go of the bodies
+// it was given; figures it returned stay valid as long as their bodies are.
+func (m *Merger) Reset(date string) {
+	m.date = date
+	for p := range m.chunks {
+		clear(m.chunks[p])
+		m.chunks[p] = m.chunks[p][:0]
+	}
+}
+
 var errCorrupt = errors.New("corrupt rollup partial")
 
 // Add takes a partial's chunks: one shard's byte range, or a whole body. It checks them

@@ -46,7 +46,7 @@ func fmtSscanf(name string, k *int) (int, error) {
 }
 
 // rollupDay runs the production path: one Aggregator per object, partials encoded, merged
-// shard by shard.
+// shard by shard (one Merger, reset between shards, as a warm Lambda reuses it).
 func rollupDay(t *testing.T, date string, objs [][]byte, shards int) []rollup.Figures {
 	t.Helper()
 	var parts [][]byte
@@ -57,8 +57,9 @@ func rollupDay(t *testing.T, date string, objs [][]byte, shards int) []rollup.Fi
 		parts = append(parts, a.Encode(shards))
 	}
 	var all []rollup.Figures
+	m := rollup.NewMerger(date, 0)
 	for k := range shards {
-		m := rollup.NewMerger(date, 0)
+		m.Reset(date)
 		for _, p := range parts {
 			body, err := rollup.ShardOfPartial(p, k)
 			require.NoError(t, err)

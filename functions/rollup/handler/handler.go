@@ -109,7 +109,8 @@ type handler struct {
 	now       func() time.Time
 	// Aggregators and partial buffers of earlier invocations: a warm Lambda reuses them
 	// (and the local cloud, which may run several invocations at once, takes one each).
-	pool sync.Pool
+	pool    sync.Pool
+	mergers sync.Pool
 }
 
 type worker struct {
@@ -323,11 +324,14 @@ func (h *handler) merge(ctx context.Context, e Event) (Result, error) {
 	if err := errors.Join(errs...); err != nil {
 		return Result{}, err
 	}
-	size := 0
-	for _, b := range bodies {
-		size += len(b)
+	// A warm Lambda reuses its Merger's tables (one each when the local cloud runs several
+	// invocations at once).
+	m, _ := h.mergers.Get().(*rollup.Merger)
+	if m == nil {
+		m = rollup.NewMerger(e.Date, 0)
 	}
-	m := rollup.NewMerger(e.Date, size)
+	defer h.mergers.Put(m)
+	m.Reset(e.Date)
 	for i, b := range bodies {
 		if err := m.Add(b); err != nil {
 			return Result{}, fmt.Errorf("partial %s: %w", keys[i], err)
