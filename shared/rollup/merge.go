@@ -16,6 +16,8 @@ type Merger struct {
 	date   string
 	chunks [Partitions][]chunk // each partition's chunks of every partial
 	pa     partAgg
+	done   []devResult // Figures' scratch, kept for the next shard
+	order  []int32
 }
 
 type chunk struct {
@@ -131,7 +133,11 @@ func checkDevices(b []byte) bool {
 
 // Figures returns the merged figures, one per device, ordered by SN.
 func (m *Merger) Figures() []Figures {
-	var out []Figures
+	// The devices' results are gathered in a reused list and sorted as indexes; the figures
+	// are then made once, in order, in a slice of the right size. Appending figures as they
+	// came and sorting them moved each 170-byte record several times over and grew the
+	// slice through fresh memory.
+	done := m.done[:0]
 	pa := &m.pa
 	for p := range m.chunks {
 		cs := m.chunks[p]
@@ -148,11 +154,29 @@ func (m *Merger) Figures() []Figures {
 		}
 		for i := range pa.devs {
 			d := &pa.devs[i]
-			out = append(out, figuresOf(unsafe.String(&d.sn[0], len(d.sn)), m.date, &d.c, int64(d.distinct), int64(d.fee)))
+			done = append(done, devResult{sn: unsafe.String(&d.sn[0], len(d.sn)), c: d.c, distinct: d.distinct, fee: d.fee})
 		}
 	}
-	slices.SortFunc(out, func(x, y Figures) int { return cmp.Compare(x.DeviceSN, y.DeviceSN) })
+	order := m.order[:0]
+	for i := range done {
+		order = append(order, int32(i))
+	}
+	slices.SortFunc(order, func(x, y int32) int { return cmp.Compare(done[x].sn, done[y].sn) })
+	out := make([]Figures, len(order))
+	for i, j := range order {
+		d := &done[j]
+		out[i] = figuresOf(d.sn, m.date, &d.c, int64(d.distinct), int64(d.fee))
+	}
+	clear(done) // let go of the bodies the SNs point into
+	m.done, m.order = done[:0], order[:0]
 	return out
+}
+
+// devResult is one device's merged result, before it becomes Figures.
+type devResult struct {
+	sn            string
+	c             Counts
+	distinct, fee uint32
 }
 
 // ProviderTotals are one deployment provider's additive figures for a day, over the devices
