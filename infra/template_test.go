@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/assert"
@@ -225,7 +226,8 @@ func TestOpenAPIOperationsHaveExamples(t *testing.T) {
 }
 
 // The artifacts bucket expires what process-upload quarantines (refused, superseded and
-// re-used uploads) and nothing under the live prefixes.
+// re-used uploads) and inventory exports after domain.ExportKeptFor, and nothing under the
+// live prefixes.
 func TestQuarantineExpires(t *testing.T) {
 	raw, err := os.ReadFile("../template.yaml")
 	require.NoError(t, err)
@@ -252,5 +254,5 @@ func TestQuarantineExpires(t *testing.T) {
 			expiring[r.Prefix] = r.ExpirationInDays
 		}
 	}
-	assert.Equal(t, map[string]int{"quarantine/": 30}, expiring)
+	assert.Equal(t, map[string]int{"quarantine/": 30, "device-exports/": int(domain.ExportKeptFor / (24 * time.Hour))}, expiring)
 }

@@ -308,6 +308,7 @@ func TestBinding_CSVImportWithBadRows(t *testing.T) {
 		{w.failed + "," + w.numbers[0], "device_not_factory_checked"},
 		{w.sns[0] + "," + w.numbers[1], "duplicate_sn"},
 		{"99A00" + "0000000001" + "AAAAAAAA," + w.numbers[0], "device_not_found"},
+		{"=cmd|' /C calc'!A0," + w.numbers[0], "invalid_sn"}, // echoed in the results as text, not a formula
 	}
 	for _, r := range bad {
 		b.WriteString(r.line + "\n")
@@ -344,7 +345,7 @@ func TestBinding_CSVImportWithBadRows(t *testing.T) {
 	id := im["id"].(string)
 	done := wait(id)
 	assert.Equal(t, "done", done["status"])
-	assert.EqualValues(t, 29, done["rows"])
+	assert.EqualValues(t, 21+len(bad), done["rows"])
 	assert.EqualValues(t, 21, done["changed"])
 	assert.EqualValues(t, len(bad), done["errors"])
 	assert.Equal(t, "import_not_found", cloudtest.As(t, c, vendor(2)).Do("GET", "/binding-imports/"+id, nil).Code(), "another vendor's import")
@@ -359,7 +360,7 @@ func TestBinding_CSVImportWithBadRows(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode, string(raw))
 	rows, err := csv.NewReader(bytes.NewReader(raw)).ReadAll()
 	require.NoError(t, err)
-	require.Len(t, rows, 30)
+	require.Len(t, rows, 1+21+len(bad))
 	assert.Equal(t, []string{"row", "sn", "provider", "result", "state", "code", "message"}, rows[0])
 	for i := 1; i <= 20; i++ {
 		assert.Equal(t, []string{"changed", "assigned"}, rows[i][3:5], "row %d", i)
@@ -371,7 +372,8 @@ func TestBinding_CSVImportWithBadRows(t *testing.T) {
 		assert.Equal(t, want.code, got[5], want.line)
 		assert.NotEmpty(t, got[6], "a message says why")
 	}
-	assert.Equal(t, []string{"changed", "assigned", ""}, rows[29][3:6])
+	assert.Equal(t, "'=cmd|' /C calc'!A0", rows[21+len(bad)-1][1], "a spreadsheet opens the echoed cell as text")
+	assert.Equal(t, []string{"changed", "assigned", ""}, rows[21+len(bad)][3:6])
 	assert.Equal(t, sorted(w.sns[:20]), listAll(t, cloudtest.As(t, c, w.deployers[0]), "assigned"))
 
 	// Not CSV: refused whole, nothing applied.

@@ -164,6 +164,14 @@ func TestDevices_SoftwareModeChangeRequestAndExport(t *testing.T) {
 	assert.Equal(t, "true", bySN[tsn][10], "the test device is marked")
 	assert.Equal(t, "app", bySN[sns[0]][3])
 	assert.Equal(t, "model_not_found", other.Do("POST", "/devices/exports", map[string]any{"modelId": model}).Code(), "another vendor's model")
+
+	// A week later the export is a stale snapshot: it reads expired, without a link (the
+	// bucket's lifecycle rule deletes the file).
+	c.Clock.Advance(7 * 24 * time.Hour)
+	r = v.Do("GET", "/devices/exports/"+done.Body["id"].(string), nil)
+	require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
+	assert.Equal(t, "expired", r.Body["status"])
+	assert.Nil(t, r.Body["download"])
 }
 
 // Inventory by deployment provider, from the bindings: the vendor lists its devices of one

@@ -169,7 +169,15 @@ func TestPipeline_CertificateExpiryAndSpotCheckRestrictTheModel(t *testing.T) {
 	assert.Equal(t, id, again.Body["spotCheck"].(map[string]any)["id"])
 	list := p.e.v.Do("GET", "/models/"+model+"/spot-checks", nil)
 	require.Equal(t, http.StatusOK, list.Status)
-	assert.Len(t, list.Body["items"], 2)
+	require.Len(t, list.Body["items"], 2)
+	for _, it := range list.Body["items"].([]any) {
+		it := it.(map[string]any)
+		if it["id"] == id {
+			assert.Nil(t, it["reportDownload"], "the failed check's report has not arrived")
+			continue
+		}
+		assert.Equal(t, strings.TrimSpace(string(report)), download(t, it["reportDownload"]), "the passed check's lab report, as uploaded")
+	}
 	assert.NotContains(t, string(list.Raw), "rita", "the vendor never sees the reviewer")
 	assert.Equal(t, http.StatusNotFound, cloudtest.As(t, c, vendor(9)).Do("GET", "/models/"+model+"/spot-checks", nil).Status)
 	closeURL := "/admin/models/" + model + "/spot-checks/" + id + "/close"

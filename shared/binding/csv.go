@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/facepay/platform/shared/csvsafe"
 	"github.com/facepay/platform/shared/domain"
 )
 
@@ -24,7 +25,7 @@ var ResultHeader = []string{"row", "sn", "provider", "result", "state", "code", 
 // row to results, in input order. A malformed row (wrong number of fields, reassign not
 // true/false) is an error row; it does not stop the others. More rows than the limit fail the
 // import before any row is applied (ErrTooManyRows), so a refused file changes nothing.
-func (b *Binder) Import(ctx context.Context, c domain.Caller, in io.Reader, results *csv.Writer, onChunk func([]domain.BindingOutcome) error) error {
+func (b *Binder) Import(ctx context.Context, c domain.Caller, in io.Reader, results *csvsafe.Writer, onChunk func([]domain.BindingOutcome) error) error {
 	rows, err := readRows(in)
 	if err != nil {
 		return err

@@ -18,7 +18,16 @@ const (
 	ExportRunning ExportStatus = "running"
 	ExportDone    ExportStatus = "done"
 	ExportFailed  ExportStatus = "failed"
+	// ExportExpired is how a done export reads once its file is past ExportKeptFor.
+	ExportExpired ExportStatus = "expired"
 )
+
+// ExportKeptFor is how long an export's file is kept after it was made: an export is a
+// snapshot to download, not an archive. The artifacts bucket's lifecycle rule
+// ExpireDeviceExports (template.yaml) deletes device-exports/ objects after 7 days, counted
+// by S3 from the object's creation and rounded up to the next midnight, so never before this;
+// from then on the export reads expired, without a link.
+const ExportKeptFor = 7 * 24 * time.Hour
 
 // ExportLease is how long a worker holds a running export before another delivery of its
 // event may take it over: longer than the worker's timeout (template.yaml, 900 s), so two runs
@@ -83,6 +92,11 @@ func (e *InventoryExport) Start(now time.Time) bool {
 func (e *InventoryExport) Finish(rows int, key, versionID string, now time.Time) {
 	at := now
 	e.Status, e.Rows, e.Key, e.VersionID, e.FinishedAt, e.LeaseUntil = ExportDone, rows, key, versionID, &at, nil
+}
+
+// Expired reports whether e's file is past ExportKeptFor at now.
+func (e *InventoryExport) Expired(now time.Time) bool {
+	return e.Status == ExportDone && e.FinishedAt != nil && now.Sub(*e.FinishedAt) >= ExportKeptFor
 }
 
 // Fail records why the export cannot be made (a filter that no longer holds: the model is

@@ -3,7 +3,6 @@ package fee
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -11,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/facepay/platform/shared/csvsafe"
 )
 
 // Previous names the version a statement version replaces.
@@ -162,7 +163,7 @@ func JSON(s Statement) ([]byte, error) {
 // the device earns nothing.
 func CSV(s Statement) ([]byte, error) {
 	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
+	w := csvsafe.NewWriter(&buf)
 	days := s.Month.Days()
 	head := []string{"provider", "month", "statement_version", "policy_version", "sn"}
 	for _, d := range days {

@@ -3,11 +3,11 @@ package handler
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"net/http"
 	"strconv"
 	"time"
 
+	"github.com/facepay/platform/shared/csvsafe"
 	"github.com/facepay/platform/shared/domain"
 	"github.com/facepay/platform/shared/httpapi"
 	"github.com/facepay/platform/shared/rollup"
@@ -191,7 +191,7 @@ func methodColumns() []string {
 
 func figuresCSV(figs []rollup.Figures, next string) (httpapi.Response, error) {
 	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
+	w := csvsafe.NewWriter(&buf)
 	_ = w.Write(figuresCSVHeader)
 	i64 := func(v int64) string { return strconv.FormatInt(v, 10) }
 	for _, f := range figs {
@@ -318,7 +318,7 @@ var figureColumns = append([]string{"success_count", "success_amount_fen", "dist
 
 func devicesCSV(p devicesPage) (httpapi.Response, error) {
 	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
+	w := csvsafe.NewWriter(&buf)
 	_ = w.Write(devicesCSVHeader)
 	i64 := func(v int64) string { return strconv.FormatInt(v, 10) }
 	flag := func(over bool) string {

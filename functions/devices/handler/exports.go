@@ -100,7 +100,7 @@ func (h *handler) queueExport(ctx context.Context, e *domain.InventoryExport) er
 }
 
 // exportStatus answers GET /devices/exports/{id}: status and rows and, once done, a link valid
-// a few minutes (ask again for a fresh one). Another vendor's export is export_not_found. An
+// a few minutes (ask again for a fresh one); after domain.ExportKeptFor it reads expired. Another vendor's export is export_not_found. An
 // export still queued after a while, or running past its lease, has its worker queued again.
 func (h *handler) exportStatus(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
 	if err := c.Require(domain.RoleVendor); err != nil {
@@ -116,6 +116,8 @@ func (h *handler) exportStatus(ctx context.Context, c domain.Caller, req httpapi
 	now := h.now()
 	v := ExportView{InventoryExport: e}
 	switch {
+	case e.Expired(now):
+		v.Status = domain.ExportExpired // its file is gone, or about to be: no link
 	case e.Status == domain.ExportDone:
 		d, err := h.exports.files.PresignDownload(ctx, e.Key, e.VersionID, "devices-"+e.ID+".csv", now)
 		if err != nil {

@@ -14,7 +14,6 @@ package handler
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/facepay/platform/shared/awsx"
 	"github.com/facepay/platform/shared/blob"
+	"github.com/facepay/platform/shared/csvsafe"
 	"github.com/facepay/platform/shared/domain"
 	"github.com/facepay/platform/shared/lambdafn"
 	"github.com/facepay/platform/shared/store"
@@ -135,7 +135,7 @@ func (h *handler) write(ctx context.Context, e *domain.InventoryExport) (int, st
 		return 0, "", err
 	}
 	out := h.objects.NewSink(ctx, domain.ExportKey(e.Org, e.ID), "text/csv")
-	w := csv.NewWriter(out)
+	w := csvsafe.NewWriter(out)
 	rows := 0
 	err := func() error {
 		if err := w.Write(header); err != nil {

@@ -34,13 +34,24 @@ func (f *fakeRunner) RunFor(_ context.Context, _ time.Time, providers []string, 
 
 var now = time.Date(2026, 12, 1, 2, 30, 0, 0, time.UTC) // 10:30 on the 1st in Shanghai
 
-func TestScheduleRunsTheMonthsDueAtItsTime(t *testing.T) {
-	raw, err := os.ReadFile("../../../events/fee-statements/monthly-run.json")
+func newTestHandler() (*handler, *fakeRunner) {
+	r := &fakeRunner{}
+	return &handler{run: r, now: func() time.Time { return now }}, r
+}
+
+// sample reads one of events/fee-statements/.
+func sample(t *testing.T, name string) Event {
+	t.Helper()
+	raw, err := os.ReadFile("../../../events/fee-statements/" + name)
 	require.NoError(t, err)
 	var e Event
 	require.NoError(t, json.Unmarshal(raw, &e))
-	r := &fakeRunner{}
-	h := &handler{run: r, now: func() time.Time { return now }}
+	return e
+}
+
+func TestScheduleRunsTheMonthsDueAtItsTime(t *testing.T) {
+	e := sample(t, "monthly-run.json")
+	h, r := newTestHandler()
 	out, err := h.handle(context.Background(), e)
 	require.NoError(t, err)
 	assert.Equal(t, []fee.Month{"2026-09", "2026-10"}, out.Months, "the sample fires on November 1st")
@@ -55,8 +66,7 @@ func TestScheduleRunsTheMonthsDueAtItsTime(t *testing.T) {
 }
 
 func TestOperatorRunsAreChecked(t *testing.T) {
-	r := &fakeRunner{}
-	h := &handler{run: r, now: func() time.Time { return now }}
+	h, r := newTestHandler()
 	_, err := h.handle(context.Background(), Event{Months: []fee.Month{"2026-11"}, Providers: []string{"DP00000002"}})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"DP00000002"}, r.providers)
@@ -76,12 +86,8 @@ func TestOperatorRunsAreChecked(t *testing.T) {
 
 // The rollup's call after each day: the sample is what its state machine sends.
 func TestRollupRestatesItsDay(t *testing.T) {
-	raw, err := os.ReadFile("../../../events/fee-statements/rolled-up.json")
-	require.NoError(t, err)
-	var e Event
-	require.NoError(t, json.Unmarshal(raw, &e))
-	r := &fakeRunner{}
-	h := &handler{run: r, now: func() time.Time { return now }}
+	e := sample(t, "rolled-up.json")
+	h, r := newTestHandler()
 	out, err := h.handle(context.Background(), e)
 	require.NoError(t, err)
 	assert.Equal(t, fee.Date("2026-10-31"), r.restated)

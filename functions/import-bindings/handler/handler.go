@@ -15,7 +15,6 @@ package handler
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -29,6 +28,7 @@ import (
 	"github.com/facepay/platform/shared/awsx"
 	"github.com/facepay/platform/shared/binding"
 	"github.com/facepay/platform/shared/blob"
+	"github.com/facepay/platform/shared/csvsafe"
 	"github.com/facepay/platform/shared/domain"
 	"github.com/facepay/platform/shared/lambdafn"
 	"github.com/facepay/platform/shared/store"
@@ -45,7 +45,7 @@ type objects interface {
 }
 
 type importer interface {
-	Import(ctx context.Context, c domain.Caller, in io.Reader, results *csv.Writer, onChunk func([]domain.BindingOutcome) error) error
+	Import(ctx context.Context, c domain.Caller, in io.Reader, results *csvsafe.Writer, onChunk func([]domain.BindingOutcome) error) error
 }
 
 type handler struct {
@@ -117,7 +117,7 @@ func (h *handler) process(ctx context.Context, key, versionID string) error {
 		return err
 	}
 	var out bytes.Buffer
-	w := csv.NewWriter(&out)
+	w := csvsafe.NewWriter(&out)
 	caller := domain.Caller{Subject: im.By, Org: im.VendorOrg, Role: domain.RoleVendor}
 	err = h.binder.Import(ctx, caller, io.LimitReader(obj.Body, domain.MaxBindingImportBytes+1), w, func(outs []domain.BindingOutcome) error {
 		im.Count(outs)

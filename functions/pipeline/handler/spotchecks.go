@@ -23,9 +23,11 @@ type spotCheckStore interface {
 
 var _ spotCheckStore = (*store.DB)(nil)
 
-// reports presigns the upload of a spot check's lab report.
+// reports presigns the upload of a spot check's lab report, and its download once it arrived.
 type reports interface {
 	PresignUpload(ctx context.Context, key, contentType, sha256Hex string, now time.Time) (blob.Upload, error)
+	Head(ctx context.Context, key string) (versionID string, size int64, ok bool, err error)
+	PresignDownload(ctx context.Context, key, versionID, fileName string, now time.Time) (blob.Download, error)
 }
 
 // reportKey is where a spot check's lab report is kept.
@@ -114,11 +116,19 @@ func inMarket(p *domain.Pipeline) (bool, string) {
 
 // SpotChecks is a model's spot checks.
 type SpotChecks struct {
-	Items []domain.SpotCheck `json:"items"`
+	Items []SpotCheckView `json:"items"`
 }
 
-// listSpotChecks: the vendor (its own models) or a reviewer reads a model's spot checks and
-// their orders; the vendor never sees which reviewer recorded them.
+// SpotCheckView is a spot check as listed: with a download of its lab report once the report
+// arrived. The upload was presigned with the report's SHA-256, so S3 took only that file.
+type SpotCheckView struct {
+	domain.SpotCheck
+	ReportDownload *blob.Download `json:"reportDownload,omitempty"`
+}
+
+// listSpotChecks: the vendor (its own models) or a reviewer reads a model's spot checks, their
+// orders and their lab reports; the vendor never sees which reviewer recorded them. One
+// HeadObject per spot check (a model has a handful).
 func (h *handler) listSpotChecks(ctx context.Context, c domain.Caller, req httpapi.Request) (httpapi.Response, error) {
 	m, err := h.model(ctx, c, req, domain.RoleVendor, domain.RoleReviewer)
 	if err != nil {
@@ -128,12 +138,24 @@ func (h *handler) listSpotChecks(ctx context.Context, c domain.Caller, req httpa
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	out := SpotChecks{Items: make([]domain.SpotCheck, 0, len(items))}
+	out := SpotChecks{Items: make([]SpotCheckView, 0, len(items))}
 	for _, s := range items {
 		if c.Role != domain.RoleReviewer {
 			s = s.ForOwner()
 		}
-		out.Items = append(out.Items, s)
+		v := SpotCheckView{SpotCheck: s}
+		version, _, ok, err := h.reports.Head(ctx, reportKey(&s))
+		if err != nil {
+			return httpapi.Response{}, err
+		}
+		if ok {
+			d, err := h.reports.PresignDownload(ctx, reportKey(&s), version, s.Report.FileName, h.now())
+			if err != nil {
+				return httpapi.Response{}, err
+			}
+			v.ReportDownload = &d
+		}
+		out.Items = append(out.Items, v)
 	}
 	return httpapi.JSON(http.StatusOK, out), nil
 }

@@ -2,7 +2,10 @@ package handler
 
 import (
 	"context"
+	"encoding/json"
+	"maps"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -40,7 +43,13 @@ func (f *fakeSpots) SpotCheck(_ context.Context, _, id string) (*domain.SpotChec
 	return nil, domain.Errorf(domain.NotFound, "spot_check_not_found", "none")
 }
 
-func (f *fakeSpots) SpotChecks(context.Context, string) ([]domain.SpotCheck, error) { return nil, nil }
+func (f *fakeSpots) SpotChecks(context.Context, string) ([]domain.SpotCheck, error) {
+	var out []domain.SpotCheck
+	for _, id := range slices.Sorted(maps.Keys(f.checks)) {
+		out = append(out, *f.checks[id])
+	}
+	return out, nil
+}
 
 func (f *fakeSpots) SaveSpotCheck(_ context.Context, s *domain.SpotCheck, p *domain.Pipeline, _ ...domain.Change) error {
 	f.checks[s.ID] = s
@@ -59,7 +68,18 @@ func (f *fakeSpots) Alerts(context.Context, string, int) (store.Page[domain.Mess
 	return store.Page[domain.Message]{Items: []domain.Message{}}, nil
 }
 
-type fakeReports struct{ keys []string }
+type fakeReports struct {
+	keys    []string
+	arrived map[string]bool
+}
+
+func (f *fakeReports) Head(_ context.Context, key string) (string, int64, bool, error) {
+	return "v1", 10, f.arrived[key], nil
+}
+
+func (f *fakeReports) PresignDownload(_ context.Context, key, version, fileName string, _ time.Time) (blob.Download, error) {
+	return blob.Download{URL: "https://s3.local/" + key + "?versionId=" + version, FileName: fileName}, nil
+}
 
 func (f *fakeReports) PresignUpload(_ context.Context, key, _, _ string, _ time.Time) (blob.Upload, error) {
 	f.keys = append(f.keys, key)
@@ -132,4 +152,44 @@ func TestWithdraw(t *testing.T) {
 	assert.Equal(t, "model_in_production", code(body))
 	status, body = call(t, h, "withdraw-model.json", asReviewer)
 	assert.Equal(t, http.StatusForbidden, status, body)
+}
+
+// The vendor lists its model's spot checks: a report that arrived has a download link, one
+// still awaited has none; the reviewer who recorded them stays hidden.
+func TestListSpotChecksLinksArrivedReports(t *testing.T) {
+	h, spots, reports, _ := newMarketHandler(domain.StageMP)
+	status, body := call(t, h, "record-spot-check.json")
+	require.Equal(t, http.StatusCreated, status, body)
+	status, body = call(t, h, "record-spot-check.json", eventstest.WithBody(`{"sn":"00A000000012345X7Q2M9ZK","lab":"L","findings":"f","result":"pass","report":{"fileName":"second.pdf","contentType":"application/pdf","size":1,"sha256":"2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881"}}`))
+	require.Equal(t, http.StatusCreated, status, body)
+	require.Len(t, spots.checks, 2)
+	var arrived *domain.SpotCheck
+	for _, s := range spots.checks {
+		if s.Report.FileName == "second.pdf" {
+			arrived = s
+		}
+	}
+	reports.arrived = map[string]bool{reportKey(arrived): true}
+
+	status, body = call(t, h, "list-spot-checks.json")
+	require.Equal(t, http.StatusOK, status, body)
+	var out struct {
+		Items []struct {
+			ID             string         `json:"id"`
+			RecordedBy     string         `json:"recordedBy"`
+			ReportDownload *blob.Download `json:"reportDownload"`
+		} `json:"items"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &out))
+	require.Len(t, out.Items, 2)
+	for _, it := range out.Items {
+		assert.Empty(t, it.RecordedBy, "the vendor never sees the reviewer")
+		if it.ID == arrived.ID {
+			require.NotNil(t, it.ReportDownload)
+			assert.Equal(t, "second.pdf", it.ReportDownload.FileName)
+			assert.Contains(t, it.ReportDownload.URL, reportKey(arrived))
+		} else {
+			assert.Nil(t, it.ReportDownload, "no link before the report arrived")
+		}
+	}
 }

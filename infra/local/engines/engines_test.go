@@ -283,20 +283,25 @@ func TestStartMoto_DiesWithParent(t *testing.T) {
 		5*time.Second, 50*time.Millisecond, "moto_server (group %d) outlived its SIGKILLed parent", pid)
 }
 
+// motoClient starts a moto_server for the test and returns a DynamoDB client of it.
+func motoClient(t *testing.T, optFns ...func(*dynamodb.Options)) *dynamodb.Client {
+	t.Helper()
+	m, err := engines.StartMoto(context.Background(), engines.MotoOptions{})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = m.Stop() })
+	return dynamodb.New(dynamodb.Options{
+		Region:       "us-east-1",
+		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
+		BaseEndpoint: aws.String(m.Endpoint),
+	}, optFns...)
+}
+
 // moto_server alone fails about one concurrent TransactWriteItems in ten with an HTML 500;
 // behind StartMoto's proxy not one fails, even with the SDK's retries off.
 func TestStartMoto_ConcurrentTransactions(t *testing.T) {
 	ctx := context.Background()
-	m, err := engines.StartMoto(ctx, engines.MotoOptions{})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = m.Stop() })
-	db := dynamodb.New(dynamodb.Options{
-		Region:           "us-east-1",
-		Credentials:      credentials.NewStaticCredentialsProvider("test", "test", ""),
-		BaseEndpoint:     aws.String(m.Endpoint),
-		RetryMaxAttempts: 1,
-	})
-	_, err = db.CreateTable(ctx, &dynamodb.CreateTableInput{
+	db := motoClient(t, func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
+	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
 		TableName:            aws.String("tx"),
 		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
 		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: ddbtypes.KeyTypeHash}},
@@ -340,14 +345,7 @@ func TestStartMoto_ConcurrentTransactions(t *testing.T) {
 // answers, their order and their paging must stay those of a full-table query.
 func TestStartMoto_QueriesSelectTheirPartition(t *testing.T) {
 	ctx := context.Background()
-	m, err := engines.StartMoto(ctx, engines.MotoOptions{})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = m.Stop() })
-	db := dynamodb.New(dynamodb.Options{
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
-		BaseEndpoint: aws.String(m.Endpoint),
-	})
+	db := motoClient(t)
 	s := func(v string) ddbtypes.AttributeValue { return &ddbtypes.AttributeValueMemberS{Value: v} }
 	str := func(name string) ddbtypes.AttributeDefinition {
 		return ddbtypes.AttributeDefinition{AttributeName: aws.String(name), AttributeType: ddbtypes.ScalarAttributeTypeS}
@@ -355,7 +353,7 @@ func TestStartMoto_QueriesSelectTheirPartition(t *testing.T) {
 	key := func(hash, rng string) []ddbtypes.KeySchemaElement {
 		return []ddbtypes.KeySchemaElement{{AttributeName: aws.String(hash), KeyType: ddbtypes.KeyTypeHash}, {AttributeName: aws.String(rng), KeyType: ddbtypes.KeyTypeRange}}
 	}
-	_, err = db.CreateTable(ctx, &dynamodb.CreateTableInput{
+	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
 		TableName:            aws.String("q"),
 		AttributeDefinitions: []ddbtypes.AttributeDefinition{str("pk"), str("sk"), str("gpk"), str("gsk")},
 		KeySchema:            key("pk", "sk"),
