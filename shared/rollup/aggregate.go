@@ -45,8 +45,8 @@ type Aggregator struct {
 	nrec [Partitions]int32
 	seen [Partitions][16]uint64
 
-	pa           partAgg // Encode's scratch, kept between objects
-	order, start []uint32
+	pa           partAgg  // Encode's scratch, kept between objects
+	order, start []uint32 // encodeDevices': the payer set grouped by device
 }
 
 // MaxSNLength bounds device_sn: an SN is 23 characters (DOMAIN.md).
@@ -80,7 +80,7 @@ func (a *Aggregator) Reset(date string) error {
 // fault in fresh pages each time (a quarter of a second over the README's day); one slab,
 // cut into equal shares, is faulted in once, in huge pages where the kernel has them, and
 // reused by the next objects. The records form takes about as many bytes as the gzip
-// (a ~210-byte line compresses to ~47 and keeps ~47); SN hashes spread records within a
+// (a ~210-byte line compresses to ~47 bytes and keeps ~50); SN hashes spread records within a
 // few percent of evenly over the partitions, so each share has 25% to spare, and a
 // partition that fills up anyway just grows.
 func (a *Aggregator) Reserve(gzipBytes int64) {
@@ -293,9 +293,9 @@ func (a *Aggregator) EncodeTo(dst []byte, shards int) []byte {
 		size += len(a.parts[i])
 	}
 	hs := HeaderSize(shards)
-	// A partial is at most its records and 7 bytes a partition; the room is reserved with
-	// make, not slices.Grow, which would zero it all first, and in huge pages where the
-	// kernel has them: first-touch faults were the biggest cost of writing a partial.
+	// A partial is at most its records and 7 bytes a partition; the room is fresh memory,
+	// not slices.Grow, which would zero it all first, and in huge pages where the kernel has
+	// them: first-touch faults were the biggest cost of writing a partial.
 	out := dst[:0]
 	if need := hs + size + 7*Partitions; cap(out) < need {
 		out = hugeBuffer(need)
