@@ -278,24 +278,12 @@ func (f *Figures) DeviceSeries(ctx context.Context, sn, from, to string) ([]roll
 	return out, nil
 }
 
-// ProviderDay returns the figures of the devices confirmed to provider on date, by SN.
-func (f *Figures) ProviderDay(ctx context.Context, provider, date string) ([]rollup.Figures, error) {
-	if _, _, err := rollup.ParseDate(date); err != nil {
-		return nil, domain.Errorf(domain.Invalid, "invalid_date", "%v", err)
-	}
-	return f.providerFigures(ctx, provider, date, date+"#")
-}
-
 // ProviderMonth returns the figures of every day of month (YYYY-MM) on which a device was
 // confirmed to provider: FigureBuckets Query, in parallel, paged.
 func (f *Figures) ProviderMonth(ctx context.Context, provider, month string) ([]rollup.Figures, error) {
 	if _, err := time.Parse("2006-01", month); err != nil || len(month) != 7 {
 		return nil, domain.Errorf(domain.Invalid, "invalid_month", "month must be YYYY-MM, not %q", month)
 	}
-	return f.providerFigures(ctx, provider, month, "")
-}
-
-func (f *Figures) providerFigures(ctx context.Context, provider, date, prefix string) ([]rollup.Figures, error) {
 	if strings.Contains(provider, "#") {
 		return nil, domain.Errorf(domain.Invalid, "invalid_provider", "a provider number has no '#'")
 	}
@@ -307,17 +295,13 @@ func (f *Figures) providerFigures(ctx context.Context, provider, date, prefix st
 			in := &dynamodb.QueryInput{
 				TableName: &f.table, IndexName: aws.String("gsi1"),
 				KeyConditionExpression:    aws.String("gsi1pk = :pk"),
-				ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: providerMonthKey(provider, date, b)}},
-			}
-			if prefix != "" {
-				in.KeyConditionExpression = aws.String("gsi1pk = :pk AND begins_with(gsi1sk, :p)")
-				in.ExpressionAttributeValues[":p"] = &types.AttributeValueMemberS{Value: prefix}
+				ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: providerMonthKey(provider, month, b)}},
 			}
 			pages := dynamodb.NewQueryPaginator(f.client, in)
 			for pages.HasMorePages() {
 				page, err := pages.NextPage(ctx)
 				if err != nil {
-					errs[b] = fmt.Errorf("query provider %s figures of %s: %w", provider, date, err)
+					errs[b] = fmt.Errorf("query provider %s figures of %s: %w", provider, month, err)
 					return
 				}
 				figs, err := unmarshalFigures(page.Items)

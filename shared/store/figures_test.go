@@ -42,15 +42,16 @@ func TestFiguresWriteReadReplace(t *testing.T) {
 	assert.Equal(t, fig(day[0].DeviceSN, "2026-11-26", 9), series[0], "oldest first")
 	assert.Equal(t, day[0], series[1])
 
-	mine, err := f.ProviderDay(ctx, "P1", "2026-11-27")
+	mine, err := f.ProviderDayPage(ctx, "P1", "2026-11-27", "", 100)
 	require.NoError(t, err)
-	assert.Len(t, mine, 20, "only the devices confirmed to P1 that day")
-	for _, m := range mine {
+	assert.Empty(t, mine.Next, "one page")
+	assert.Len(t, mine.Items, 20, "only the devices confirmed to P1 that day")
+	for _, m := range mine.Items {
 		assert.Equal(t, "P1", providers[m.DeviceSN])
 	}
-	none, err := f.ProviderDay(ctx, "P2", "2026-11-27")
+	none, err := f.ProviderDayPage(ctx, "P2", "2026-11-27", "", 100)
 	require.NoError(t, err)
-	assert.Empty(t, none)
+	assert.Empty(t, none.Items)
 
 	// A re-run replaces: new values overwrite, and a device the re-run no longer has is deleted.
 	rerun := []rollup.Figures{fig(day[0].DeviceSN, "2026-11-27", 40)}
