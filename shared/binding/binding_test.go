@@ -4,13 +4,10 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/smithy-go/middleware"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -288,38 +285,14 @@ func TestBinder_RacingChangesKeepOneConfirmedProvider(t *testing.T) {
 func TestMain(m *testing.M) { enginestest.Main(m) }
 
 // counting is a store whose client counts the DynamoDB requests it sends, by operation.
-func counting(t *testing.T) (*store.DB, *sync.Map) {
+func counting(t *testing.T) (*store.DB, *enginestest.Requests) {
 	t.Helper()
-	counts := &sync.Map{}
-	base := enginestest.DynamoDB(t)
-	client := dynamodb.New(base.Options(), func(o *dynamodb.Options) {
-		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
-			return s.Initialize.Add(middleware.InitializeMiddlewareFunc("count", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-				n, _ := counts.LoadOrStore(awsmiddleware.GetOperationName(ctx), new(atomic.Int64))
-				n.(*atomic.Int64).Add(1)
-				return next.HandleInitialize(ctx, in)
-			}), middleware.After)
-		})
-	})
+	client, counts := enginestest.CountingDynamoDB(t)
 	name := fmt.Sprintf("cost-%d", time.Now().UnixNano())
 	_, err := client.CreateTable(context.Background(), store.TableInput(name))
 	require.NoError(t, err)
 	t.Cleanup(func() { _, _ = client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &name}) })
 	return store.New(client, name), counts
-}
-
-func snapshot(m *sync.Map) map[string]int64 {
-	out := map[string]int64{}
-	m.Range(func(k, v any) bool {
-		out[k.(string)] = v.(*atomic.Int64).Swap(0)
-		return true
-	})
-	for k, v := range out {
-		if v == 0 {
-			delete(out, k)
-		}
-	}
-	return out
 }
 
 // The requests of a 500-device bulk assignment, as the layout table in shared/store/bindings.go
@@ -344,15 +317,15 @@ func TestBindings_BulkAssignCost(t *testing.T) {
 	for i := range 500 {
 		rows = append(rows, binding.Assignment{SN: sn(i), Provider: alloc.Code})
 	}
-	snapshot(counts)
+	counts.Take()
 	outs, err := b.Assign(ctx, vendor, rows)
 	require.NoError(t, err)
 	assert.Equal(t, map[string]int{"changed/": 500}, results(outs))
-	assert.Equal(t, map[string]int64{"GetItem": 1, "BatchGetItem": 10, "PutItem": 500}, snapshot(counts))
+	assert.Equal(t, map[string]int64{"GetItem": 1, "BatchGetItem": 10, "PutItem": 500}, counts.Take())
 	outs, err = b.Assign(ctx, vendor, rows)
 	require.NoError(t, err)
 	assert.Equal(t, map[string]int{"unchanged/": 500}, results(outs))
-	assert.Equal(t, map[string]int64{"GetItem": 1, "BatchGetItem": 10}, snapshot(counts))
+	assert.Equal(t, map[string]int64{"GetItem": 1, "BatchGetItem": 10}, counts.Take())
 	// Item size: a new binding is well under 1 KB (1 WCU); ten changes later still under 2 KB.
 	bs, err := db.Bindings(ctx, []string{sn(0)}, true)
 	require.NoError(t, err)

@@ -27,7 +27,7 @@ func BenchmarkFactoryBatch500(b *testing.B) {
 		for j := range ws {
 			sns[j] = fmt.Sprintf("0AA1B%010dX7Q2M9ZK", i*500+j)
 		}
-		before := count(counts, "BatchGetItem") + count(counts, "TransactWriteItems")
+		before := counts.Count("BatchGetItem") + counts.Count("TransactWriteItems")
 		b.StartTimer()
 		known, err := db.Devices(ctx, sns, false)
 		if err != nil {
@@ -51,7 +51,7 @@ func BenchmarkFactoryBatch500(b *testing.B) {
 			}
 		}
 		b.StopTimer()
-		requests += int(count(counts, "BatchGetItem") + count(counts, "TransactWriteItems") - before)
+		requests += int(counts.Count("BatchGetItem") + counts.Count("TransactWriteItems") - before)
 		for _, w := range ws {
 			av, err := store.DeviceAttributes(w.Device)
 			if err != nil {
@@ -68,12 +68,12 @@ func BenchmarkFactoryBatch500(b *testing.B) {
 
 	// The runtime check: one GetItem of the device (eventually consistent), the model's
 	// standing cached by the function.
-	before := count(counts, "GetItem")
+	before := counts.Count("GetItem")
 	d, err := db.Device(ctx, "0AA1B0000000007X7Q2M9ZK")
 	if err != nil {
 		b.Fatal(err)
 	}
 	av, _ := store.DeviceAttributes(d)
-	b.ReportMetric(float64(count(counts, "GetItem")-before), "requests/runtime-check")
+	b.ReportMetric(float64(counts.Count("GetItem")-before), "requests/runtime-check")
 	b.ReportMetric(float64(store.ReadHalfUnits(store.ItemSize(av), false))/2, "RCU/runtime-check")
 }

@@ -6,12 +6,10 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/smithy-go/middleware"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -21,32 +19,14 @@ import (
 )
 
 // countingDB is a store on its own table whose client counts the requests it sends, by operation.
-func countingDB(t testing.TB) (*store.DB, *sync.Map) {
+func countingDB(t testing.TB) (*store.DB, *enginestest.Requests) {
 	t.Helper()
-	base := enginestest.DynamoDB(t)
-	counts := &sync.Map{}
-	client := dynamodb.New(base.Options(), func(o *dynamodb.Options) {
-		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
-			return s.Initialize.Add(middleware.InitializeMiddlewareFunc("count", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-				v, _ := counts.LoadOrStore(middleware.GetOperationName(ctx), new(atomic.Int64))
-				v.(*atomic.Int64).Add(1)
-				return next.HandleInitialize(ctx, in)
-			}), middleware.Before)
-		})
-	})
+	client, counts := enginestest.CountingDynamoDB(t)
 	name := fmt.Sprintf("test-dev-%d", time.Now().UnixNano())
 	_, err := client.CreateTable(context.Background(), store.TableInput(name))
 	require.NoError(t, err)
 	t.Cleanup(func() { _, _ = client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &name}) })
 	return store.New(client, name), counts
-}
-
-func count(counts *sync.Map, op string) int64 {
-	v, ok := counts.Load(op)
-	if !ok {
-		return 0
-	}
-	return v.(*atomic.Int64).Load()
 }
 
 // sn is the i-th SN of model 1B of vendor 0A (Android).
@@ -117,8 +97,8 @@ func TestWriteDevices_BatchOf500(t *testing.T) {
 	}
 	t.Logf("write 500 new devices: %s", time.Since(start))
 	start = time.Now()
-	assert.EqualValues(t, 5, count(counts, "BatchGetItem"))
-	assert.EqualValues(t, 5, count(counts, "TransactWriteItems"))
+	assert.EqualValues(t, 5, counts.Count("BatchGetItem"))
+	assert.EqualValues(t, 5, counts.Count("TransactWriteItems"))
 
 	known, err = db.Devices(ctx, sns, false)
 	require.NoError(t, err)

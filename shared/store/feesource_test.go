@@ -3,13 +3,10 @@ package store_test
 import (
 	"context"
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/smithy-go/middleware"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -23,17 +20,7 @@ import (
 // countingFeeSource is a FeeSource on fresh tables whose client counts requests by operation.
 func countingFeeSource(t *testing.T) (store.FeeSource, func() map[string]int64) {
 	t.Helper()
-	base := enginestest.DynamoDB(t)
-	counts := &sync.Map{}
-	client := dynamodb.New(base.Options(), func(o *dynamodb.Options) {
-		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
-			return s.Initialize.Add(middleware.InitializeMiddlewareFunc("count", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-				v, _ := counts.LoadOrStore(middleware.GetOperationName(ctx), new(atomic.Int64))
-				v.(*atomic.Int64).Add(1)
-				return next.HandleInitialize(ctx, in)
-			}), middleware.Before)
-		})
-	})
+	client, requests := enginestest.CountingDynamoDB(t)
 	suffix := time.Now().UnixNano()
 	for _, in := range []*dynamodb.CreateTableInput{store.TableInput(fmt.Sprintf("feesrc-%d", suffix)), store.FiguresTableInput(fmt.Sprintf("feefig-%d", suffix))} {
 		_, err := client.CreateTable(context.Background(), in)
@@ -42,17 +29,7 @@ func countingFeeSource(t *testing.T) (store.FeeSource, func() map[string]int64) 
 		t.Cleanup(func() { _, _ = client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: name}) })
 	}
 	src := store.FeeSource{DB: store.New(client, fmt.Sprintf("feesrc-%d", suffix)), Figures: store.NewFigures(client, fmt.Sprintf("feefig-%d", suffix))}
-	snapshot := func() map[string]int64 {
-		out := map[string]int64{}
-		counts.Range(func(k, v any) bool {
-			if n := v.(*atomic.Int64).Swap(0); n > 0 {
-				out[k.(string)] = n
-			}
-			return true
-		})
-		return out
-	}
-	return src, snapshot
+	return src, requests.Take
 }
 
 func shanghaiAt(s string) time.Time {

@@ -3,12 +3,10 @@ package store_test
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/smithy-go/middleware"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -18,26 +16,15 @@ import (
 	"github.com/facepay/platform/shared/store"
 )
 
-// countingFigures is a figures table whose client counts the Query requests it sends.
-func countingFigures(t *testing.T) (*store.Figures, *atomic.Int64) {
+// countingFigures is a figures table whose client counts the requests it sends.
+func countingFigures(t *testing.T) (*store.Figures, *enginestest.Requests) {
 	t.Helper()
-	base := enginestest.DynamoDB(t)
-	queries := &atomic.Int64{}
-	client := dynamodb.New(base.Options(), func(o *dynamodb.Options) {
-		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
-			return s.Initialize.Add(middleware.InitializeMiddlewareFunc("count", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-				if middleware.GetOperationName(ctx) == "Query" {
-					queries.Add(1)
-				}
-				return next.HandleInitialize(ctx, in)
-			}), middleware.Before)
-		})
-	})
+	client, requests := enginestest.CountingDynamoDB(t)
 	name := fmt.Sprintf("test-fig-%d", time.Now().UnixNano())
 	_, err := client.CreateTable(context.Background(), store.FiguresTableInput(name))
 	require.NoError(t, err)
 	t.Cleanup(func() { _, _ = client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &name}) })
-	return store.NewFigures(client, name), queries
+	return store.NewFigures(client, name), requests
 }
 
 // Each merge shard writes its part of a provider's day; a day's or a range's read sums the
@@ -78,10 +65,10 @@ func TestProviderTotalsShardsDaysAndReplace(t *testing.T) {
 		}
 		return store.NewTotals(p, day)
 	}
-	queries.Store(0)
+	queries.Take()
 	got, err := f.ProviderTotalsRange(ctx, "DP00000001", days[0], days[2])
 	require.NoError(t, err)
-	assert.EqualValues(t, 1, queries.Load(), "a range of days is one Query")
+	assert.EqualValues(t, 1, queries.Count("Query"), "a range of days is one Query")
 	require.Len(t, got, 3)
 	for i, day := range days {
 		assert.Equal(t, want(day, byDay[day], "DP00000001"), got[i])
@@ -150,10 +137,10 @@ func TestDeviceWindowsOneQueryPerDevice(t *testing.T) {
 		figs = append(figs, fig(sn, "2026-10-01", 3)) // outside the window
 	}
 	require.NoError(t, f.PutFigures(ctx, figs, nil, now))
-	queries.Store(0)
+	queries.Take()
 	w, err := f.DeviceWindows(ctx, sns, "2026-10-29", "2026-11-27")
 	require.NoError(t, err)
-	assert.EqualValues(t, len(sns), queries.Load())
+	assert.EqualValues(t, len(sns), queries.Count("Query"))
 	assert.NotContains(t, w, sns[0])
 	for i, sn := range sns[1:] {
 		assert.Len(t, w[sn], (i+1)%5, sn)
@@ -179,7 +166,7 @@ func TestProviderDayPages(t *testing.T) {
 	seen := map[string]bool{}
 	cursor := ""
 	pages := 0
-	queries.Store(0)
+	queries.Take()
 	for {
 		p, err := f.ProviderDayPage(ctx, "DP00000001", "2026-11-27", cursor, 70)
 		require.NoError(t, err)
@@ -204,5 +191,5 @@ func TestProviderDayPages(t *testing.T) {
 	}
 	assert.Len(t, seen, 200)
 	assert.GreaterOrEqual(t, pages, 3)
-	t.Logf("%d pages, %d Query", pages, queries.Load())
+	t.Logf("%d pages, %d Query", pages, queries.Count("Query"))
 }

@@ -19,12 +19,14 @@ import (
 	"context"
 	"os"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/facepay/platform/infra/local/engines"
 	"github.com/facepay/platform/shared/awsx"
@@ -127,6 +129,47 @@ func DynamoDB(t testing.TB) *dynamodb.Client {
 		BaseEndpoint: aws.String(Moto(t)),
 		HTTPClient:   awsx.HTTPClient(),
 	})
+}
+
+// Requests counts what a client of CountingDynamoDB sent, by operation (one per call: SDK
+// retries are not counted), so tests can state a store method's request cost.
+type Requests struct{ ops sync.Map }
+
+// Count returns how many op requests were sent since the last Take.
+func (r *Requests) Count(op string) int64 {
+	if v, ok := r.ops.Load(op); ok {
+		return v.(*atomic.Int64).Load()
+	}
+	return 0
+}
+
+// Take returns the counts since the last Take (operations sent at least once) and starts
+// counting from zero.
+func (r *Requests) Take() map[string]int64 {
+	out := map[string]int64{}
+	r.ops.Range(func(k, v any) bool {
+		if n := v.(*atomic.Int64).Swap(0); n > 0 {
+			out[k.(string)] = n
+		}
+		return true
+	})
+	return out
+}
+
+// CountingDynamoDB returns a client of the shared moto_server that counts its requests.
+func CountingDynamoDB(t testing.TB) (*dynamodb.Client, *Requests) {
+	t.Helper()
+	r := &Requests{}
+	client := dynamodb.New(DynamoDB(t).Options(), func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
+			return s.Initialize.Add(middleware.InitializeMiddlewareFunc("count", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				v, _ := r.ops.LoadOrStore(middleware.GetOperationName(ctx), new(atomic.Int64))
+				v.(*atomic.Int64).Add(1)
+				return next.HandleInitialize(ctx, in)
+			}), middleware.Before)
+		})
+	})
+	return client, r
 }
 
 // Versity returns the shared S3 engine (a versitygw without webhook),
