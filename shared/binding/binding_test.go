@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -288,11 +286,7 @@ func TestMain(m *testing.M) { enginestest.Main(m) }
 func counting(t *testing.T) (*store.DB, *enginestest.Requests) {
 	t.Helper()
 	client, counts := enginestest.CountingDynamoDB(t)
-	name := fmt.Sprintf("cost-%d", time.Now().UnixNano())
-	_, err := client.CreateTable(context.Background(), store.TableInput(name))
-	require.NoError(t, err)
-	t.Cleanup(func() { _, _ = client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &name}) })
-	return store.New(client, name), counts
+	return storetest.NewDBOn(t, client), counts
 }
 
 // The requests of a 500-device bulk assignment, as the layout table in shared/store/bindings.go

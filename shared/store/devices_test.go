@@ -9,24 +9,20 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/facepay/platform/infra/local/engines/enginestest"
 	"github.com/facepay/platform/shared/domain"
 	"github.com/facepay/platform/shared/store"
+	"github.com/facepay/platform/shared/store/storetest"
 )
 
 // countingDB is a store on its own table whose client counts the requests it sends, by operation.
 func countingDB(t testing.TB) (*store.DB, *enginestest.Requests) {
 	t.Helper()
 	client, counts := enginestest.CountingDynamoDB(t)
-	name := fmt.Sprintf("test-dev-%d", time.Now().UnixNano())
-	_, err := client.CreateTable(context.Background(), store.TableInput(name))
-	require.NoError(t, err)
-	t.Cleanup(func() { _, _ = client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &name}) })
-	return store.New(client, name), counts
+	return storetest.NewDBOn(t, client), counts
 }
 
 // sn is the i-th SN of model 1B of vendor 0A (Android).

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -15,21 +14,14 @@ import (
 	"github.com/facepay/platform/shared/fee"
 	"github.com/facepay/platform/shared/rollup"
 	"github.com/facepay/platform/shared/store"
+	"github.com/facepay/platform/shared/store/storetest"
 )
 
 // countingFeeSource is a FeeSource on fresh tables whose client counts requests by operation.
 func countingFeeSource(t *testing.T) (store.FeeSource, func() map[string]int64) {
 	t.Helper()
 	client, requests := enginestest.CountingDynamoDB(t)
-	suffix := time.Now().UnixNano()
-	for _, in := range []*dynamodb.CreateTableInput{store.TableInput(fmt.Sprintf("feesrc-%d", suffix)), store.FiguresTableInput(fmt.Sprintf("feefig-%d", suffix))} {
-		_, err := client.CreateTable(context.Background(), in)
-		require.NoError(t, err)
-		name := in.TableName
-		t.Cleanup(func() { _, _ = client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: name}) })
-	}
-	src := store.FeeSource{DB: store.New(client, fmt.Sprintf("feesrc-%d", suffix)), Figures: store.NewFigures(client, fmt.Sprintf("feefig-%d", suffix))}
-	return src, requests.Take
+	return store.FeeSource{DB: storetest.NewDBOn(t, client), Figures: storetest.NewFiguresOn(t, client)}, requests.Take
 }
 
 func shanghaiAt(s string) time.Time {

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -14,17 +13,14 @@ import (
 	"github.com/facepay/platform/shared/domain"
 	"github.com/facepay/platform/shared/rollup"
 	"github.com/facepay/platform/shared/store"
+	"github.com/facepay/platform/shared/store/storetest"
 )
 
 // countingFigures is a figures table whose client counts the requests it sends.
 func countingFigures(t *testing.T) (*store.Figures, *enginestest.Requests) {
 	t.Helper()
 	client, requests := enginestest.CountingDynamoDB(t)
-	name := fmt.Sprintf("test-fig-%d", time.Now().UnixNano())
-	_, err := client.CreateTable(context.Background(), store.FiguresTableInput(name))
-	require.NoError(t, err)
-	t.Cleanup(func() { _, _ = client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &name}) })
-	return store.NewFigures(client, name), requests
+	return storetest.NewFiguresOn(t, client), requests
 }
 
 // Each merge shard writes its part of a provider's day; a day's or a range's read sums the
