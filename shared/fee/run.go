@@ -90,6 +90,8 @@ type Store interface {
 	LatestFeeStatement(ctx context.Context, provider string, m Month) (StatementRecord, error)
 	// FeeStatementsOfMonth returns the latest version of every provider's statement for m.
 	FeeStatementsOfMonth(ctx context.Context, m Month) ([]StatementRecord, error)
+	// FeeMonthStated reports whether any provider has a statement for m.
+	FeeMonthStated(ctx context.Context, m Month) (bool, error)
 	// SaveFeeStatement stores a new statement version and marks its policy version used, if the
 	// policy still has policyRevision (Conflict otherwise, and when the version exists).
 	SaveFeeStatement(ctx context.Context, r StatementRecord, policyRevision int) error
@@ -192,11 +194,11 @@ func (r Runner) Restate(ctx context.Context, now time.Time, day Date) ([]Month, 
 	}
 	var months []Month
 	for m := day.Month(); m < MonthOf(now); m = m.AddMonths(1) {
-		stated, err := r.Store.FeeStatementsOfMonth(ctx, m)
+		stated, err := r.Store.FeeMonthStated(ctx, m)
 		if err != nil {
 			return nil, nil, fmt.Errorf("statements of %s: %w", m, err)
 		}
-		if len(stated) > 0 {
+		if stated {
 			months = append(months, m)
 		}
 	}

@@ -260,6 +260,13 @@ func (db *DB) FeeStatementsForMonth(ctx context.Context, m fee.Month, cursor str
 	return query[fee.StatementRecord](ctx, db, q, cursor, limit)
 }
 
+// FeeMonthStated reports whether any provider has a statement for m: one Query of Limit 1 on
+// the month's index partition (the rollup asks it after every day, fee.Runner.Restate).
+func (db *DB) FeeMonthStated(ctx context.Context, m fee.Month) (bool, error) {
+	p, err := db.FeeStatementsForMonth(ctx, m, "", 1)
+	return len(p.Items) > 0, err
+}
+
 // FeeStatementsOfMonth returns the latest version of each provider's statement for m.
 func (db *DB) FeeStatementsOfMonth(ctx context.Context, m fee.Month) ([]fee.StatementRecord, error) {
 	q := wholePartition("gsi2", "FEEMONTH#"+string(m), true)
