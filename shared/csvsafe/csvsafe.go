@@ -42,13 +42,15 @@ var number = regexp.MustCompile(`^[-+]?[0-9]+(\.[0-9]+)?$`)
 // Cell returns s as a spreadsheet reads it as text: with a leading apostrophe when it would
 // start a formula.
 func Cell(s string) string {
-	if s == "" || number.MatchString(s) {
-		return s
-	}
-	for _, p := range []string{"=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠"} {
+	for _, p := range formulaStarts {
 		if strings.HasPrefix(s, p) {
+			if number.MatchString(s) { // only a cell that starts like a formula is looked at twice
+				return s
+			}
 			return "'" + s
 		}
 	}
 	return s
 }
+
+var formulaStarts = []string{"=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠"}
