@@ -10,8 +10,9 @@ import (
 )
 
 // Merger adds up partials (or one shard of each) into exact per-device figures. It keeps
-// slices of the bodies it is given (no copy) and the figures' SNs point into them: callers
-// must not change a slice after handing it to Add.
+// slices of the bodies it is given (no copy): callers must not change a slice after handing
+// it to Add until Figures has returned. The figures own their SNs (one block a call), so a
+// body's buffer can take the next shard's bytes.
 type Merger struct {
 	date   string
 	chunks [Partitions][]chunk // each partition's chunks of every partial
@@ -34,7 +35,7 @@ func NewMerger(date string, sizeHint int) *Merger {
 // Reset empties the Merger for another shard or day, keeping its tables: a warm Lambda
 // merging again reuses them instead of growing fresh ones (fresh memory is first-touch page
 // faults, ~1.3 MB of tables a shard of the README's day). The Merger lets go of the bodies
-// it was given; figures it returned stay valid as long as their bodies are.
+// it was given; figures it returned stay valid.
 func (m *Merger) Reset(date string) {
 	m.date = date
 	for p := range m.chunks {
@@ -157,8 +158,18 @@ func (m *Merger) Figures() []Figures {
 			done = append(done, devResult{sn: unsafe.String(&d.sn[0], len(d.sn)), c: d.c, distinct: d.distinct, fee: d.fee})
 		}
 	}
+	// The SNs, which point into the bodies, are copied into one block: the figures outlive
+	// the bodies' buffers, which a warm merge reuses for its next shard.
+	size := 0
+	for i := range done {
+		size += len(done[i].sn)
+	}
+	block := make([]byte, 0, size)
 	order := m.order[:0]
 	for i := range done {
+		at := len(block)
+		block = append(block, done[i].sn...)
+		done[i].sn = unsafe.String(&block[at], len(done[i].sn))
 		order = append(order, int32(i))
 	}
 	slices.SortFunc(order, func(x, y int32) int { return cmp.Compare(done[x].sn, done[y].sn) })
@@ -167,7 +178,7 @@ func (m *Merger) Figures() []Figures {
 		d := &done[j]
 		out[i] = figuresOf(d.sn, m.date, &d.c, int64(d.distinct), int64(d.fee))
 	}
-	clear(done) // let go of the bodies the SNs point into
+	clear(done) // let go of the SN block: the figures hold it now
 	m.done, m.order = done[:0], order[:0]
 	return out
 }

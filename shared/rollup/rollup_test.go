@@ -267,3 +267,20 @@ func TestReserveKeepsFiguresEqual(t *testing.T) {
 		}
 	}
 }
+
+// A warm merge reads its next shard into the buffer of the previous one: the figures it
+// returned must not change with it.
+func TestFiguresOutliveTheBodiesBuffer(t *testing.T) {
+	a, err := rollup.NewAggregator("2026-11-27")
+	require.NoError(t, err)
+	require.NoError(t, a.Read(strings.NewReader(okLine+"\n")))
+	body := mustShard(t, a.Encode(1))
+	m := rollup.NewMerger("2026-11-27", 0)
+	require.NoError(t, m.Add(body))
+	f := m.Figures()
+	for i := range body {
+		body[i] = 'x'
+	}
+	m.Reset("2026-11-27")
+	assert.Equal(t, "01A0020260000017KQ2M9XB", f[0].DeviceSN)
+}
