@@ -1,10 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/facepay/platform/shared/rollup"
+	"github.com/facepay/platform/shared/rollup/rolluptest"
 )
 
 // The bench's figures file must be what encoding/json writes, byte for byte.
@@ -21,4 +29,65 @@ func TestAppendFiguresIsEncodingJSON(t *testing.T) {
 			t.Errorf("got  %s\nwant %s", got, want)
 		}
 	}
+}
+
+// The bench runs the Lambdas' path (partials through the storage stand-in, shard merges over
+// their byte ranges): its figures file must be the reference's, and its report must carry
+// the fields the README's table reads. The storage is made too small for every partial, so
+// its fallback to fresh memory is exercised too.
+func TestBenchFiguresAreTheReferences(t *testing.T) {
+	const date = "2026-11-27"
+	root := t.TempDir()
+	dir := filepath.Join(root, filepath.FromSlash(rollup.DayPrefix(date)))
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	cfg := rollup.GenConfig{Date: date, Devices: 400, Rows: 30000, Objects: 6, Seed: 7, Workers: 2}
+	require.NoError(t, rollup.Generate(cfg, func(name string) (io.WriteCloser, error) {
+		return os.Create(filepath.Join(dir, name))
+	}))
+	files, err := filepath.Glob(filepath.Join(dir, "*.ndjson.gz"))
+	require.NoError(t, err)
+	var objects [][]byte
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		require.NoError(t, err)
+		objects = append(objects, b)
+	}
+	want, err := rolluptest.Reference(date, objects...)
+	require.NoError(t, err)
+
+	figs, rows, err := rollupFiles(date, files, 2, newStorage(len(files), 64<<10))
+	require.NoError(t, err)
+	assert.Equal(t, cfg.Rows, rows)
+	require.Len(t, figs, len(want))
+	for _, f := range figs {
+		assert.Equal(t, want[f.DeviceSN], f, f.DeviceSN)
+	}
+
+	out := filepath.Join(root, "figures.ndjson")
+	var report bytes.Buffer
+	require.NoError(t, bench([]string{"-in", dir, "-out", out, "-duckdb=false"}, &report))
+	var r struct {
+		Rows, Devices     int64
+		CPUS              float64         `json:"cpu_s"`
+		VsGunzip          float64         `json:"vs_gunzip"`
+		VsGunzipKlauspost float64         `json:"vs_gunzip_klauspost"`
+		Targets           map[string]bool `json:"targets_met"`
+	}
+	require.NoError(t, json.Unmarshal(report.Bytes(), &r), report.String())
+	assert.Equal(t, cfg.Rows, r.Rows)
+	assert.Equal(t, int64(len(want)), r.Devices)
+	assert.Positive(t, r.CPUS)
+	assert.Positive(t, r.VsGunzip)
+	assert.Positive(t, r.VsGunzipKlauspost)
+	assert.Contains(t, r.Targets, "vs_gunzip<=1.5")
+	written, err := os.ReadFile(out)
+	require.NoError(t, err)
+	var lines int
+	for l := range bytes.Lines(written) {
+		var f rollup.Figures
+		require.NoError(t, json.Unmarshal(l, &f))
+		assert.Equal(t, want[f.DeviceSN], f)
+		lines++
+	}
+	assert.Equal(t, len(want), lines)
 }

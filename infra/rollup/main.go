@@ -42,7 +42,7 @@ func main() {
 	case "gen":
 		err = gen(os.Args[2:])
 	case "bench":
-		err = bench(os.Args[2:])
+		err = bench(os.Args[2:], os.Stdout)
 	default:
 		usage()
 	}
