@@ -109,8 +109,33 @@ type handler struct {
 	now       func() time.Time
 	// Aggregators and partial buffers of earlier invocations: a warm Lambda reuses them
 	// (and the local cloud, which may run several invocations at once, takes one each).
-	pool    sync.Pool
-	mergers sync.Pool
+	pool    kept[*worker]
+	mergers kept[*rollup.Merger]
+}
+
+// kept is a free list that, unlike sync.Pool, keeps what it holds across garbage
+// collections. An Aggregator's slab and a partial's buffer are address space of which only
+// the pages written become memory; dropped at a GC and allocated again from the heap, they
+// would be zeroed whole first (every page touched) and faulted in once more.
+type kept[T any] struct {
+	mu   sync.Mutex
+	free []T
+}
+
+func (k *kept[T]) get() (v T, ok bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if n := len(k.free); n > 0 {
+		v, k.free = k.free[n-1], k.free[:n-1]
+		return v, true
+	}
+	return v, false
+}
+
+func (k *kept[T]) put(v T) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.free = append(k.free, v)
 }
 
 type worker struct {
@@ -171,12 +196,12 @@ func (h *handler) aggregate(ctx context.Context, e Event) (Result, error) {
 		return Result{}, fmt.Errorf("get s3://%s/%s: %w", h.bucket, e.Key, err)
 	}
 	defer obj.Body.Close()
-	w, _ := h.pool.Get().(*worker)
-	if w == nil {
+	w, ok := h.pool.get()
+	if !ok {
 		a, _ := rollup.NewAggregator(e.Date)
 		w = &worker{a: a}
 	}
-	defer h.pool.Put(w)
+	defer h.pool.put(w)
 	if err := w.a.Reset(e.Date); err != nil {
 		return Result{}, err
 	}
@@ -326,11 +351,11 @@ func (h *handler) merge(ctx context.Context, e Event) (Result, error) {
 	}
 	// A warm Lambda reuses its Merger's tables (one each when the local cloud runs several
 	// invocations at once).
-	m, _ := h.mergers.Get().(*rollup.Merger)
-	if m == nil {
+	m, ok := h.mergers.get()
+	if !ok {
 		m = rollup.NewMerger(e.Date, 0)
 	}
-	defer h.mergers.Put(m)
+	defer h.mergers.put(m)
 	m.Reset(e.Date)
 	for i, b := range bodies {
 		if err := m.Add(b); err != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -300,3 +301,20 @@ type sink struct {
 }
 
 func (s *sink) Close() error { *s.dst = s.Bytes(); return nil }
+
+// A warm Lambda's Aggregator survives garbage collections (sync.Pool would drop it, and its
+// slab would be allocated, zeroed and faulted in again).
+func TestKeptSurvivesGC(t *testing.T) {
+	var k kept[*worker]
+	_, ok := k.get()
+	require.False(t, ok)
+	w := &worker{buf: make([]byte, 1)}
+	k.put(w)
+	runtime.GC()
+	runtime.GC()
+	got, ok := k.get()
+	require.True(t, ok)
+	require.Same(t, w, got)
+	_, ok = k.get()
+	require.False(t, ok)
+}
