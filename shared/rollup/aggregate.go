@@ -81,30 +81,27 @@ func (a *Aggregator) Reset(date string) error {
 // few percent of evenly over the partitions, so each share has 25% to spare, and a
 // partition that fills up anyway just grows.
 //
-// Why one slab, and a large one: memory is expensive the first time it is touched (~13 µs
+// Why one slab, grown by doubling: memory is expensive the first time it is touched (~13 µs
 // per 4 KB page fault on the bench VM, more than writing the records), and cheap after. A
 // slab cut into equal shares is reused by the next objects, and only the pages records are
-// written to are ever touched (4 KB pages, not huge ones: a huge page would fault in 2 MB
-// around each share's first record). So the slab is address space sized well past the
-// object, at least minSlab, and grows by doubling: the payment core cuts a day by time,
-// and its objects differ 40-fold in size (the night's are small), so sizing the slab to
-// each bigger object in turn faulted the day's records in twice over.
+// written to are touched (4 KB pages, not huge ones: a huge page would fault in 2 MB around
+// each share's first record). The payment core cuts a day by time, and its objects differ
+// 40-fold in size (the night's are small): a slab sized to each bigger object in turn
+// faulted the day's records in about twice over; doubling bounds that to a few slabs. (Not a
+// large fixed minimum instead: the local cloud runs up to a Map's concurrency of these at
+// once, and the GC paces itself by allocated bytes, touched or not.)
 func (a *Aggregator) Reserve(gzipBytes int64) {
 	share := int(gzipBytes*5/4/Partitions) + 256
 	if share <= a.share {
 		return
 	}
-	share = max(share, 2*a.share, minSlab/Partitions)
+	share = max(share, 2*a.share)
 	slab := make([]byte, share*Partitions)
 	for i := range a.parts {
 		a.parts[i] = slab[i*share : i*share : (i+1)*share]
 	}
 	a.share = share
 }
-
-// minSlab is the least address space Reserve takes: room for a 50 MB object. Untouched, it
-// costs no memory.
-const minSlab = 64 << 20
 
 // Rows is the number of records read.
 func (a *Aggregator) Rows() int64 { return a.rows }
@@ -305,13 +302,12 @@ func (a *Aggregator) EncodeTo(dst []byte, shards int) []byte {
 	}
 	hs := HeaderSize(shards)
 	// A partial is at most its records and 7 bytes a partition. As for Reserve's slab, the
-	// room is address space well past the partial, at least minSlab, grown by doubling, so
-	// the next objects' partials find it already touched; fresh memory, not slices.Grow
-	// (which would zero it all first), in huge pages where the kernel has them (it is
-	// written from the start, so only what is written is faulted in).
+	// room grows by doubling, so the next objects' partials mostly find it already touched;
+	// fresh memory, not slices.Grow (which would zero it all first), in huge pages where the
+	// kernel has them (it is written from the start, so only what is written is faulted in).
 	out := dst[:0]
 	if need := hs + size + 7*Partitions; cap(out) < need {
-		out = hugeBuffer(max(need, 2*cap(out), minSlab))
+		out = hugeBuffer(max(need, 2*cap(out)))
 	}
 	out = out[:hs]
 	copy(out, partialMagic)
