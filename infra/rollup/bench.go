@@ -291,8 +291,9 @@ func rollupFiles(date string, files []string, workers int, st *storage) ([]rollu
 				return err
 			}
 		}
-		shardFigs[k] = m.Figures()
-		return nil
+		var err error
+		shardFigs[k], err = m.Figures()
+		return err
 	}); err != nil {
 		return nil, 0, err
 	}

@@ -365,7 +365,7 @@ const denseRatio = 4
 func (a *Aggregator) encodeDevices(out, part []byte) []byte {
 	pa := &a.pa
 	pa.reset()
-	pa.addRecords(part)
+	pa.addRecords(part) // written by this Aggregator: well-formed
 	a.order, a.start = pa.byDevice(a.order, a.start)
 	for i := range pa.devs {
 		d := &pa.devs[i]

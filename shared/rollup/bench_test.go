@@ -70,6 +70,6 @@ func BenchmarkMerge(b *testing.B) {
 		for range 32 {
 			_ = m.Add(bytes.Clone(body))
 		}
-		_ = m.Figures()
+		_, _ = m.Figures()
 	}
 }

@@ -44,7 +44,7 @@ func collisionsKeepCountsExact(t *testing.T, cfg rollup.GenConfig) {
 				require.NoError(t, err)
 				require.NoError(t, m.Add(body))
 			}
-			got = append(got, m.Figures()...)
+			got = append(got, figures(t, m)...)
 		}
 		restore()
 		byDev := map[string]rollup.Figures{}
@@ -73,19 +73,26 @@ func TestDamagedPartialsAreRefused(t *testing.T) {
 		require.NoError(t, a.ReadGzip(bytes.NewReader(obj)))
 		body, err := rollup.ShardOfPartial(a.Encode(1), 0)
 		require.NoError(t, err)
+		refusedByFigures := 0 // chunk contents are checked as the merge reads them
 		for n := range len(body) {
 			m := rollup.NewMerger(cfg.Date, 0)
 			if m.Add(bytes.Clone(body[:n])) == nil {
-				_ = m.Figures() // a cut between chunks is a shorter valid body
+				_, _ = m.Figures() // a cut between chunks is a shorter valid body
 			}
 			for _, x := range []byte{0x01, 0x80, 0xff} {
 				b := bytes.Clone(body)
 				b[n] ^= x
 				m := rollup.NewMerger(cfg.Date, 0)
 				if m.Add(b) == nil {
-					_ = m.Figures() // a changed count or id is still a well-formed body
+					// a changed count or id is still a well-formed body; a changed length,
+					// kind or payer flag is not
+					if f, err := m.Figures(); err != nil {
+						require.Nil(t, f)
+						refusedByFigures++
+					}
 				}
 			}
 		}
+		require.Positive(t, refusedByFigures, "devices: %d", cfg.Devices)
 	}
 }

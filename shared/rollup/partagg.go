@@ -59,24 +59,38 @@ func (pa *partAgg) reset() {
 	pa.devs, pa.in, pa.npay = pa.devs[:0], pa.in[:0], 0
 }
 
-// addRecords adds records: snLen(1) sn payerLen(1) payer kind(1) amount(uvarint). The input
-// was checked (checkRecords) or written by the Aggregator.
-func (pa *partAgg) addRecords(recs []byte) {
+// addRecords adds records: snLen(1) sn payerLen(1) payer kind(1) amount(uvarint). It
+// reports false, having added part of them, when recs is not a well-formed run of records
+// (the Aggregator writes only well-formed ones; a damaged partial must be refused, not read
+// past its end).
+func (pa *partAgg) addRecords(recs []byte) bool {
 	in := uint32(len(pa.in))
 	pa.in = append(pa.in, recs)
 	for i := 0; i < len(recs); {
 		n := int(recs[i])
+		if n == 0 || n > MaxSNLength || len(recs)-i < n+4 {
+			return false
+		}
 		sn := recs[i+1 : i+1+n]
 		i += 1 + n
 		pOff := i
 		pn := int(recs[i])
+		if len(recs)-i < pn+3 {
+			return false
+		}
 		i += 1 + pn
 		kind := recs[i]
+		method, status := int(kind>>4), int(kind&15)
+		if method >= numMethods || status >= numStatuses || (pn > 0) != (status == StatusSuccess) {
+			return false
+		}
 		amount, m := binary.Uvarint(recs[i+1:])
+		if m <= 0 {
+			return false
+		}
 		i += 1 + m
 		di := pa.device(sn)
 		d := &pa.devs[di]
-		method, status := int(kind>>4), int(kind&15)
 		if method == MethodFace && amount > FaceLimitFen {
 			d.c.OverLimit++
 		}
@@ -94,36 +108,50 @@ func (pa *partAgg) addRecords(recs []byte) {
 			d.c.Refunded++
 		}
 	}
+	return true
 }
 
 // addDevices adds device entries: uvarint len + SN, 12 uvarint counters, uvarint n, n payers
-// (len(1) id fee(1)). The input was checked (checkDevices).
-func (pa *partAgg) addDevices(ents []byte) {
+// (len(1) id fee(1)). It reports false, as addRecords, on anything else.
+func (pa *partAgg) addDevices(ents []byte) bool {
 	in := uint32(len(pa.in))
 	pa.in = append(pa.in, ents)
 	var vals [6 + numMethods]int64
 	for i := 0; i < len(ents); {
 		n, w := binary.Uvarint(ents[i:])
+		if w <= 0 || n == 0 || n > MaxSNLength || uint64(len(ents)-i-w) < n {
+			return false
+		}
 		i += w
 		sn := ents[i : i+int(n)]
 		i += int(n)
 		for k := range vals {
 			v, w := binary.Uvarint(ents[i:])
+			if w <= 0 {
+				return false
+			}
 			vals[k] = int64(v)
 			i += w
 		}
+		np, w := binary.Uvarint(ents[i:])
+		if w <= 0 || np > uint64(len(ents)-i-w)/3 {
+			return false
+		}
+		i += w
 		var c Counts
 		c.setValues(&vals)
 		di := pa.device(sn)
 		pa.devs[di].c.add(&c)
-		np, w := binary.Uvarint(ents[i:])
-		i += w
 		for range np {
+			if len(ents)-i < 3 || ents[i] == 0 || len(ents)-i < int(ents[i])+2 || ents[i+1+int(ents[i])] > 1 {
+				return false
+			}
 			l := int(ents[i])
 			pa.addPayer(di, in, uint32(i), ents[i+1+l] == 1)
 			i += 2 + l
 		}
 	}
+	return true
 }
 
 // id is the payer id a payRef points at.

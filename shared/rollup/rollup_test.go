@@ -65,7 +65,7 @@ func rollupDay(t *testing.T, date string, objs [][]byte, shards int) []rollup.Fi
 			require.NoError(t, err)
 			require.NoError(t, m.Add(body))
 		}
-		for _, f := range m.Figures() {
+		for _, f := range figures(t, m) {
 			assert.Equal(t, k, rollup.ShardOf([]byte(f.DeviceSN), shards), "device %s merged in shard %d", f.DeviceSN, k)
 			all = append(all, f)
 		}
@@ -183,7 +183,7 @@ func TestScannerReadsOnlyWhatItNeedsAndRefusesBadRecords(t *testing.T) {
 		require.NoError(t, a.Read(strings.NewReader(l+"\n\n")), l)
 		m := rollup.NewMerger("2026-11-27", 0)
 		require.NoError(t, m.Add(mustShard(t, a.Encode(1))))
-		f := m.Figures()
+		f := figures(t, m)
 		require.Len(t, f, 1)
 		assert.Equal(t, int64(1), f[0].DistinctPayers)
 		assert.Equal(t, int64(1), f[0].FeePayers)
@@ -194,7 +194,7 @@ func TestScannerReadsOnlyWhatItNeedsAndRefusesBadRecords(t *testing.T) {
 	require.NoError(t, a.Read(strings.NewReader(good[0]+"\n"+good[1])))
 	m := rollup.NewMerger("2026-11-27", 0)
 	require.NoError(t, m.Add(mustShard(t, a.Encode(1))))
-	assert.Equal(t, int64(1), m.Figures()[0].DistinctPayers)
+	assert.Equal(t, int64(1), figures(t, m)[0].DistinctPayers)
 
 	bad := map[string]string{
 		"missing payer":    strings.Replace(okLine, `"payer":"p1",`, "", 1),
@@ -260,7 +260,7 @@ func TestReserveKeepsFiguresEqual(t *testing.T) {
 			require.NoError(t, err)
 			require.NoError(t, m.Add(body))
 		}
-		got := m.Figures()
+		got := figures(t, m)
 		require.Len(t, got, len(want), "scale %d", scale)
 		for _, f := range got {
 			assert.Equal(t, want[f.DeviceSN], f, "scale %d", scale)
@@ -277,7 +277,7 @@ func TestFiguresOutliveTheBodiesBuffer(t *testing.T) {
 	body := mustShard(t, a.Encode(1))
 	m := rollup.NewMerger("2026-11-27", 0)
 	require.NoError(t, m.Add(body))
-	f := m.Figures()
+	f := figures(t, m)
 	for i := range body {
 		body[i] = 'x'
 	}

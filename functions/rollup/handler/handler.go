@@ -362,7 +362,10 @@ func (h *handler) merge(ctx context.Context, e Event) (Result, error) {
 			return Result{}, fmt.Errorf("partial %s: %w", keys[i], err)
 		}
 	}
-	figs := m.Figures()
+	figs, err := m.Figures()
+	if err != nil {
+		return Result{}, fmt.Errorf("shard %d: %w", e.Shard, err)
+	}
 	sns := make([]string, len(figs))
 	for i := range figs {
 		sns[i] = figs[i].DeviceSN
