@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	stdgzip "compress/gzip"
 	"encoding/json"
 	"flag"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"sort"
@@ -43,9 +45,10 @@ func cpuSelf() time.Duration {
 }
 
 // timed runs f, returning its wall and CPU seconds (this process's CPU: nothing else runs
-// in it meanwhile; a GC first so an earlier phase's garbage is not charged to this one).
+// in it meanwhile). First a GC, so an earlier phase's garbage is not charged to this one,
+// which also hands the freed memory back to the OS: every round starts as cold as the first.
 func timed(f func() error) (wall, cpu float64, err error) {
-	runtime.GC()
+	debug.FreeOSMemory()
 	c0, t0 := cpuSelf(), time.Now()
 	err = f()
 	return time.Since(t0).Seconds(), (cpuSelf() - c0).Seconds(), err
@@ -57,6 +60,7 @@ func bench(args []string, stdout io.Writer) error {
 	out := fs.String("out", "", "file for the per-device figures (NDJSON)")
 	date := fs.String("date", "", "the day (default: from dt=YYYY-MM-DD in -in)")
 	duck := fs.Bool("duckdb", true, "also time DuckDB (node infra/rollup/duckdb.mjs)")
+	rounds := fs.Int("rounds", 3, "rounds of the rollup and the two decompressions, interleaved (the report takes medians)")
 	profile := fs.String("cpuprofile", "", "write a CPU profile of the rollup phase to this file")
 	memProfile := fs.String("memprofile", "", "write an allocation profile of the rollup phase to this file")
 	_ = fs.Parse(args)
@@ -77,8 +81,12 @@ func bench(args []string, stdout io.Writer) error {
 	}
 	workers := runtime.GOMAXPROCS(0)
 
-	// 1. The rollup: the Lambda's code path, objects aggregated in parallel as the Map runs
-	// them, then the shard merges.
+	// 1. The rollup (the Lambda's code path: objects aggregated in parallel as the Map runs
+	// them, then the shard merges) and 2. the floors: plain gzip decompression alone (Go's
+	// compress/gzip) and the faster decompressor the step itself uses (klauspost/compress),
+	// each reading the files through the Aggregator's 256 KB buffer. They run in rounds,
+	// interleaved, and the report takes medians: this VM's speed drifts by 15% from one
+	// second to the next, and a round compares measurements taken side by side.
 	var figs []rollup.Figures
 	var rows int64
 	var gzipBytes int64
@@ -91,56 +99,60 @@ func bench(args []string, stdout io.Writer) error {
 	}
 	// A partial takes about as many bytes as its object's gzip (see rollup.Aggregator.Reserve).
 	st := newStorage(len(files), gzipBytes*3/2+int64(len(files))<<20)
-	if *profile != "" {
-		f, err := os.Create(*profile)
+	var oursR, floorR, fastR []measure
+	for round := range max(*rounds, 1) {
+		st.reset()
+		if *profile != "" && round == 0 {
+			f, err := os.Create(*profile)
+			if err != nil {
+				return err
+			}
+			_ = pprof.StartCPUProfile(f)
+		}
+		wall, cpu, err := timed(func() error {
+			var err error
+			figs, rows, err = rollupFiles(*date, files, workers, st)
+			if err != nil {
+				return err
+			}
+			return writeFigures(*out, figs)
+		})
 		if err != nil {
 			return err
 		}
-		_ = pprof.StartCPUProfile(f)
-	}
-	wall, cpu, err := timed(func() error {
-		var err error
-		figs, rows, err = rollupFiles(*date, files, workers, st)
+		if *profile != "" && round == 0 {
+			pprof.StopCPUProfile()
+		}
+		if *memProfile != "" && round == 0 {
+			f, err := os.Create(*memProfile)
+			if err != nil {
+				return err
+			}
+			runtime.GC() // the profile reports allocations up to the last GC
+			err = pprof.Lookup("allocs").WriteTo(f, 0)
+			f.Close()
+			if err != nil {
+				return err
+			}
+		}
+		oursR = append(oursR, measure{WallS: wall, CPUS: cpu})
+		floor, err := gunzipAll(files, workers, func(r io.Reader) (io.Reader, error) {
+			return stdgzip.NewReader(bufio.NewReaderSize(r, 256<<10))
+		})
 		if err != nil {
 			return err
 		}
-		return writeFigures(*out, figs)
-	})
-	if err != nil {
-		return err
-	}
-	if *profile != "" {
-		pprof.StopCPUProfile()
-	}
-	if *memProfile != "" {
-		f, err := os.Create(*memProfile)
+		floorR = append(floorR, floor)
+		fast, err := gunzipAll(files, workers, func(r io.Reader) (io.Reader, error) {
+			return gzip.NewReader(bufio.NewReaderSize(r, 256<<10))
+		})
 		if err != nil {
 			return err
 		}
-		runtime.GC() // the profile reports allocations up to the last GC
-		err = pprof.Lookup("allocs").WriteTo(f, 0)
-		f.Close()
-		if err != nil {
-			return err
-		}
+		fastR = append(fastR, fast)
 	}
-	ours := measure{Rows: rows, Devices: len(figs), WallS: wall, CPUS: cpu, RowsCPU: float64(rows) / cpu}
-
-	// 2. The floor: plain gzip decompression alone (Go's compress/gzip), and the faster
-	// decompressor the step itself uses (klauspost/compress), each reading the files through
-	// the Aggregator's 256 KB buffer.
-	floor, err := gunzipAll(files, workers, func(r io.Reader) (io.Reader, error) {
-		return stdgzip.NewReader(bufio.NewReaderSize(r, 256<<10))
-	})
-	if err != nil {
-		return err
-	}
-	fastFloor, err := gunzipAll(files, workers, func(r io.Reader) (io.Reader, error) {
-		return gzip.NewReader(bufio.NewReaderSize(r, 256<<10))
-	})
-	if err != nil {
-		return err
-	}
+	ours, floor, fastFloor := median(oursR), median(floorR), median(fastR)
+	ours.RowsCPU = float64(rows) / ours.CPUS
 
 	// 3. DuckDB, the same GROUP BY, in a child process (its CPU is the child's).
 	var duckM *measure
@@ -160,14 +172,24 @@ func bench(args []string, stdout io.Writer) error {
 		agree = "yes"
 	}
 
-	vsGunzip := ours.CPUS / floor.CPUS
+	// Each round's ratios, then their medians: a round's measurements ran side by side.
+	var vsFloor, vsFast []float64
+	perRound := make([]map[string]float64, len(oursR))
+	for i := range oursR {
+		vsFloor = append(vsFloor, oursR[i].CPUS/floorR[i].CPUS)
+		vsFast = append(vsFast, oursR[i].CPUS/fastR[i].CPUS)
+		perRound[i] = map[string]float64{"cpu_s": round(oursR[i].CPUS), "gunzip_cpu_s": round(floorR[i].CPUS),
+			"gunzip_klauspost_cpu_s": round(fastR[i].CPUS), "vs_gunzip": round(vsFloor[i]), "vs_gunzip_klauspost": round(vsFast[i])}
+	}
+	vsGunzip := medianOf(vsFloor)
 	report := map[string]any{
-		"rows": ours.Rows, "devices": ours.Devices, "wall_s": round(ours.WallS), "cpu_s": round(ours.CPUS),
+		"rows": rows, "devices": len(figs), "wall_s": round(ours.WallS), "cpu_s": round(ours.CPUS),
 		"rows_per_cpu_s": int64(ours.RowsCPU), "objects": len(files),
 		"gunzip":              map[string]any{"wall_s": round(floor.WallS), "cpu_s": round(floor.CPUS), "rows_per_cpu_s": int64(float64(rows) / floor.CPUS)},
 		"gunzip_klauspost":    map[string]any{"wall_s": round(fastFloor.WallS), "cpu_s": round(fastFloor.CPUS), "rows_per_cpu_s": int64(float64(rows) / fastFloor.CPUS)},
 		"vs_gunzip":           round(vsGunzip),
-		"vs_gunzip_klauspost": round(ours.CPUS / fastFloor.CPUS),
+		"vs_gunzip_klauspost": round(medianOf(vsFast)),
+		"rounds":              perRound,
 		"figures_agree":       agree,
 	}
 	// The targets, as it states them; a run under load can miss them (CPU seconds
@@ -189,6 +211,19 @@ func bench(args []string, stdout io.Writer) error {
 
 func round(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
 
+// median is the measurement of median CPU seconds (the lower middle one of an even count).
+func median(ms []measure) measure {
+	s := slices.Clone(ms)
+	slices.SortFunc(s, func(a, b measure) int { return cmp.Compare(a.CPUS, b.CPUS) })
+	return s[(len(s)-1)/2]
+}
+
+func medianOf(fs []float64) float64 {
+	s := slices.Clone(fs)
+	slices.Sort(s)
+	return s[(len(s)-1)/2]
+}
+
 // storage stands in for S3 between the Map and the merges: a partial is copied into it (the
 // upload; the Aggregator's buffer is reused for the next object) and a merge reads its byte
 // ranges in place. Its memory is faulted in before the clock starts, as S3's disks are not
@@ -200,6 +235,12 @@ type storage struct {
 	mu      sync.Mutex
 	arena   []byte
 	objects [][]byte
+}
+
+// reset empties the storage for another round, keeping its faulted-in memory.
+func (s *storage) reset() {
+	s.arena = s.arena[:0]
+	clear(s.objects)
 }
 
 func newStorage(objects int, size int64) *storage {

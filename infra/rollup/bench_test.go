@@ -65,13 +65,14 @@ func TestBenchFiguresAreTheReferences(t *testing.T) {
 
 	out := filepath.Join(root, "figures.ndjson")
 	var report bytes.Buffer
-	require.NoError(t, bench([]string{"-in", dir, "-out", out, "-duckdb=false"}, &report))
+	require.NoError(t, bench([]string{"-in", dir, "-out", out, "-duckdb=false", "-rounds", "2"}, &report))
 	var r struct {
 		Rows, Devices     int64
 		CPUS              float64         `json:"cpu_s"`
 		VsGunzip          float64         `json:"vs_gunzip"`
 		VsGunzipKlauspost float64         `json:"vs_gunzip_klauspost"`
 		Targets           map[string]bool `json:"targets_met"`
+		Rounds            []map[string]float64
 	}
 	require.NoError(t, json.Unmarshal(report.Bytes(), &r), report.String())
 	assert.Equal(t, cfg.Rows, r.Rows)
@@ -80,6 +81,8 @@ func TestBenchFiguresAreTheReferences(t *testing.T) {
 	assert.Positive(t, r.VsGunzip)
 	assert.Positive(t, r.VsGunzipKlauspost)
 	assert.Contains(t, r.Targets, "vs_gunzip<=1.5")
+	require.Len(t, r.Rounds, 2)
+	assert.Contains(t, []float64{r.Rounds[0]["vs_gunzip"], r.Rounds[1]["vs_gunzip"]}, r.VsGunzip) // the lower middle of two
 	written, err := os.ReadFile(out)
 	require.NoError(t, err)
 	var lines int
