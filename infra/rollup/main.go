@@ -11,9 +11,10 @@
 //
 // bench runs the code the Lambda runs (aggregation per object, partials, shard merges) over
 // every *.ndjson.gz in DIR, writes the per-device figures as NDJSON to FILE and prints one JSON
-// line with rows, devices, wall and CPU seconds; in the same run it times gzip decompression
-// alone (the floor) and DuckDB doing the same GROUP BY, and checks that DuckDB's figures equal
-// ours.
+// line with rows, devices, wall and CPU seconds; in the same run it times plain gzip
+// decompression alone (compress/gzip: the floor) and klauspost/compress's (the step's own
+// decompressor), in interleaved rounds (-rounds, medians reported), and DuckDB doing the same
+// GROUP BY, checks that DuckDB's figures equal ours, and names the targets the run met.
 package main
 
 import (
