@@ -68,8 +68,14 @@ func (db *DB) Inventory(ctx context.Context, q InventoryQuery) (Page[domain.Inve
 	}
 	sources := db.inventorySources(q)
 	page := Page[domain.InventoryEntry]{Items: []domain.InventoryEntry{}}
-	var bound []domain.InventoryEntry // a provider listing's bindings, completed from their devices below
-	for src < len(sources) && len(page.Items) < limit {
+	var err error
+	if q.Provider != "" {
+		page.Items, src, start, err = db.providerPage(ctx, q, sources, limit, src, start)
+		if err != nil {
+			return page, err
+		}
+	}
+	for q.Provider == "" && src < len(sources) && len(page.Items) < limit {
 		s := sources[src]
 		if s.test {
 			tds, err := db.TestDevicesOf(ctx, q.Org, q.Model.ID)
@@ -93,15 +99,6 @@ func (db *DB) Inventory(ctx context.Context, q InventoryQuery) (Page[domain.Inve
 			return page, fmt.Errorf("inventory: %w", err)
 		}
 		for _, av := range out.Items {
-			if s.bindings {
-				var it bindingItem
-				if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-					return page, fmt.Errorf("unmarshal binding: %w", err)
-				}
-				bound = append(bound, domain.InventoryEntry{SN: strings.TrimPrefix(it.SK, "B#"), Provider: it.Provider, BindingState: domain.BindingState(it.State)})
-				page.Items = append(page.Items, domain.InventoryEntry{}) // counts toward the page; replaced below
-				continue
-			}
 			var it deviceItem
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 				return page, fmt.Errorf("unmarshal device: %w", err)
@@ -111,13 +108,6 @@ func (db *DB) Inventory(ctx context.Context, q InventoryQuery) (Page[domain.Inve
 		if start = out.LastEvaluatedKey; len(start) == 0 {
 			src, start = src+1, nil
 		}
-	}
-	if q.Provider != "" {
-		items, err := db.boundEntries(ctx, bound, q.Status)
-		if err != nil {
-			return page, err
-		}
-		page.Items = items
 	}
 	if src < len(sources) {
 		k := map[string]types.AttributeValue{}
@@ -189,13 +179,85 @@ func cursorInt(k map[string]types.AttributeValue, name string) int {
 }
 
 type inventorySource struct {
-	test     bool
-	bindings bool // the query reads binding items (a provider listing)
-	query    *dynamodb.QueryInput
+	test  bool
+	query *dynamodb.QueryInput
+}
+
+// providerFillRounds bounds the reads of one page of a provider listing with a status
+// filter: each round reads up to a BatchGetItem's worth of bindings (100; a Query per source
+// it crosses) and their devices, so a page reads at most 1,000 bindings in 10 BatchGetItem
+// requests; a filter that matches rarely then returns a short page with a cursor, as a
+// DynamoDB filter does.
+const providerFillRounds = 10
+
+// providerPage reads a provider listing's page from position (src, start) of its sources:
+// the bindings, in the sources' order, completed with their devices (one BatchGetItem for
+// up to 100), those the status filter keeps. Without a filter it reads exactly the room left;
+// with one it reads 100 at a time and, when more match than the page holds, stops the cursor
+// right after the last binding listed, so pages never repeat or skip a device.
+func (db *DB) providerPage(ctx context.Context, q InventoryQuery, sources []inventorySource, limit, src int,
+	start map[string]types.AttributeValue) ([]domain.InventoryEntry, int, map[string]types.AttributeValue, error) {
+	type read struct {
+		entry domain.InventoryEntry
+		src   int
+		key   map[string]types.AttributeValue // the binding's keys: a start key right after it
+	}
+	items := []domain.InventoryEntry{}
+	for round := 0; len(items) < limit && src < len(sources) && (round == 0 || q.Status != "" && round < providerFillRounds); round++ {
+		want := limit - len(items)
+		if q.Status != "" {
+			want = max(want, 100)
+		}
+		var batch []read
+		for src < len(sources) && len(batch) < want {
+			in := *sources[src].query
+			in.TableName, in.Limit, in.ExclusiveStartKey = &db.table, aws.Int32(int32(want-len(batch))), start
+			out, err := db.client.Query(ctx, &in)
+			if err != nil {
+				return nil, 0, nil, fmt.Errorf("inventory: %w", err)
+			}
+			for _, av := range out.Items {
+				var it bindingItem
+				if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+					return nil, 0, nil, fmt.Errorf("unmarshal binding: %w", err)
+				}
+				key := map[string]types.AttributeValue{}
+				for _, n := range []string{"pk", "sk", "gsi1pk", "gsi1sk"} {
+					key[n] = av[n]
+				}
+				batch = append(batch, read{entry: domain.InventoryEntry{SN: strings.TrimPrefix(it.SK, "B#"), Provider: it.Provider,
+					BindingState: domain.BindingState(it.State)}, src: src, key: key})
+			}
+			if start = out.LastEvaluatedKey; len(start) == 0 {
+				src, start = src+1, nil
+			}
+		}
+		bound := make([]domain.InventoryEntry, len(batch))
+		for i, r := range batch {
+			bound[i] = r.entry
+		}
+		kept, err := db.boundEntries(ctx, bound, q.Status)
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		if room := limit - len(items); len(kept) > room {
+			// more match than the page holds: the cursor goes right after the last one listed
+			last := kept[room-1].SN
+			for _, r := range batch {
+				if r.entry.SN == last {
+					src, start = r.src, r.key
+					break
+				}
+			}
+			kept = kept[:room]
+		}
+		items = append(items, kept...)
+	}
+	return items, src, start, nil
 }
 
 // boundEntries completes a provider listing's bindings with their devices (one BatchGetItem
-// for a page of 100, eventually consistent), keeping those with status (all when "").
+// for up to 100, eventually consistent), keeping those with status (all when ""), in order.
 func (db *DB) boundEntries(ctx context.Context, bound []domain.InventoryEntry, status string) ([]domain.InventoryEntry, error) {
 	sns := make([]string, len(bound))
 	for i, b := range bound {
@@ -253,9 +315,7 @@ func (db *DB) inventorySources(q InventoryQuery) []inventorySource {
 		}
 		for _, state := range []domain.BindingState{domain.BindingAssigned, domain.BindingConfirmed} {
 			for shard := range DeviceShards {
-				s := eq("gsi1", providerShardPK(q.Provider, shard), string(state)+"#"+prefix, nil)
-				s.bindings = true
-				out = append(out, s)
+				out = append(out, eq("gsi1", providerShardPK(q.Provider, shard), string(state)+"#"+prefix, nil))
 			}
 		}
 		return out

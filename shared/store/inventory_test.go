@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -103,4 +104,66 @@ func TestInventory_ByProvider(t *testing.T) {
 	require.NotEmpty(t, p.Items)
 	assert.Equal(t, sn(900), p.Items[0].SN)
 	assert.True(t, p.Items[0].TestDevice, "the model's listing marks its test device")
+}
+
+// A provider listing narrowed by a device status fills its pages: it reads on past bindings
+// the filter drops (100 at a time, one BatchGetItem each), and when more match than a page
+// holds its cursor resumes right after the last one listed, so the pages hold every match
+// once. A filter nothing matches ends at once, without a cursor.
+func TestInventory_ByProviderAndStatusFillsPages(t *testing.T) {
+	ctx := context.Background()
+	db, requests := countingDB(t)
+	const p1 = "DP00000001"
+	var ws []store.DeviceWrite
+	var bw []store.BindingWrite
+	failed := map[string]bool{}
+	for i := range 320 {
+		result, errs := "pass", []string(nil)
+		if i%7 == 3 {
+			result, errs = "fail", []string{"face_module_timeout"}
+			failed[sn(i)] = true
+		}
+		r, err := domain.NewFactoryReport(sn(i), fmt.Sprintf("CAM%05d", i), devModel.ID, "sdk", "00:1A:2B:3C:4D:5E", "", "", "", "2.3.1",
+			result, errs, "line-1", t0.Add(-time.Minute).Format(time.RFC3339), false, t0)
+		require.NoError(t, err)
+		d, _, changes, err := domain.Check(nil, r, devModel, domain.StagePVT, t0)
+		require.NoError(t, err)
+		ws = append(ws, store.DeviceWrite{Device: d, Changes: changes})
+		b, ch, err := domain.Assign(nil, sn(i), "acme", p1, false, "alice", t0)
+		require.NoError(t, err)
+		bw = append(bw, store.BindingWrite{Binding: b, Change: *ch})
+	}
+	for _, err := range db.WriteDevices(ctx, ws) {
+		require.NoError(t, err)
+	}
+	for _, err := range db.WriteBindings(ctx, bw) {
+		require.NoError(t, err)
+	}
+	require.Len(t, failed, 46)
+
+	got := map[string]bool{}
+	cursor, pages := "", 0
+	requests.Take()
+	for {
+		p, err := db.Inventory(ctx, store.InventoryQuery{Org: "acme", Provider: p1, VendorCode: "0A", Status: "failed", Cursor: cursor, Limit: 5})
+		require.NoError(t, err)
+		assert.LessOrEqual(t, requests.Take()["BatchGetItem"], int64(10), "page %d", pages)
+		for _, e := range p.Items {
+			assert.NotContains(t, got, e.SN, "listed twice")
+			assert.Equal(t, "failed", e.Status)
+			got[e.SN] = true
+		}
+		pages++
+		if cursor = p.Next; cursor == "" {
+			break
+		}
+		assert.Len(t, p.Items, 5, "only the last page is short")
+	}
+	assert.Equal(t, failed, got)
+	assert.Equal(t, 10, pages) // 46 = 9 × 5 + 1
+
+	p, err := db.Inventory(ctx, store.InventoryQuery{Org: "acme", Provider: p1, VendorCode: "0A", Status: "special", Limit: 100})
+	require.NoError(t, err)
+	assert.Empty(t, p.Items)
+	assert.Empty(t, p.Next, "320 bindings read in one call: nothing left")
 }
