@@ -37,6 +37,18 @@ func (w *Writer) Write(record []string) error {
 	return w.Writer.Write(safe)
 }
 
+// WriteAll writes records through Write and flushes. Without it the embedded csv.Writer's
+// WriteAll would write them through its own Write, formulas and all.
+func (w *Writer) WriteAll(records [][]string) error {
+	for _, r := range records {
+		if err := w.Write(r); err != nil {
+			return err
+		}
+	}
+	w.Flush()
+	return w.Error()
+}
+
 var number = regexp.MustCompile(`^[-+]?[0-9]+(\.[0-9]+)?$`)
 
 // Cell returns s as a spreadsheet reads it as text: with a leading apostrophe when it would

@@ -44,3 +44,12 @@ func TestWriterLeavesTheRecordAlone(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, [][]string{{"12", "'=1+1", "ok"}}, rows)
 }
+
+// WriteAll (the fee statement's path) guards every cell as Write does.
+func TestWriteAllGuardsEveryRecord(t *testing.T) {
+	var buf bytes.Buffer
+	require.NoError(t, csvsafe.NewWriter(&buf).WriteAll([][]string{{"sn", "reason"}, {"0A1", "=cmd|' /C calc'!A0"}}))
+	rows, err := csv.NewReader(&buf).ReadAll()
+	require.NoError(t, err)
+	assert.Equal(t, [][]string{{"sn", "reason"}, {"0A1", "'=cmd|' /C calc'!A0"}}, rows)
+}
