@@ -106,13 +106,7 @@ func (h *handler) handle(ctx context.Context, e Event) (Result, error) {
 	if out == nil {
 		out = []fee.Outcome{}
 	}
-	made := 0
-	for _, o := range out {
-		if o.New {
-			made++
-		}
-	}
-	slog.InfoContext(ctx, "fee statements", "months", months, "statements", len(out), "newVersions", made)
+	slog.InfoContext(ctx, "fee statements", "months", months, "statements", len(out), "newVersions", newVersions(out))
 	return Result{Months: months, Outcomes: out}, nil
 }
 
@@ -134,12 +128,17 @@ func (h *handler) restate(ctx context.Context, e Event) (Result, error) {
 	if res.Outcomes == nil {
 		res.Outcomes = []fee.Outcome{}
 	}
-	made := 0
+	slog.InfoContext(ctx, "fee statements restated after a rollup", "day", e.RolledUp, "months", months, "newVersions", newVersions(out))
+	return res, nil
+}
+
+// newVersions counts the outcomes that made a new statement version.
+func newVersions(out []fee.Outcome) int {
+	n := 0
 	for _, o := range out {
 		if o.New {
-			made++
+			n++
 		}
 	}
-	slog.InfoContext(ctx, "fee statements restated after a rollup", "day", e.RolledUp, "months", months, "newVersions", made)
-	return res, nil
+	return n
 }
