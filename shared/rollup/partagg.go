@@ -165,8 +165,7 @@ func (pa *partAgg) addPayer(di, in, off uint32, fee bool) {
 	if 2*(pa.npay+1) > len(pa.keys) {
 		pa.growSet()
 	}
-	b := pa.in[in]
-	id := b[off+1 : off+1+uint32(b[off])]
+	id := pa.id(payRef{in: in, off: off})
 	key := pairKey(payerHash(id), di)
 	d := &pa.devs[di]
 	mask := uint64(len(pa.keys) - 1)
