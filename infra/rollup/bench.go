@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,9 +31,17 @@ import (
 // benchShards is the shard count the state machine uses (statemachines/rollup.asl.json).
 const benchShards = 16
 
-// measure is one timed phase: its wall and CPU seconds, and rows per CPU-second.
+// measure is one timed phase: its wall and CPU seconds.
 type measure struct {
-	WallS, CPUS, RowsCPU float64
+	WallS, CPUS float64
+}
+
+// rate is rows per CPU-second.
+func (m measure) rate(rows int64) float64 { return float64(rows) / m.CPUS }
+
+// summary is the report's entry for a phase over rows.
+func (m measure) summary(rows int64) map[string]any {
+	return map[string]any{"wall_s": round(m.WallS), "cpu_s": round(m.CPUS), "rows_per_cpu_s": int64(m.rate(rows))}
 }
 
 func cpuSelf() time.Duration {
@@ -99,12 +108,12 @@ func bench(args []string, stdout io.Writer) error {
 	var oursR, floorR, fastR []measure
 	for round := range max(*rounds, 1) {
 		st.reset()
+		var prof *os.File
 		if *profile != "" && round == 0 {
-			f, err := os.Create(*profile)
-			if err != nil {
+			if prof, err = os.Create(*profile); err != nil {
 				return err
 			}
-			_ = pprof.StartCPUProfile(f)
+			_ = pprof.StartCPUProfile(prof)
 		}
 		wall, cpu, err := timed(func() error {
 			var err error
@@ -117,8 +126,11 @@ func bench(args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if *profile != "" && round == 0 {
+		if prof != nil {
 			pprof.StopCPUProfile()
+			if err := prof.Close(); err != nil {
+				return err
+			}
 		}
 		if *memProfile != "" && round == 0 {
 			f, err := os.Create(*memProfile)
@@ -148,8 +160,8 @@ func bench(args []string, stdout io.Writer) error {
 		}
 		fastR = append(fastR, fast)
 	}
-	ours, floor, fastFloor := median(oursR), median(floorR), median(fastR)
-	ours.RowsCPU = float64(rows) / ours.CPUS
+	byCPU := func(a, b measure) int { return cmp.Compare(a.CPUS, b.CPUS) }
+	ours, floor, fastFloor := median(oursR, byCPU), median(floorR, byCPU), median(fastR, byCPU)
 
 	// 3. DuckDB, the same GROUP BY, in a child process (its CPU is the child's).
 	var duckM *measure
@@ -160,7 +172,6 @@ func bench(args []string, stdout io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("duckdb: %w", err)
 		}
-		m.RowsCPU = float64(rows) / m.CPUS
 		duckM = &m
 		if err := compareFigures(figs, duckOut, *date); err != nil {
 			return fmt.Errorf("figures disagree with DuckDB's: %w", err)
@@ -177,27 +188,28 @@ func bench(args []string, stdout io.Writer) error {
 		perRound[i] = map[string]float64{"cpu_s": round(oursR[i].CPUS), "gunzip_cpu_s": round(floorR[i].CPUS),
 			"gunzip_klauspost_cpu_s": round(fastR[i].CPUS), "vs_gunzip": round(vsFloor[i]), "vs_gunzip_klauspost": round(vsFast[i])}
 	}
-	vsGunzip := medianOf(vsFloor)
-	report := map[string]any{
-		"rows": rows, "devices": len(figs), "wall_s": round(ours.WallS), "cpu_s": round(ours.CPUS),
-		"rows_per_cpu_s": int64(ours.RowsCPU), "objects": len(files),
-		"gunzip":              map[string]any{"wall_s": round(floor.WallS), "cpu_s": round(floor.CPUS), "rows_per_cpu_s": int64(float64(rows) / floor.CPUS)},
-		"gunzip_klauspost":    map[string]any{"wall_s": round(fastFloor.WallS), "cpu_s": round(fastFloor.CPUS), "rows_per_cpu_s": int64(float64(rows) / fastFloor.CPUS)},
+	vsGunzip := median(vsFloor, cmp.Compare[float64])
+	report := ours.summary(rows)
+	maps.Copy(report, map[string]any{
+		"rows": rows, "devices": len(figs), "objects": len(files),
+		"gunzip":              floor.summary(rows),
+		"gunzip_klauspost":    fastFloor.summary(rows),
 		"vs_gunzip":           round(vsGunzip),
-		"vs_gunzip_klauspost": round(medianOf(vsFast)),
+		"vs_gunzip_klauspost": round(median(vsFast, cmp.Compare[float64])),
 		"rounds":              perRound,
 		"figures_agree":       agree,
-	}
+	})
 	// The targets, as it states them; a run under load can miss them (CPU seconds
 	// grow with contention), so they are reported, not enforced.
 	targets := map[string]bool{
-		"rows_per_cpu_s>=800000": ours.RowsCPU >= 800_000,
+		"rows_per_cpu_s>=800000": ours.rate(rows) >= 800_000,
 		"vs_gunzip<=1.5":         vsGunzip <= 1.5,
 	}
 	if duckM != nil {
-		report["duckdb"] = map[string]any{"wall_s": round(duckM.WallS), "cpu_s": round(duckM.CPUS), "rows_per_cpu_s": int64(duckM.RowsCPU)}
-		report["vs_duckdb"] = round(ours.RowsCPU / duckM.RowsCPU)
-		targets["vs_duckdb>=1.5"] = ours.RowsCPU/duckM.RowsCPU >= 1.5
+		vsDuck := ours.rate(rows) / duckM.rate(rows)
+		report["duckdb"] = duckM.summary(rows)
+		report["vs_duckdb"] = round(vsDuck)
+		targets["vs_duckdb>=1.5"] = vsDuck >= 1.5
 	}
 	report["targets_met"] = targets
 	enc := json.NewEncoder(stdout)
@@ -207,16 +219,10 @@ func bench(args []string, stdout io.Writer) error {
 
 func round(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
 
-// median is the measurement of median CPU seconds (the lower middle one of an even count).
-func median(ms []measure) measure {
-	s := slices.Clone(ms)
-	slices.SortFunc(s, func(a, b measure) int { return cmp.Compare(a.CPUS, b.CPUS) })
-	return s[(len(s)-1)/2]
-}
-
-func medianOf(fs []float64) float64 {
-	s := slices.Clone(fs)
-	slices.Sort(s)
+// median is the middle of xs by compare (the lower middle one of an even count).
+func median[T any](xs []T, compare func(a, b T) int) T {
+	s := slices.Clone(xs)
+	slices.SortFunc(s, compare)
 	return s[(len(s)-1)/2]
 }
 
