@@ -197,21 +197,20 @@ const providerFillRounds = 10
 // right after the last binding listed, so pages never repeat or skip a device.
 func (db *DB) providerPage(ctx context.Context, q InventoryQuery, sources []inventorySource, limit, src int,
 	start map[string]types.AttributeValue) ([]domain.InventoryEntry, int, map[string]types.AttributeValue, error) {
-	type read struct {
-		entry domain.InventoryEntry
-		src   int
-		key   map[string]types.AttributeValue // the binding's keys: a start key right after it
-	}
 	items := []domain.InventoryEntry{}
 	for round := 0; len(items) < limit && src < len(sources) && (round == 0 || q.Status != "" && round < providerFillRounds); round++ {
 		want := limit - len(items)
 		if q.Status != "" {
 			want = max(want, 100)
 		}
-		var batch []read
-		for src < len(sources) && len(batch) < want {
+		// bound[i] was read from source srcOf[i] as item raw[i] (its keys are the start key
+		// right after it, should the page end there)
+		var bound []domain.InventoryEntry
+		var srcOf []int
+		var raw []map[string]types.AttributeValue
+		for src < len(sources) && len(bound) < want {
 			in := *sources[src].query
-			in.TableName, in.Limit, in.ExclusiveStartKey = &db.table, aws.Int32(int32(want-len(batch))), start
+			in.TableName, in.Limit, in.ExclusiveStartKey = &db.table, aws.Int32(int32(want-len(bound))), start
 			out, err := db.client.Query(ctx, &in)
 			if err != nil {
 				return nil, 0, nil, fmt.Errorf("inventory: %w", err)
@@ -221,20 +220,13 @@ func (db *DB) providerPage(ctx context.Context, q InventoryQuery, sources []inve
 				if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 					return nil, 0, nil, fmt.Errorf("unmarshal binding: %w", err)
 				}
-				key := map[string]types.AttributeValue{}
-				for _, n := range []string{"pk", "sk", "gsi1pk", "gsi1sk"} {
-					key[n] = av[n]
-				}
-				batch = append(batch, read{entry: domain.InventoryEntry{SN: strings.TrimPrefix(it.SK, "B#"), Provider: it.Provider,
-					BindingState: domain.BindingState(it.State)}, src: src, key: key})
+				bound = append(bound, domain.InventoryEntry{SN: strings.TrimPrefix(it.SK, "B#"), Provider: it.Provider,
+					BindingState: domain.BindingState(it.State)})
+				srcOf, raw = append(srcOf, src), append(raw, av)
 			}
 			if start = out.LastEvaluatedKey; len(start) == 0 {
 				src, start = src+1, nil
 			}
-		}
-		bound := make([]domain.InventoryEntry, len(batch))
-		for i, r := range batch {
-			bound[i] = r.entry
 		}
 		kept, err := db.boundEntries(ctx, bound, q.Status)
 		if err != nil {
@@ -243,9 +235,12 @@ func (db *DB) providerPage(ctx context.Context, q InventoryQuery, sources []inve
 		if room := limit - len(items); len(kept) > room {
 			// more match than the page holds: the cursor goes right after the last one listed
 			last := kept[room-1].SN
-			for _, r := range batch {
-				if r.entry.SN == last {
-					src, start = r.src, r.key
+			for i, b := range bound {
+				if b.SN == last {
+					src, start = srcOf[i], map[string]types.AttributeValue{}
+					for _, n := range []string{"pk", "sk", "gsi1pk", "gsi1sk"} {
+						start[n] = raw[i][n]
+					}
 					break
 				}
 			}
